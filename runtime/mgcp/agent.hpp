@@ -1,0 +1,86 @@
+#pragma once
+// The MGCP edge: one UDP socket on a Boost.Asio io_context, the transaction layer (tid allocation,
+// retransmission with backoff, duplicate detection with a T-hist response cache, response acks,
+// provisional 100) and per-peer counters. Everything above it sees decoded commands and responses.
+//
+// Threading: callbacks run on the io_context thread and must not block (hand work to actors with
+// anon_send). send() and respond() are thread-safe (they post to the io_context).
+
+#include "runtime/mgcp/codec.hpp"
+#include "runtime/mgcp/message.hpp"
+#include "runtime/metrics/metrics.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace cms::mgcp {
+
+using udp_endpoint = boost::asio::ip::udp::endpoint;
+
+/// RFC 3435 3.5 / NCS retransmission and history timers.
+struct transaction_timers {
+  std::chrono::milliseconds initial{200};   ///< first retransmission timeout (NCS: 200 ms)
+  std::chrono::milliseconds max{4000};      ///< backoff cap (NCS: 4 s)
+  int max1 = 5;                             ///< retransmissions before "suspect" (re-resolve)
+  int max2 = 7;                             ///< retransmissions before the peer is unreachable
+  std::chrono::milliseconds t_hist{30000};  ///< response cache lifetime
+  std::chrono::milliseconds provisional_after{200}; ///< send 100 to a retransmitted pending command
+  double jitter = 0.1;                      ///< +/- fraction applied to each timeout
+};
+
+struct agent_config {
+  std::string bind_address = "127.0.0.1";
+  std::uint16_t port = 2727;                ///< call agent default (2427 is the gateway port)
+  int dscp = 26;                            ///< AF31 (CS3 = 24) for signalling
+  transaction_timers timers;
+  codec_limits limits;
+};
+
+/// Why a command sent by us got no final response.
+enum class transaction_failure { timeout /* Max2 reached: peer unreachable */, send_error, stopped };
+
+using command_outcome = std::variant<response, transaction_failure>;
+
+class agent {
+public:
+  /// A new command (never a retransmission of one already seen). The owner must eventually call
+  /// respond() with the same transaction id; until then retransmissions are absorbed (and get 100).
+  using command_handler = std::function<void(const udp_endpoint& from, command cmd)>;
+  using outcome_handler = std::function<void(command_outcome)>;
+  /// A peer stopped answering (Max2 reached on one of our commands).
+  using unreachable_handler = std::function<void(const udp_endpoint& peer)>;
+
+  agent(boost::asio::io_context& io, agent_config cfg, metrics::registry& metrics);
+  ~agent();
+  agent(const agent&) = delete;
+  agent& operator=(const agent&) = delete;
+
+  void on_command(command_handler h);
+  void on_unreachable(unreachable_handler h);
+
+  /// Binds the socket (throws std::system_error on failure) and starts receiving.
+  void start();
+  /// Stops receiving; pending commands complete with transaction_failure::stopped.
+  void stop();
+
+  /// Sends a command, allocating its transaction id (the cmd's own id is ignored); `done` gets the
+  /// final response or the failure. Returns the transaction id.
+  std::uint32_t send(const udp_endpoint& to, command cmd, outcome_handler done);
+  /// Answers a command we received; the response is cached for T-hist.
+  void respond(const udp_endpoint& to, response rsp);
+
+  udp_endpoint local_endpoint() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace cms::mgcp
