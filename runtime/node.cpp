@@ -1,0 +1,184 @@
+#include "runtime/node.hpp"
+
+#include "actors/supervisor.hpp"
+#include "actors/type_ids.hpp"
+#include "persistence/database.hpp"
+#include "runtime/caf_setup.hpp"
+#include "runtime/cluster_view.hpp"
+#include "runtime/http/server.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/metrics/metrics.hpp"
+#include "runtime/mgcp/agent.hpp"
+#include "runtime/status_routes.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <caf/all.hpp>
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+namespace cms {
+
+namespace {
+
+using work_guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
+
+/// An io_context with its own thread; `nice` > 0 lowers that thread's OS scheduling priority.
+struct io_thread {
+  boost::asio::io_context io{1};
+  work_guard guard{io.get_executor()};
+  std::thread thread;
+
+  void start(const char* name, int nice) {
+    thread = std::thread([this, name, nice] {
+      pthread_setname_np(pthread_self(), name);
+      if (nice != 0)
+        setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice);
+      io.run();
+    });
+  }
+  void stop() {
+    guard.reset();
+    io.stop();
+    if (thread.joinable())
+      thread.join();
+  }
+};
+
+std::int64_t utc_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// Last resort: CAF's system destructor waits for every actor; a stuck one must not hang the stop.
+class shutdown_watchdog {
+public:
+  explicit shutdown_watchdog(std::chrono::milliseconds budget) {
+    thread_ = std::thread([this, budget] {
+      std::unique_lock lock{mutex_};
+      if (!cv_.wait_for(lock, budget, [this] { return done_; })) {
+        log::get("node")->critical("event=shutdown_timeout budget_ms={}", budget.count());
+        spdlog::shutdown();
+        ::_exit(3);
+      }
+    });
+  }
+  ~shutdown_watchdog() {
+    {
+      std::lock_guard lock{mutex_};
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+} // namespace
+
+node::node(config::node_config cfg) : cfg_(std::move(cfg)) {}
+
+int node::run() {
+  auto logger = log::get("node");
+  auto started = std::chrono::steady_clock::now();
+  auto started_utc = utc_ms_now();
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg_.node.data_dir, ec);
+  auto db_file = cfg_.node.data_dir / "cms.db";
+  std::optional<persistence::database> db;
+  try {
+    db.emplace(persistence::database::open(db_file));
+  } catch (const std::exception& e) {
+    logger->critical("event=store_unusable file={} error=\"{}\"", db_file.string(), e.what());
+    return 1;
+  }
+  logger->info("event=store_open file={} schema={}", db_file.string(), db->schema_version());
+
+  metrics::registry metrics;
+  metrics.get_gauge("cms_node_start_time_seconds", "Node start time (UTC seconds)")
+    .set(started_utc / 1000);
+  cluster_view cluster;
+  // Until the pair's HA actor takes over this view, the node runs on its own.
+  cluster.update([](cluster_snapshot& c) { c.role = "standalone"; });
+
+  // Declared before the actor system so that it outlives the system's (blocking) destructor.
+  std::unique_ptr<shutdown_watchdog> watchdog;
+  node_caf_config caf_cfg{cfg_};
+  caf::actor_system sys{caf_cfg};
+
+  io_thread signalling; // MGCP/UDP: normal priority
+  io_thread management; // HTTP, billing transport, SNMP glue: lower priority
+  signalling.start("cms-mgcp", 0);
+  management.start("cms-mgmt", 5);
+
+  mgcp::agent_config mgcp_cfg;
+  mgcp_cfg.bind_address = cfg_.mgcp.bind;
+  mgcp_cfg.port = cfg_.mgcp.port;
+  mgcp_cfg.dscp = cfg_.mgcp.dscp;
+  mgcp::agent agent{signalling.io, mgcp_cfg, metrics};
+
+  http::server_config http_cfg;
+  http_cfg.bind = cfg_.http.bind;
+  http_cfg.port = cfg_.http.port;
+  http_cfg.max_request_bytes = cfg_.http.max_request_bytes;
+  http::server http{management.io, http_cfg, metrics};
+
+  std::vector<actors::child_spec> children;
+  auto root = sys.spawn(actors::supervisor, std::string{"root"}, std::move(children),
+                        actors::restart_intensity{5, std::chrono::seconds{10}}, &metrics);
+
+  add_status_routes(http, {sys, root, metrics, cluster, cfg_.node.id, started, started_utc});
+
+  int exit_code = 0;
+  try {
+    agent.start();
+    http.start();
+  } catch (const std::exception& e) {
+    logger->critical("event=start_failed error=\"{}\"", e.what());
+    exit_code = 1;
+  }
+
+  if (exit_code == 0) {
+    logger->info("event=started version={} mgcp={}:{} http={}:{} role={}", cms::version,
+                 agent.local_endpoint().address().to_string(), agent.local_endpoint().port(),
+                 http.local_endpoint().address().to_string(), http.local_endpoint().port(),
+                 cluster.get().role);
+    std::promise<int> stop_signal;
+    auto stopped = stop_signal.get_future();
+    boost::asio::signal_set signals{management.io, SIGTERM, SIGINT};
+    signals.async_wait([&](const boost::system::error_code& err, int signo) {
+      if (!err)
+        stop_signal.set_value(signo);
+    });
+    auto signo = stopped.get();
+    logger->info("event=stopping signal={}", signo);
+  }
+
+  watchdog = std::make_unique<shutdown_watchdog>(std::chrono::milliseconds{2000});
+  http.stop();
+  agent.stop();
+  caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+  management.stop();
+  signalling.stop();
+  logger->info("event=stopped uptime_s={:.1f}",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return exit_code;
+}
+
+} // namespace cms

@@ -1,0 +1,29 @@
+#pragma once
+// The node's own status resources: GET /healthz, GET /status, GET /metrics. Handlers never block:
+// anything that needs an actor is asked by a short-lived actor that answers through respond_fn.
+
+#include "runtime/cluster_view.hpp"
+#include "runtime/http/server.hpp"
+#include "runtime/metrics/metrics.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace cms {
+
+struct status_context {
+  caf::actor_system& sys;
+  caf::actor root;                  ///< root supervisor: /healthz asks it to prove actors run
+  metrics::registry& metrics;
+  const cluster_view& cluster;
+  std::string node_id;
+  std::chrono::steady_clock::time_point started;
+  std::int64_t started_utc_ms = 0;
+};
+
+void add_status_routes(http::server& server, status_context ctx);
+
+} // namespace cms
