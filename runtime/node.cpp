@@ -2,6 +2,7 @@
 
 #include "actors/supervisor.hpp"
 #include "actors/type_ids.hpp"
+#include "cms/version.hpp"
 #include "persistence/database.hpp"
 #include "runtime/caf_setup.hpp"
 #include "runtime/cluster_view.hpp"

@@ -1,0 +1,133 @@
+#pragma once
+// The pair's election, epoch and failure-detection rules as a pure state machine: no actors, no
+// clocks, no I/O. The HA actor feeds it events and carries out the effects it returns; the unit
+// tests, the Promela model (docs/model) and the deterministic simulation drive the very same code.
+//
+// Safety rests on two rules:
+//  1. Promotion always takes a new epoch (epoch + 1), and a node becomes active only once a
+//     majority of witnesses granted that epoch to it. A witness grants an epoch at most once, so
+//     two nodes can never be active in the same epoch.
+//  2. An active node holds a lease renewed with a witness majority; it stops accepting new calls
+//     (steps down) when the lease runs out, and at once when it learns of a higher epoch. The
+//     window in which an old active may still accept calls after a new one was granted is bounded
+//     by the lease duration.
+// With zero witnesses configured (a lab pair) rule 1 degrades to "promote when the peer is lost on
+// both paths": documented as unsafe under partition.
+
+#include <caf/meta/type_name.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cms::ha {
+
+enum class role : std::uint8_t { starting, standby, active, stepping_down };
+const char* to_string(role r) noexcept;
+
+using clock_time = std::chrono::steady_clock::time_point;
+using duration = std::chrono::milliseconds;
+
+/// What a heartbeat tells about the peer (carried on both paths).
+struct peer_info {
+  std::string node_id;
+  role peer_role = role::starting;
+  std::uint64_t epoch = 0;
+  int priority = 0;
+  std::uint64_t applied_seq = 0; ///< replication position the peer holds
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, peer_info& x) {
+  return f(caf::meta::type_name("peer_info"), x.node_id, x.peer_role, x.epoch, x.priority,
+           x.applied_seq);
+}
+
+enum class path : std::uint8_t { node_link, udp };
+
+struct ha_settings {
+  std::string node_id;
+  int priority = 100;
+  duration heartbeat_interval{100};
+  int heartbeat_misses = 3;        ///< a path is down after this many silent intervals
+  duration discovery_window{600};  ///< at start, how long to listen for an active peer
+  int witnesses = 0;               ///< configured witnesses; majority = witnesses / 2 + 1
+  duration lease{900};             ///< active's witness lease
+  bool preempt = false;            ///< a returning higher-priority node takes over
+};
+
+/// Everything the rules remember. Plain data: persisted (epoch), replicated and shown over HTTP.
+struct ha_state {
+  role current = role::starting;
+  std::uint64_t epoch = 0;         ///< highest epoch this node knows of
+  std::optional<peer_info> peer;   ///< last heartbeat content
+  clock_time started{};
+  clock_time last_node_link{};     ///< last heartbeat on each path
+  clock_time last_udp{};
+  bool node_link_up = false;
+  bool udp_up = false;
+  bool claiming = false;           ///< a claim for epoch + 1 is out at the witnesses
+  clock_time lease_until{};        ///< active only: valid witness lease
+  std::string last_transition_reason;
+};
+
+/// What the HA actor must do after an event. Applied in order.
+struct effect {
+  enum kind_t : std::uint8_t {
+    persist_epoch,   ///< write `epoch` to the store before anything else
+    claim_epoch,     ///< ask witnesses to grant `epoch` to us
+    renew_lease,     ///< ask witnesses to confirm our lease for `epoch`
+    become_active,   ///< take over: claim endpoints and gateways, accept new calls
+    become_standby,  ///< stop accepting calls; resynchronise from the active (snapshot)
+    step_down,       ///< lost the guard: stop accepting new calls until the peer is seen
+    request_snapshot, ///< standby (re)joined: ask the active for a snapshot + stream
+    release_lease    ///< graceful hand-over: tell witnesses our lease ends now
+  } kind;
+  std::uint64_t epoch = 0;
+  std::string reason;
+};
+
+using effects = std::vector<effect>;
+
+class ha_rules {
+public:
+  explicit ha_rules(ha_settings s) : settings_(std::move(s)) {}
+
+  const ha_state& state() const noexcept { return state_; }
+  const ha_settings& settings() const noexcept { return settings_; }
+
+  /// Start-up with the epoch persisted in the store.
+  effects start(std::uint64_t persisted_epoch, clock_time now);
+  /// A heartbeat from the peer arrived on one path.
+  effects on_heartbeat(path p, const peer_info& peer, clock_time now);
+  /// Periodic evaluation (every heartbeat interval): detection, discovery, lease expiry.
+  effects on_tick(clock_time now);
+  /// Witness answers to claim_epoch: `granted` of the configured witnesses said yes.
+  effects on_claim_result(std::uint64_t epoch, int granted, clock_time now);
+  /// Witness answers to renew_lease.
+  effects on_renew_result(std::uint64_t epoch, int granted, clock_time now);
+  /// Graceful switchover: on the active, hand over (become standby once the peer took over);
+  /// on the standby (asked by the active), claim the next epoch.
+  effects on_switchover_request(clock_time now);
+  /// Any message (replication, MGCP takeover, witness refusal) revealing a higher epoch.
+  effects on_higher_epoch(std::uint64_t epoch, const std::string& source, clock_time now);
+
+  /// What our heartbeats say about us.
+  peer_info self_info(std::uint64_t applied_seq) const;
+  /// New call attempts are accepted only by an active node holding a valid lease.
+  bool accepts_new_calls(clock_time now) const;
+  bool peer_alive() const noexcept { return state_.node_link_up || state_.udp_up; }
+  int majority() const noexcept { return settings_.witnesses / 2 + 1; }
+
+private:
+  effects claim(clock_time now, const std::string& reason);
+  effects demote(role to, std::uint64_t epoch, const std::string& reason);
+  bool peer_outranks_us() const;
+
+  ha_settings settings_;
+  ha_state state_;
+};
+
+} // namespace cms::ha
