@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 
 namespace cms::billing {
 
@@ -24,7 +25,16 @@ struct billing_record {
   std::int64_t timestamp_ms = 0;    ///< UTC, milliseconds since the epoch
   int release_cause = 0;            ///< Q.850 cause value; 0 before release
   std::string connection_stats;     ///< DLCX "P:" parameters of both legs
-  friend bool operator==(const billing_record&, const billing_record&) = default;
+  /// Field-wise equality (written out: defaulted comparisons are C++20 and we build as C++17).
+  friend bool operator==(const billing_record& a, const billing_record& b) {
+    return std::tie(a.record_id, a.sequence, a.event, a.call_id, a.calling_number, a.called_number,
+                    a.originating, a.terminating, a.route, a.carrier, a.timestamp_ms,
+                    a.release_cause, a.connection_stats) ==
+           std::tie(b.record_id, b.sequence, b.event, b.call_id, b.calling_number, b.called_number,
+                    b.originating, b.terminating, b.route, b.carrier, b.timestamp_ms,
+                    b.release_cause, b.connection_stats);
+  }
+  friend bool operator!=(const billing_record& a, const billing_record& b) { return !(a == b); }
 };
 
 template <class Inspector>

@@ -4,7 +4,10 @@
 #include "actors/type_ids.hpp"
 #include "cms/version.hpp"
 #include "persistence/database.hpp"
+#include "actors/ha/ha_actor.hpp"
+#include "persistence/ha_store.hpp"
 #include "runtime/caf_setup.hpp"
+#include "runtime/ha_udp.hpp"
 #include "runtime/cluster_view.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/logging.hpp"
@@ -16,6 +19,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <caf/all.hpp>
+#include <caf/openssl/publish.hpp>
 
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -90,6 +94,26 @@ private:
   std::thread thread_;
 };
 
+/// Publishes the HA actor for the peer over mutual TLS. Without certificates CAF would silently
+/// use anonymous TLS, so the node refuses to open the node link at all then.
+void open_node_link(caf::actor_system& sys, const caf::actor& root, const config::node_config& cfg) {
+  auto logger = log::get("node");
+  if (!cfg.tls.configured()) {
+    logger->error("event=node_link_disabled reason=\"no [tls] certificate/key/ca configured\"");
+    return;
+  }
+  caf::scoped_actor scoped{sys};
+  caf::actor ha;
+  scoped->request(root, std::chrono::seconds{5}, atom::lookup_v, std::string{"ha"})
+    .receive([&](const caf::actor& a) { ha = a; },
+             [&](const caf::error& err) { throw std::runtime_error("no HA actor: " + sys.render(err)); });
+  auto port = caf::openssl::publish(ha, cfg.peer.listen_port, cfg.peer.listen_address.c_str(), true);
+  if (!port)
+    throw std::runtime_error("cannot publish the node link on " + cfg.peer.listen_address + ":"
+                             + std::to_string(cfg.peer.listen_port) + ": " + sys.render(port.error()));
+  logger->info("event=node_link_listening address={}:{}", cfg.peer.listen_address, *port);
+}
+
 } // namespace
 
 node::node(config::node_config cfg) : cfg_(std::move(cfg)) {}
@@ -115,8 +139,6 @@ int node::run() {
   metrics.get_gauge("cms_node_start_time_seconds", "Node start time (UTC seconds)")
     .set(started_utc / 1000);
   cluster_view cluster;
-  // Until the pair's HA actor takes over this view, the node runs on its own.
-  cluster.update([](cluster_snapshot& c) { c.role = "standalone"; });
 
   // Declared before the actor system so that it outlives the system's (blocking) destructor.
   std::unique_ptr<shutdown_watchdog> watchdog;
@@ -140,7 +162,56 @@ int node::run() {
   http_cfg.max_request_bytes = cfg_.http.max_request_bytes;
   http::server http{management.io, http_cfg, metrics};
 
+  // -- the pair ---------------------------------------------------------------------------------
+  // The HA actor writes the epoch through its own connection (a connection is used by one owner).
+  auto ha_db = std::make_shared<persistence::database>(persistence::database::open(db_file));
+  auto persisted_epoch = persistence::ha_store{*ha_db}.epoch();
+  ha::udp_heartbeat udp_path{signalling.io,
+                             cfg_.node.cluster_id,
+                             {boost::asio::ip::make_address(cfg_.peer.listen_address), cfg_.peer.udp_heartbeat_port},
+                             {boost::asio::ip::make_address(cfg_.peer.address), cfg_.peer.peer_udp_heartbeat_port},
+                             cfg_.peer.heartbeat_interval,
+                             cfg_.mgcp.dscp,
+                             metrics};
+  std::vector<ha::udp_endpoint> witness_endpoints;
+  for (auto& w : cfg_.peer.witnesses)
+    witness_endpoints.push_back(ha::parse_udp_endpoint(w));
+  ha::witness_client witnesses{signalling.io, cfg_.node.cluster_id, witness_endpoints,
+                               cfg_.peer.heartbeat_interval, metrics};
+
+  auto env = std::make_shared<ha::ha_environment>();
+  env->settings.node_id = cfg_.node.id;
+  env->settings.priority = cfg_.node.priority;
+  env->settings.heartbeat_interval = cfg_.peer.heartbeat_interval;
+  env->settings.heartbeat_misses = cfg_.peer.heartbeat_misses;
+  env->settings.discovery_window = cfg_.peer.heartbeat_interval * (cfg_.peer.heartbeat_misses + 2);
+  env->settings.witnesses = static_cast<int>(witness_endpoints.size());
+  env->settings.lease = cfg_.peer.lease;
+  env->peer_host = cfg_.peer.address;
+  env->peer_port = cfg_.peer.port;
+  // One connection per node pair: the side with the smaller address dials.
+  env->dial = std::make_pair(cfg_.peer.listen_address, cfg_.peer.listen_port)
+              < std::make_pair(cfg_.peer.address, cfg_.peer.port);
+  env->persisted_epoch = persisted_epoch;
+  env->persist_epoch = [ha_db](std::uint64_t e) { persistence::ha_store{*ha_db}.set_epoch(e); };
+  if (!witness_endpoints.empty())
+    env->ask_witnesses = [&witnesses, id = cfg_.node.id, lease = cfg_.peer.lease](
+                           int kind, std::uint64_t epoch, std::function<void(int, std::uint64_t)> done) {
+      witnesses.ask(static_cast<ha::witness_client::request_kind>(kind), id, epoch, lease,
+                    [done](ha::witness_tally t) { done(t.granted, t.highest_epoch); });
+    };
+  env->udp_self = [&udp_path](const ha::peer_info& p) { udp_path.set_self(p); };
+  env->view = &cluster;
+  env->metrics = &metrics;
+
   std::vector<actors::child_spec> children;
+  children.push_back({"ha",
+                      [env](caf::event_based_actor* self) {
+                        // A restarted HA actor must not forget an epoch it persisted meanwhile.
+                        auto e = std::make_shared<ha::ha_environment>(*env);
+                        return self->spawn(ha::ha_actor, e);
+                      },
+                      actors::restart_policy::permanent});
   auto root = sys.spawn(actors::supervisor, std::string{"root"}, std::move(children),
                         actors::restart_intensity{5, std::chrono::seconds{10}}, &metrics);
 
@@ -150,6 +221,8 @@ int node::run() {
   try {
     agent.start();
     http.start();
+    udp_path.start();
+    open_node_link(sys, root, cfg_);
   } catch (const std::exception& e) {
     logger->critical("event=start_failed error=\"{}\"", e.what());
     exit_code = 1;
@@ -174,6 +247,8 @@ int node::run() {
   watchdog = std::make_unique<shutdown_watchdog>(std::chrono::milliseconds{2000});
   http.stop();
   agent.stop();
+  udp_path.stop();
+  witnesses.stop();
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
   management.stop();
   signalling.stop();

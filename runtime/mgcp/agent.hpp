@@ -41,6 +41,14 @@ struct agent_config {
   int dscp = 26;                            ///< AF31 (CS3 = 24) for signalling
   transaction_timers timers;
   codec_limits limits;
+  /// Distinct peer="ip:port" metric labels before further peers are counted as peer="other"
+  /// (keeps /metrics bounded when thousands of MTAs talk to the node).
+  std::size_t max_peer_labels = 1024;
+  /// Acknowledge received final responses with K: on the next command to the same peer (RFC 3435
+  /// 3.5.5). Turn off for peers that reject K: (osmo-mgw 1.10 answers a CRCX carrying K: with 539).
+  bool send_response_acks = true;
+  /// Seeds retransmission jitter and the first transaction id; 0 = from std::random_device.
+  std::uint64_t seed = 0;
 };
 
 /// Why a command sent by us got no final response.

@@ -1,0 +1,58 @@
+#pragma once
+// The billing-record outbox: records are durable here before anyone is told the call event
+// happened, then replicated to the standby and forwarded to the Record Keeping Server in
+// sequence order. Sequences are monotonic per pair: the active assigns them, the standby stores
+// the active's numbers, so after a failover the new active continues where the old one stopped.
+
+#include "persistence/billing_record.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace cms::persistence {
+
+class database;
+
+class outbox {
+public:
+  /// Holds a reference: the database must outlive the outbox.
+  explicit outbox(database& db) : db_(db) {}
+
+  /// Appends `records` in one savepoint (group commit: callers batch the records of several
+  /// calls into one fsync; inside a caller's transaction the append joins it). Returns the
+  /// sequence of each record, in order. Re-appending a record_id that is already stored is not
+  /// an error and stores nothing: its existing sequence is returned (a retried event is billed
+  /// once). The records' own `sequence` fields are ignored. `now_ms` stamps created_ms
+  /// (defaults to the system clock).
+  std::vector<std::uint64_t> append(const std::vector<billing::billing_record>& records,
+                                    std::optional<std::int64_t> now_ms = std::nullopt);
+
+  /// Standby side: stores records with the sequences the active assigned, marked replicated.
+  /// Records already present (same record_id and sequence) are skipped; a sequence held by a
+  /// different record_id is a constraint error (the pair's numbering diverged).
+  void store_replicated(const std::vector<billing::billing_record>& records,
+                        std::optional<std::int64_t> now_ms = std::nullopt);
+
+  /// Unsent records in sequence order, at most `limit`.
+  std::vector<billing::billing_record> pending(std::size_t limit);
+  /// Records not yet acknowledged by the standby, in sequence order, at most `limit`.
+  std::vector<billing::billing_record> unreplicated(std::size_t limit);
+
+  /// The RKS acknowledged everything up to and including `sequence`. Returns rows newly marked.
+  int mark_sent(std::uint64_t up_to_sequence);
+  /// The standby acknowledged everything up to and including `sequence`.
+  int mark_replicated(std::uint64_t up_to_sequence);
+
+  std::uint64_t count();
+  std::uint64_t pending_count();
+  /// Highest sequence ever stored (0 when empty).
+  std::uint64_t last_sequence();
+
+private:
+  std::vector<billing::billing_record> select(const char* where, std::size_t limit);
+
+  database& db_;
+};
+
+} // namespace cms::persistence
