@@ -53,15 +53,15 @@ int check_config(const std::string& file) {
 
 int provision(const std::string& file, const std::string& db_file) {
   try {
-    auto db = cms::persistence::database::open(db_file);
-    auto summary = cms::persistence::import_provisioning(db, file);
+    // Validates the file before the database is even created: a bad file leaves nothing behind.
+    auto summary = cms::persistence::provision_database(file, db_file);
     std::cout << file << " -> " << db_file << ": " << summary << "\n";
     return exit_ok;
   } catch (const cms::persistence::provisioning_error& e) {
     std::cerr << "cmsd: " << e.what() << "\n";
     return exit_usage;
   } catch (const std::exception& e) {
-    std::cerr << "cmsd: " << db_file << ": " << e.what() << "\n";
+    std::cerr << "cmsd: " << e.what() << "\n";
     return exit_failure;
   }
 }

@@ -26,7 +26,11 @@ std::optional<verb> verb_from_string(std::string_view s) noexcept;
 struct parameter {
   std::string name;
   std::string value;
-  friend bool operator==(const parameter&, const parameter&) = default;
+  /// Member-wise (C++17 has no defaulted comparisons).
+  friend bool operator==(const parameter& a, const parameter& b) {
+    return a.name == b.name && a.value == b.value;
+  }
+  friend bool operator!=(const parameter& a, const parameter& b) { return !(a == b); }
 };
 
 using parameter_list = std::vector<parameter>;
@@ -44,7 +48,11 @@ struct command {
   /// First parameter with this (case-insensitive) name, or nullptr.
   const std::string* param(std::string_view name) const noexcept;
   void set_param(std::string name, std::string value);
-  friend bool operator==(const command&, const command&) = default;
+  friend bool operator==(const command& a, const command& b) {
+    return a.kind == b.kind && a.transaction_id == b.transaction_id && a.endpoint == b.endpoint &&
+           a.version == b.version && a.params == b.params && a.sdp == b.sdp;
+  }
+  friend bool operator!=(const command& a, const command& b) { return !(a == b); }
 };
 
 /// A response: "code tid [package-name] comment" plus parameter lines and optional SDP.
@@ -60,7 +68,11 @@ struct response {
   void set_param(std::string name, std::string value);
   bool provisional() const noexcept { return code >= 100 && code < 200; }
   bool final() const noexcept { return code >= 200 || code == 0; }
-  friend bool operator==(const response&, const response&) = default;
+  friend bool operator==(const response& a, const response& b) {
+    return a.code == b.code && a.transaction_id == b.transaction_id && a.comment == b.comment &&
+           a.params == b.params && a.sdp == b.sdp;
+  }
+  friend bool operator!=(const response& a, const response& b) { return !(a == b); }
 };
 
 /// A decoded datagram holds one or more messages (piggy-backing, RFC 3435 3.5.5).
