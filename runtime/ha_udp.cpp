@@ -180,7 +180,6 @@ void udp_heartbeat::on_receive(receive_fn f) { impl_->receive = std::move(f); }
 
 void udp_heartbeat::start() {
   impl_->socket.open(impl_->local.protocol());
-  impl_->socket.set_option(asio::socket_base::reuse_address(true));
   set_dscp(impl_->socket, impl_->dscp);
   impl_->socket.bind(impl_->local);
   asio::post(impl_->io, [self = impl_] {

@@ -6,6 +6,7 @@
 #include "persistence/database.hpp"
 #include "actors/ha/ha_actor.hpp"
 #include "persistence/ha_store.hpp"
+#include "runtime/actor_slot.hpp"
 #include "runtime/caf_setup.hpp"
 #include "runtime/ha_udp.hpp"
 #include "runtime/cluster_view.hpp"
@@ -204,12 +205,21 @@ int node::run() {
   env->view = &cluster;
   env->metrics = &metrics;
 
+  auto ha_slot = std::make_shared<actor_slot>();
+  udp_path.on_receive([ha_slot](const ha::peer_info& p) {
+    if (auto ha = ha_slot->get())
+      caf::anon_send<caf::message_priority::high>(ha, atom::udp_hb_v, p);
+  });
+
   std::vector<actors::child_spec> children;
   children.push_back({"ha",
-                      [env](caf::event_based_actor* self) {
-                        // A restarted HA actor must not forget an epoch it persisted meanwhile.
+                      [env, ha_db, ha_slot](caf::event_based_actor* self) {
+                        // A restarted HA actor starts from the epoch persisted meanwhile.
                         auto e = std::make_shared<ha::ha_environment>(*env);
-                        return self->spawn(ha::ha_actor, e);
+                        e->persisted_epoch = persistence::ha_store{*ha_db}.epoch();
+                        auto ha = self->spawn(ha::ha_actor, e);
+                        ha_slot->set(ha);
+                        return ha;
                       },
                       actors::restart_policy::permanent});
   auto root = sys.spawn(actors::supervisor, std::string{"root"}, std::move(children),
@@ -247,6 +257,7 @@ int node::run() {
   watchdog = std::make_unique<shutdown_watchdog>(std::chrono::milliseconds{2000});
   http.stop();
   agent.stop();
+  ha_slot->set(nullptr);
   udp_path.stop();
   witnesses.stop();
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);

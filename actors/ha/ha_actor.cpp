@@ -121,6 +121,7 @@ void dial(self_ptr self) {
         self->state.dialing = false;
         if (!ptr)
           return;
+        self->state.dial_failures = 0;
         auto peer = caf::actor_cast<caf::actor>(ptr);
         self->state.peer = peer;
         self->monitor(peer);
@@ -128,8 +129,16 @@ void dial(self_ptr self) {
         self->send(peer, atom::hello_v, self->state.rules->self_info(0));
       },
       [self](const caf::error& err) {
-        self->state.dialing = false;
-        log::get("ha")->debug("event=dial_failed error=\"{}\"", self->system().render(err));
+        auto& st = self->state;
+        st.dialing = false;
+        // A refused handshake (bad certificate, wrong cluster id) looks the same as a peer that
+        // is down; say it loudly once, then every 50th attempt.
+        if (st.dial_failures++ % 50 == 0)
+          log::get("ha")->warn("event=node_link_dial_failed peer={}:{} attempts={} error=\"{}\"", st.env->peer_host,
+                               st.env->peer_port, st.dial_failures, self->system().render(err));
+        if (st.env->metrics)
+          st.env->metrics->get_counter("cms_ha_node_link_dial_failures_total",
+                                       "Failed attempts to open the node link to the peer").inc();
       });
 }
 

@@ -50,6 +50,7 @@ struct ha_actor_state {
   std::shared_ptr<ha_environment> env;
   caf::actor peer;                   ///< remote HA actor (proxy), when the node link is up
   bool dialing = false;
+  std::uint64_t dial_failures = 0;
   std::vector<caf::actor> subscribers;
   std::int64_t last_failover_ms = 0;
   static inline const char* name = "ha";

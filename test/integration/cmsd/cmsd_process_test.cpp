@@ -26,7 +26,8 @@ struct node_files {
     out << "[node]\nid = \"it-node\"\ndata_dir = \"data\"\n"
         << "[mgcp]\nbind = \"127.0.0.1\"\nport = " << mgcp_port << "\n"
         << "[http]\nbind = \"127.0.0.1\"\nport = " << http_port << "\n"
-        << "[peer]\naddress = \"127.0.0.2\"\n"
+        << "[peer]\naddress = \"127.0.0.2\"\nlisten_port = " << free_port()
+        << "\nudp_heartbeat_port = " << free_port(SOCK_DGRAM) << "\n"
         << "[log]\nlevel = \"info\"\n"
         << extra;
   }
