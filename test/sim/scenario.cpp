@@ -1,0 +1,287 @@
+#include "test/sim/scenario.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace cms::sim {
+
+using clock_type = std::chrono::steady_clock;
+
+struct call_scenario::call {
+  enum class phase { wait_dial_tone, dialling, proceeding, ringback, talking, releasing, ended };
+  explicit call(boost::asio::io_context& io) : timer(io), digit_timer(io) {}
+  line* caller = nullptr;
+  line* callee = nullptr;
+  phase state = phase::wait_dial_tone;
+  clock_type::time_point off_hook_at;
+  bool ringback_seen = false;
+  bool setup_recorded = false;
+  std::size_t next_digit = 0;
+  boost::asio::steady_timer timer;       ///< setup / no-answer / hold / release deadline
+  boost::asio::steady_timer digit_timer;
+};
+
+namespace {
+
+double ms_since(clock_type::time_point t) {
+  return std::chrono::duration<double, std::milli>(clock_type::now() - t).count();
+}
+
+} // namespace
+
+call_scenario::call_scenario(boost::asio::io_context& io, const sim_options& opts,
+                             std::vector<line*> lines, call_counters& counters,
+                             std::function<void()> finished)
+  : io_(io), opts_(opts), lines_(std::move(lines)), counters_(counters),
+    finished_(std::move(finished)), pacing_(io), drain_(io), callee_cursor_(lines_.size() / 2) {}
+
+call_scenario::~call_scenario() = default;
+
+bool call_scenario::idle(const line& l) const {
+  return l.registered() && l.hook() == line::hook_state::on_hook && l.connections().empty() &&
+         l.event_requested("L/hd") && !reserved_.count(&l);
+}
+
+bool call_scenario::is_caller(const line& l) const {
+  return std::any_of(calls_.begin(), calls_.end(),
+                     [&](const auto& c) { return c->caller == &l && c->state != call::phase::ended; });
+}
+
+void call_scenario::start() {
+  start_ = clock_type::now();
+  end_ = start_ + opts_.duration;
+  placing_ = true;
+  pacing_.expires_at(start_);
+  pacing_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec)
+      place_next();
+  });
+}
+
+void call_scenario::place_next() {
+  auto now = clock_type::now();
+  if (now >= end_) {
+    placing_ = false;
+    // Calls still running get the drain time to finish, then are abandoned.
+    drain_.expires_after(opts_.hold + opts_.setup_timeout + opts_.drain_timeout);
+    drain_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec)
+        abort();
+    });
+    check_done();
+    return;
+  }
+  start_call();
+  ++placed_;
+  auto next = start_ + std::chrono::duration_cast<clock_type::duration>(
+                         std::chrono::duration<double>(static_cast<double>(placed_) / opts_.rate));
+  pacing_.expires_at(next);
+  pacing_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec)
+      place_next();
+  });
+}
+
+void call_scenario::start_call() {
+  line* caller = nullptr;
+  line* callee = nullptr;
+  auto n = lines_.size();
+  for (std::size_t i = 0; i < n && !caller; ++i) {
+    auto* l = lines_[(caller_cursor_ + i) % n];
+    if (idle(*l)) {
+      caller = l;
+      caller_cursor_ = (caller_cursor_ + i + 1) % n;
+    }
+  }
+  if (caller) {
+    for (std::size_t i = 0; i < n && !callee; ++i) {
+      auto* l = lines_[(callee_cursor_ + i) % n];
+      if (l != caller && idle(*l)) {
+        callee = l;
+        callee_cursor_ = (callee_cursor_ + i + 1) % n;
+      }
+    }
+  }
+  if (!caller || !callee) {
+    counters_.skipped++;
+    return;
+  }
+  counters_.attempts++;
+  auto c = std::make_unique<call>(io_);
+  c->caller = caller;
+  c->callee = callee;
+  c->off_hook_at = clock_type::now();
+  reserved_.insert(caller);
+  reserved_.insert(callee);
+  auto* cp = c.get();
+  calls_.push_back(std::move(c));
+  cp->timer.expires_after(opts_.setup_timeout);
+  cp->timer.async_wait([this, cp](const boost::system::error_code& ec) {
+    if (!ec && (cp->state == call::phase::wait_dial_tone || cp->state == call::phase::dialling ||
+                cp->state == call::phase::proceeding))
+      fail(*cp, "timeout");
+  });
+  caller->off_hook();
+  advance(*cp);
+}
+
+void call_scenario::line_changed(line& l, line_event) {
+  for (auto& c : calls_)
+    if (c->caller == &l && c->state != call::phase::ended) {
+      advance(*c);
+      return;
+    }
+}
+
+void call_scenario::advance(call& c) {
+  auto& l = *c.caller;
+  using phase = call::phase;
+  switch (c.state) {
+  case phase::wait_dial_tone:
+    if (l.signal_active("dl") || (l.event_requested("D/0") && !l.signal_active("ro"))) {
+      c.state = phase::dialling;
+      dial(c);
+      return;
+    }
+    if (l.signal_active("ro"))
+      return fail(c, "reorder");
+    if (l.signal_active("bz"))
+      return fail(c, "busy");
+    return;
+  case phase::dialling:
+    // Tones during dialling mean the call agent gave up on the number (partial dial, unknown).
+    if (l.signal_active("ro"))
+      return fail(c, "reorder");
+    if (l.signal_active("bz"))
+      return fail(c, "busy");
+    return;
+  case phase::proceeding:
+  case phase::ringback:
+    if (l.signal_active("rt") && !c.ringback_seen) {
+      c.ringback_seen = true;
+      c.state = phase::ringback;
+      if (!c.setup_recorded) {
+        c.setup_recorded = true;
+        counters_.setup_latency_ms.add(ms_since(c.off_hook_at));
+      }
+      c.timer.expires_after(opts_.no_answer_timeout);
+      c.timer.async_wait([this, cp = &c](const boost::system::error_code& ec) {
+        if (!ec && cp->state == phase::ringback)
+          fail(*cp, "no_answer");
+      });
+      return;
+    }
+    if (l.in_media() && !l.signal_active("rt")) {
+      if (!c.setup_recorded) {
+        c.setup_recorded = true;
+        counters_.setup_latency_ms.add(ms_since(c.off_hook_at));
+      }
+      counters_.answered++;
+      counters_.answer_latency_ms.add(ms_since(c.off_hook_at));
+      c.state = phase::talking;
+      c.timer.expires_after(opts_.hold);
+      c.timer.async_wait([this, cp = &c](const boost::system::error_code& ec) {
+        if (!ec && cp->state == phase::talking)
+          hang_up(*cp);
+      });
+      return;
+    }
+    if (l.signal_active("bz"))
+      return fail(c, c.ringback_seen ? "no_answer" : "busy");
+    if (l.signal_active("ro"))
+      return fail(c, c.ringback_seen ? "no_answer" : "reorder");
+    return;
+  case phase::talking:
+    if (l.connections().empty())
+      return fail(c, "dropped");
+    return;
+  case phase::releasing:
+    if (l.connections().empty()) {
+      counters_.completed++;
+      finish(c);
+    }
+    return;
+  case phase::ended:
+    return;
+  }
+}
+
+void call_scenario::dial(call& c) {
+  const auto& number = c.callee->dn();
+  while (c.next_digit < number.size()) {
+    if (c.state != call::phase::dialling)
+      return;
+    c.caller->press_digit(number[c.next_digit++]);
+    if (opts_.digit_interval.count() > 0 && c.next_digit < number.size()) {
+      c.digit_timer.expires_after(opts_.digit_interval);
+      c.digit_timer.async_wait([this, cp = &c](const boost::system::error_code& ec) {
+        if (!ec)
+          dial(*cp);
+      });
+      return;
+    }
+  }
+  if (c.state == call::phase::dialling) {
+    c.state = call::phase::proceeding;
+    advance(c); // the last digit may already have brought ringback
+  }
+}
+
+void call_scenario::fail(call& c, const char* cause) {
+  if (c.state == call::phase::ended)
+    return;
+  counters_.failures[cause]++;
+  c.state = call::phase::ended;
+  c.caller->on_hook();
+  finish(c);
+}
+
+void call_scenario::hang_up(call& c) {
+  c.state = call::phase::releasing;
+  c.caller->on_hook();
+  if (c.caller->connections().empty()) {
+    counters_.completed++;
+    return finish(c);
+  }
+  c.timer.expires_after(opts_.setup_timeout);
+  c.timer.async_wait([this, cp = &c](const boost::system::error_code& ec) {
+    if (!ec && cp->state == call::phase::releasing) {
+      counters_.release_timeouts++;
+      finish(*cp);
+    }
+  });
+}
+
+void call_scenario::finish(call& c) {
+  c.state = call::phase::ended;
+  // Timers may hold handlers pointing at this call: destroy it only once they have run.
+  c.timer.cancel();
+  c.digit_timer.cancel();
+  reserved_.erase(c.caller);
+  reserved_.erase(c.callee);
+  auto* cp = &c;
+  boost::asio::post(io_, [this, cp] {
+    calls_.remove_if([cp](const auto& p) { return p.get() == cp; });
+    check_done();
+  });
+}
+
+void call_scenario::abort() {
+  placing_ = false;
+  pacing_.cancel();
+  for (auto& c : calls_)
+    if (c->state != call::phase::ended)
+      fail(*c, "timeout");
+  check_done();
+}
+
+void call_scenario::check_done() {
+  if (done_ || placing_ || !calls_.empty())
+    return;
+  done_ = true;
+  drain_.cancel();
+  if (finished_)
+    finished_();
+}
+
+} // namespace cms::sim
