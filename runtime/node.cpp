@@ -4,7 +4,9 @@
 #include "actors/type_ids.hpp"
 #include "cms/version.hpp"
 #include "persistence/database.hpp"
+#include "actors/call_control.hpp"
 #include "actors/ha/ha_actor.hpp"
+#include "persistence/provisioning.hpp"
 #include "persistence/ha_store.hpp"
 #include "runtime/actor_slot.hpp"
 #include "runtime/caf_setup.hpp"
@@ -222,10 +224,20 @@ int node::run() {
                         return ha;
                       },
                       actors::restart_policy::permanent});
+
+  // -- call processing ---------------------------------------------------------------------------
+  actors::call_control_options call_opts;
+  call_opts.settings = actors::settings_from_config(cfg_);
+  call_opts.lines = persistence::provisioning_store{*db}.subscribers();
+  call_opts.billing = [db_file] { return actors::make_sqlite_billing_writer(db_file); };
+  auto calls = actors::make_call_control(agent, std::move(call_opts), metrics); // before agent.start()
+  children.insert(children.end(), calls.children.begin(), calls.children.end());
+
   auto root = sys.spawn(actors::supervisor, std::string{"root"}, std::move(children),
                         actors::restart_intensity{5, std::chrono::seconds{10}}, &metrics);
 
   add_status_routes(http, {sys, root, metrics, cluster, cfg_.node.id, started, started_utc});
+  calls.add_routes(http, sys);
 
   int exit_code = 0;
   try {
@@ -261,6 +273,7 @@ int node::run() {
   udp_path.stop();
   witnesses.stop();
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+  calls.shutdown();
   management.stop();
   signalling.stop();
   logger->info("event=stopped uptime_s={:.1f}",

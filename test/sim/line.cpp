@@ -208,11 +208,19 @@ std::optional<mgcp::response> line::parse_request(const mgcp::command& cmd,
     return error(cmd, 538, e.what());
   }
   if (auto* q = cmd.param("Q")) {
-    auto v = lower(trim(*q));
-    if (v == "discard")
-      out.discard_quarantine = true;
-    else if (v != "process" && v != "step" && v != "loop")
-      return error(cmd, 538, "bad quarantine handling '" + *q + "'");
+    // RFC 3435 3.2.2.9: a loop control and/or a process control, comma-separated, either order.
+    auto rest = lower(*q);
+    int parts = 0;
+    while (!rest.empty() || parts == 0) {
+      auto comma = rest.find(',');
+      auto v = trim(rest.substr(0, comma));
+      rest = comma == std::string::npos ? std::string{} : rest.substr(comma + 1);
+      ++parts;
+      if (v == "discard")
+        out.discard_quarantine = true;
+      else if ((v != "process" && v != "step" && v != "loop") || parts > 2)
+        return error(cmd, 538, "bad quarantine handling '" + *q + "'");
+    }
   }
   out.new_request = is_rqnt || out.request_id || out.events;
 
