@@ -75,6 +75,16 @@ protected:
       }
   }
 
+  /// Short NCS timers so a dead MTA is declared within about a second.
+  virtual mgcp::transaction_timers timers() {
+    mgcp::transaction_timers t;
+    t.initial = 50ms;
+    t.max = 200ms;
+    t.max1 = 2;
+    t.max2 = 4;
+    return t;
+  }
+
   virtual actors::call_settings settings() {
     actors::call_settings s;
     s.notified_entity = "ca@[127.0.0.1]:" + std::to_string(agent->local_endpoint().port());
@@ -103,11 +113,7 @@ protected:
     mgcp::agent_config ac;
     ac.bind_address = "127.0.0.1";
     ac.port = 0;
-    // Short NCS timers so a dead MTA is declared within about a second.
-    ac.timers.initial = 50ms;
-    ac.timers.max = 200ms;
-    ac.timers.max1 = 2;
-    ac.timers.max2 = 4;
+    ac.timers = timers();
     agent = std::make_unique<mgcp::agent>(io, ac, registry);
     work.emplace(io.get_executor());
     sys = std::make_unique<caf::actor_system>(cfg);
@@ -269,6 +275,8 @@ TEST_F(calls_udp_test, abandon_and_partial_dial) {
   auto la = a.line(1), lb = b.line(1);
   auto abandoned = dial("5551021");
   ASSERT_TRUE(b.wait_for(lb, [](auto& v) { return v.s == "L/rg"; }));
+  // Like an NCS MTA in lockstep mode, report the hang-up under the ringback request's X.
+  ASSERT_TRUE(a.wait_for(la, [](auto& v) { return v.s == "L/rt"; }));
   EXPECT_EQ(a.ntfy(la, "L/hu"), 200);
   ASSERT_TRUE(line_in(la, actors::line_state::idle));
   ASSERT_TRUE(line_in(lb, actors::line_state::idle));
@@ -363,6 +371,9 @@ TEST_F(calls_udp_test, crashed_call_actor_is_contained_and_the_node_keeps_servin
 
 class rsip_storm_test : public calls_udp_test {
 protected:
+  /// The NCS defaults: a loaded 2-core machine must not make a live MTA look dead.
+  mgcp::transaction_timers timers() override { return {}; }
+
   void provision(persistence::database& db) override {
     auto st = db.prepare("INSERT INTO subscribers (directory_number, endpoint_name, mta_fqdn, "
                          "mta_address) VALUES (?, ?, ?, '127.0.0.1')");

@@ -1,0 +1,102 @@
+#pragma once
+// The call actor's state and protocol. One call actor per call, spawned by the call manager when a
+// line goes off hook and stopped when the call has released everything it took. It drives the two
+// endpoint actors (endpoint_protocol.hpp) and reports every change of its `call_state` to the
+// manager, which publishes it (GET /calls, replication hook).
+
+#include <boost/json/object.hpp>
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace cms::actors {
+
+enum class call_phase : std::uint8_t {
+  dialling,   ///< dial tone, waiting for the MTA to report a number
+  routing,    ///< number complete, finding and seizing the called line
+  setting_up, ///< CRCX/MDCX on both legs
+  alerting,   ///< called line rings, caller hears ringback
+  connected,  ///< answered, both legs sendrecv
+  releasing,  ///< DLCX on both legs, collecting P:
+  ended       ///< billing written, lines released; the actor is about to stop
+};
+const char* to_string(call_phase p) noexcept;
+
+/// Q.850 release causes the call actors use (docs/calls.md).
+namespace cause {
+constexpr int unallocated_number = 1;   ///< on-net number that is not assigned: reorder
+constexpr int no_route = 3;             ///< not on-net and the off-net router has no route: reorder
+constexpr int normal_clearing = 16;     ///< hang-up, including a caller who abandons before answer
+constexpr int user_busy = 17;           ///< called line busy: busy tone
+constexpr int no_answer = 19;           ///< no answer within the configured time
+constexpr int subscriber_absent = 20;   ///< called line not registered / out of service: reorder
+constexpr int invalid_number = 28;      ///< partial dial (incomplete number, dial timeout): reorder
+constexpr int temporary_failure = 41;   ///< an MTA stopped answering, a leg failed or crashed
+} // namespace cause
+
+struct call_state {
+  std::string call_id;           ///< also the MGCP C: of both connections
+  call_phase phase = call_phase::dialling;
+  std::string calling_number;    ///< directory number of the originating line
+  std::string called_number;     ///< dialled digits (without a trailing T)
+  std::string originating;       ///< endpoint name
+  std::string terminating;       ///< endpoint name, empty until routed on-net
+  std::string route;             ///< "on-net", "unallocated", "no-route", "incomplete"
+  std::string orig_connection;   ///< I: on the originating line
+  std::string term_connection;   ///< I: on the terminating line
+  std::string orig_sdp;
+  std::string term_sdp;
+  std::int64_t started_ms = 0;   ///< off-hook (wall clock)
+  std::int64_t dialled_ms = 0;   ///< digits received
+  std::int64_t alerting_ms = 0;  ///< ringback applied
+  std::int64_t answered_ms = 0;
+  std::int64_t ended_ms = 0;
+  int cause = 0;                 ///< Q.850, set when the release starts
+  std::string orig_stats;        ///< DLCX P: of the originating leg
+  std::string term_stats;        ///< DLCX P: of the terminating leg
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_state& x) {
+  return f(caf::meta::type_name("call_state"), x.call_id, x.phase, x.calling_number,
+           x.called_number, x.originating, x.terminating, x.route, x.orig_connection,
+           x.term_connection, x.orig_sdp, x.term_sdp, x.started_ms, x.dialled_ms, x.alerting_ms,
+           x.answered_ms, x.ended_ms, x.cause, x.orig_stats, x.term_stats);
+}
+
+boost::json::object to_json(const call_state& x);
+
+// ---- endpoint -> call manager ------------------------------------------------------------------
+
+/// A line went off hook while idle: start a call. Answered with the call actor's handle.
+struct originate_call {
+  std::string call_id;
+  std::string endpoint;
+  std::string directory_number;
+  caf::actor line;
+};
+
+// ---- call -> call manager ----------------------------------------------------------------------
+
+/// Every change of the call's state (the last one has phase ended).
+struct call_update {
+  call_state state;
+};
+
+/// Internal timers of a call; `generation` makes a timer that was cancelled by a later event
+/// harmless when it fires anyway.
+enum class call_timer_kind : std::uint8_t { dial, no_answer };
+struct call_timeout {
+  call_timer_kind kind = call_timer_kind::dial;
+  std::uint64_t generation = 0;
+};
+
+} // namespace cms::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cms::actors::originate_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cms::actors::call_update)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cms::actors::call_timeout)

@@ -1,0 +1,831 @@
+#include "actors/endpoint_actor.hpp"
+
+#include "actors/call_protocol.hpp"
+#include "actors/ha/takeover_protocol.hpp"
+#include "actors/mgcp_edge.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/mgcp/events.hpp"
+#include "runtime/mgcp/text.hpp"
+
+#include <spdlog/fmt/fmt.h>
+
+namespace cms::actors {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<endpoint_actor_state>*;
+using audit_atom = caf::atom_constant<caf::atom("ep_audit")>;
+using graceful_atom = caf::atom_constant<caf::atom("ep_grace")>;
+
+constexpr const char* idle_events = "L/hd(N)";
+constexpr const char* hangup_events = "L/hu(N)";
+
+std::shared_ptr<spdlog::logger> logger() {
+  static auto l = log::get("endpoint");
+  return l;
+}
+
+// ---- state and publication ---------------------------------------------------------------------
+
+void publish(self_ptr self) {
+  auto& st = self->state;
+  st.data.changed_ms = wall_clock_ms();
+  st.ctx->save(st.data);
+  if (auto catalog = st.ctx->catalog())
+    self->send(catalog, st.data);
+}
+
+void set_state(self_ptr self, line_state s) {
+  auto& st = self->state;
+  bool was = is_registered(st.data.state);
+  bool is = is_registered(s);
+  if (was != is)
+    st.ctx->metrics.endpoints_registered.add(is ? 1 : -1);
+  if (st.data.state != s)
+    logger()->debug("endpoint={} event=state from={} to={}", st.data.name, to_string(st.data.state),
+                    to_string(s));
+  st.data.state = s;
+  publish(self);
+}
+
+// ---- MGCP helpers ------------------------------------------------------------------------------
+
+mgcp::command make_command(self_ptr self, mgcp::verb v) {
+  mgcp::command cmd;
+  cmd.kind = v;
+  cmd.endpoint = self->state.data.name;
+  cmd.version = "MGCP 1.0 NCS 1.0";
+  return cmd;
+}
+
+/// Sends a command to the line's MTA through the edge; `k` always runs exactly once.
+template <class F>
+void send_mgcp(self_ptr self, mgcp::command cmd, F k) {
+  auto& st = self->state;
+  auto edge = st.ctx->edge();
+  if (!edge || st.data.peer.empty()) {
+    mgcp_reply r;
+    r.fail = st.data.peer.empty() ? mgcp_reply::failure::bad_peer : mgcp_reply::failure::stopped;
+    k(r);
+    return;
+  }
+  self
+    ->request<caf::message_priority::high>(edge, st.ctx->settings.mgcp_request_timeout,
+                                           mgcp_request{st.data.peer, std::move(cmd)})
+    .then([k](mgcp_reply& r) mutable { k(r); },
+          [k](caf::error&) mutable {
+            mgcp_reply r;
+            r.fail = mgcp_reply::failure::timeout;
+            k(r);
+          });
+}
+
+void respond(self_ptr self, const inbound_command& in, int code, std::string comment) {
+  if (!in.respond)
+    return;
+  if (auto edge = self->state.ctx->edge()) {
+    mgcp::response rsp;
+    rsp.code = code;
+    rsp.transaction_id = in.cmd.transaction_id;
+    rsp.comment = std::move(comment);
+    self->send<caf::message_priority::high>(edge, mgcp_respond{in.from, std::move(rsp)});
+  }
+}
+
+std::string next_request_id(self_ptr self) {
+  auto& st = self->state;
+  ++st.data.request_counter;
+  return fmt::format("{:08x}{:x}", st.id_base, st.data.request_counter);
+}
+
+/// RQNT with a fresh X:. `k(reply)` runs when the MTA answered (or did not).
+template <class F>
+void arm(self_ptr self, armed_request what, F k) {
+  auto& st = self->state;
+  auto cmd = make_command(self, mgcp::verb::rqnt);
+  auto x = next_request_id(self);
+  cmd.set_param("N", st.ctx->settings.notified_entity);
+  cmd.set_param("X", x);
+  cmd.set_param("R", what.events);
+  if (!what.signals.empty())
+    cmd.set_param("S", what.signals);
+  cmd.set_param("Q", st.ctx->settings.quarantine_handling);
+  if (what.digit_map)
+    cmd.set_param("D", st.ctx->settings.digit_map);
+  // The new X is current from now on: quarantined events come back with it.
+  st.data.request_id = x;
+  st.data.requested_events = what.events;
+  st.data.signals = what.signals;
+  st.armed = what;
+  send_mgcp(self, std::move(cmd), std::move(k));
+}
+
+void stop_audit(self_ptr self) {
+  ++self->state.audit_generation;
+}
+
+void schedule_audit(self_ptr self) {
+  auto interval = self->state.ctx->settings.in_call_audit_interval;
+  if (interval.count() <= 0)
+    return;
+  auto gen = ++self->state.audit_generation;
+  self->delayed_send(self, interval, audit_atom::value, gen);
+}
+
+void mark_unreachable(self_ptr self) {
+  logger()->warn("endpoint={} event=unreachable peer={}:{}", self->state.data.name,
+                 self->state.data.peer.address, self->state.data.peer.port);
+  stop_audit(self);
+  set_state(self, line_state::disconnected);
+}
+
+/// Tells the call about something that happened on the line. The call answers whether it acted
+/// (it will then send the next RQNT through a treatment or release); if not, the line is re-armed
+/// so it never stays deaf in NCS lockstep mode.
+void tell_call(self_ptr self, line_event_kind kind, std::string digits = {});
+
+void rearm_current(self_ptr self) {
+  auto& st = self->state;
+  if (st.armed.events.empty())
+    return;
+  arm(self, st.armed, [self](const mgcp_reply& r) {
+    if (!r.ok())
+      mark_unreachable(self);
+  });
+}
+
+/// The line has no call: wait for an off-hook (idle) or, still off hook, for the hang-up while
+/// `tone` plays. 401/402 answers correct our idea of the hook state and retry.
+void arm_rest(self_ptr self, std::string tone, int attempts = 0) {
+  auto& st = self->state;
+  if (st.suspended || st.data.graceful_pending) {
+    st.data.graceful_pending = false;
+    set_state(self, line_state::out_of_service);
+    return;
+  }
+  if (attempts > 3) {
+    logger()->warn("endpoint={} event=arm_gave_up", st.data.name);
+    return;
+  }
+  bool off = st.data.hook_off;
+  armed_request what{off ? tone : std::string{}, off ? hangup_events : idle_events, false};
+  arm(self, what, [self, tone, attempts, off](const mgcp_reply& r) {
+    auto& st = self->state;
+    if (!st.data.call_id.empty())
+      return; // a call took the line meanwhile; it owns the next request
+    if (!r.ok()) {
+      mark_unreachable(self);
+      return;
+    }
+    if (r.rsp.code == 401) { // already off hook
+      st.data.hook_off = true;
+      arm_rest(self, tone, attempts + 1);
+      return;
+    }
+    if (r.rsp.code == 402) { // already on hook
+      st.data.hook_off = false;
+      arm_rest(self, tone, attempts + 1);
+      return;
+    }
+    if (r.rsp.code >= 300) {
+      logger()->warn("endpoint={} event=rqnt_refused code={}", st.data.name, r.rsp.code);
+      set_state(self, line_state::unregistered);
+      return;
+    }
+    set_state(self, off ? line_state::off_hook : line_state::idle);
+  });
+}
+
+// ---- registration ------------------------------------------------------------------------------
+
+void register_line(self_ptr self) {
+  auto& st = self->state;
+  if (st.data.call_id.empty())
+    set_state(self, line_state::unregistered);
+  send_mgcp(self, make_command(self, mgcp::verb::auep), [self](const mgcp_reply& r) {
+    auto& st = self->state;
+    if (!r.ok()) {
+      mark_unreachable(self);
+      return;
+    }
+    if (r.rsp.code >= 300) {
+      logger()->warn("endpoint={} event=audit_refused code={}", st.data.name, r.rsp.code);
+      if (st.data.call_id.empty())
+        set_state(self, line_state::unregistered);
+      return;
+    }
+    st.data.registered_ms = wall_clock_ms();
+    logger()->debug("endpoint={} event=registered peer={}:{}", st.data.name, st.data.peer.address,
+                    st.data.peer.port);
+    if (st.data.call_id.empty())
+      arm_rest(self, {});
+    else
+      rearm_current(self);
+  });
+}
+
+// ---- the call ----------------------------------------------------------------------------------
+
+void tell_call(self_ptr self, line_event_kind kind, std::string digits) {
+  auto& st = self->state;
+  if (!st.call) {
+    rearm_current(self);
+    return;
+  }
+  line_event ev{st.data.call_id, st.data.name, kind, std::move(digits)};
+  auto call_id = st.data.call_id;
+  self->request(st.call, st.ctx->settings.line_request_timeout, std::move(ev))
+    .then(
+      [self, call_id, kind](bool acted) {
+        auto& st = self->state;
+        if (!acted && st.data.call_id == call_id && kind != line_event_kind::failed
+            && kind != line_event_kind::out_of_service)
+          rearm_current(self);
+      },
+      [](caf::error&) { /* the call is gone: its down message cleans up */ });
+}
+
+/// The line leaves its call (release or crash): close what the call left open and re-arm.
+void leave_call(self_ptr self, std::string tone) {
+  auto& st = self->state;
+  if (st.call)
+    self->demonitor(st.call);
+  st.call = nullptr;
+  auto call_id = std::move(st.data.call_id);
+  st.data.call_id.clear();
+  stop_audit(self);
+  if (!st.data.connection_id.empty()) {
+    auto cmd = make_command(self, mgcp::verb::dlcx);
+    cmd.set_param("C", call_id);
+    cmd.set_param("I", st.data.connection_id);
+    st.data.connection_id.clear();
+    if (st.data.state != line_state::disconnected)
+      send_mgcp(self, std::move(cmd), [](const mgcp_reply&) {});
+  }
+  if (st.data.state == line_state::disconnected || st.data.state == line_state::out_of_service
+      || st.data.state == line_state::unregistered) {
+    publish(self);
+    return;
+  }
+  arm_rest(self, std::move(tone));
+}
+
+void originate(self_ptr self) {
+  auto& st = self->state;
+  auto call_id = fmt::format("{:016x}", st.rng());
+  st.data.call_id = call_id;
+  set_state(self, line_state::off_hook);
+  auto manager = st.ctx->manager();
+  auto fail = [self, call_id] {
+    auto& st = self->state;
+    if (st.data.call_id != call_id)
+      return;
+    logger()->error("endpoint={} event=originate_failed", st.data.name);
+    st.data.call_id.clear();
+    arm_rest(self, "L/ro");
+  };
+  if (!manager) {
+    fail();
+    return;
+  }
+  self
+    ->request(manager, st.ctx->settings.line_request_timeout,
+              originate_call{call_id, st.data.name, st.data.directory_number,
+                             caf::actor_cast<caf::actor>(self)})
+    .then(
+      [self, call_id](caf::actor& call) {
+        auto& st = self->state;
+        if (st.data.call_id != call_id) {
+          // The call already released us (e.g. a hang-up raced the originate reply).
+          return;
+        }
+        st.call = call;
+        self->monitor(call);
+      },
+      [fail](caf::error&) { fail(); });
+}
+
+// ---- inbound commands --------------------------------------------------------------------------
+
+bool from_line_mta(self_ptr self, const inbound_command& in) {
+  auto& d = self->state.data;
+  if (!d.provisioned_address.empty() && in.from.address != d.provisioned_address)
+    return false;
+  if (in.cmd.kind == mgcp::verb::rsip) {
+    if (d.peer.empty() || in.from == d.peer)
+      return true;
+    // A line in a call never moves to another address; an idle one may (MTA restarted on a
+    // new port, DHCP renumbering) and is audited before it is used.
+    return d.call_id.empty();
+  }
+  return !d.peer.empty() && in.from == d.peer;
+}
+
+void handle_rsip(self_ptr self, const inbound_command& in) {
+  auto& st = self->state;
+  auto method = mgcp::restart_method::restart;
+  if (auto rm = in.cmd.param("RM")) {
+    auto parsed = mgcp::parse_restart_method(*rm);
+    if (!parsed) {
+      respond(self, in, 539, "Unsupported restart method");
+      return;
+    }
+    method = *parsed;
+  }
+  std::uint32_t delay = 0;
+  if (auto rd = in.cmd.param("RD"))
+    delay = mgcp::parse_restart_delay(*rd).value_or(0);
+  respond(self, in, 200, "OK");
+  st.data.peer = in.from;
+  st.data.restart_method = std::string{mgcp::to_string(method)};
+  st.data.restart_delay = delay;
+  logger()->info("endpoint={} event=rsip method={} delay={} peer={}:{}", st.data.name,
+                 st.data.restart_method, delay, in.from.address, in.from.port);
+  if (st.suspended) {
+    set_state(self, line_state::out_of_service);
+    return;
+  }
+  switch (method) {
+    case mgcp::restart_method::restart:
+      if (st.call) {
+        // The MTA rebooted: its connection is gone, the call cannot go on.
+        st.data.connection_id.clear();
+        tell_call(self, line_event_kind::failed);
+      }
+      st.data.graceful_pending = false;
+      register_line(self);
+      break;
+    case mgcp::restart_method::disconnected:
+      // The MTA lost contact and found us again; a call in progress survives.
+      if (st.data.state == line_state::disconnected && st.call)
+        set_state(self, line_state::in_call);
+      register_line(self);
+      break;
+    case mgcp::restart_method::forced:
+      st.data.graceful_pending = false;
+      st.data.connection_id.clear();
+      if (st.call)
+        tell_call(self, line_event_kind::out_of_service);
+      set_state(self, line_state::out_of_service);
+      break;
+    case mgcp::restart_method::graceful:
+      st.data.graceful_pending = true;
+      if (delay == 0 && st.data.call_id.empty()) {
+        st.data.graceful_pending = false;
+        set_state(self, line_state::out_of_service);
+      } else {
+        auto gen = ++st.graceful_generation;
+        if (delay > 0)
+          self->delayed_send(self, std::chrono::seconds{delay}, graceful_atom::value, gen);
+        publish(self);
+      }
+      break;
+    case mgcp::restart_method::cancel_graceful:
+      st.data.graceful_pending = false;
+      ++st.graceful_generation;
+      if (st.data.state == line_state::out_of_service)
+        register_line(self);
+      else
+        publish(self);
+      break;
+  }
+}
+
+void handle_ntfy(self_ptr self, const inbound_command& in) {
+  auto& st = self->state;
+  auto x = in.cmd.param("X");
+  if (!x || !mgcp::text::iequals(*x, st.data.request_id)) {
+    respond(self, in, 200, "OK");
+    ++st.data.stale_notifies;
+    st.ctx->metrics.stale_notifies.inc();
+    logger()->debug("endpoint={} event=stale_ntfy x={} armed={}", st.data.name, x ? *x : "",
+                    st.data.request_id);
+    return;
+  }
+  std::optional<std::vector<mgcp::observed_event>> events;
+  if (auto o = in.cmd.param("O"))
+    events = mgcp::parse_observed_events(*o);
+  if (!events) {
+    respond(self, in, 538, "Bad observed events");
+    rearm_current(self);
+    return;
+  }
+  respond(self, in, 200, "OK");
+  if (!is_registered(st.data.state)) {
+    logger()->debug("endpoint={} event=ntfy_ignored state={}", st.data.name,
+                    to_string(st.data.state));
+    return;
+  }
+  // Digits (D/...) of one NTFY form one dial string; 'T' (timer) is kept so the call can tell a
+  // complete number from a partial dial.
+  std::string digits;
+  bool acted = false;
+  for (auto& ev : *events) {
+    auto package = mgcp::text::upper(ev.name.package);
+    auto name = mgcp::text::lower(ev.name.event);
+    if (package == "D") {
+      for (char c : ev.name.event)
+        if (std::isdigit(static_cast<unsigned char>(c)) || c == '*' || c == '#' || c == 'T'
+            || c == 't')
+          digits += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      continue;
+    }
+    if (!package.empty() && package != "L")
+      continue;
+    if (name == "hd") {
+      st.data.hook_off = true;
+      if (st.call) {
+        tell_call(self, line_event_kind::off_hook);
+        acted = true;
+      } else if (st.data.call_id.empty() && st.data.state == line_state::idle) {
+        originate(self);
+        acted = true;
+      }
+    } else if (name == "hu") {
+      st.data.hook_off = false;
+      if (st.call) {
+        tell_call(self, line_event_kind::on_hook);
+        acted = true;
+      } else if (st.data.call_id.empty()) {
+        arm_rest(self, {});
+        acted = true;
+      }
+    }
+  }
+  if (!digits.empty() && st.call) {
+    tell_call(self, line_event_kind::digits, digits);
+    acted = true;
+  }
+  // Nobody will send the next RQNT: re-arm ourselves. (With a call being created, its first
+  // treatment arms the line.)
+  if (!acted && (st.call || st.data.call_id.empty()))
+    rearm_current(self);
+}
+
+void handle_inbound(self_ptr self, const inbound_command& in) {
+  auto& st = self->state;
+  if (in.cmd.kind != mgcp::verb::rsip && in.cmd.kind != mgcp::verb::ntfy) {
+    respond(self, in, 504, "Command not accepted by a call agent");
+    return;
+  }
+  if (!from_line_mta(self, in)) {
+    ++st.data.spoofed;
+    st.ctx->metrics.spoofed.inc();
+    logger()->warn("endpoint={} event=spoofed verb={} from={}:{} expected={}:{}", st.data.name,
+                   mgcp::to_string(in.cmd.kind), in.from.address, in.from.port,
+                   st.data.peer.address, st.data.peer.port);
+    respond(self, in, 500, "Endpoint unknown");
+    publish(self);
+    return;
+  }
+  if (in.cmd.kind == mgcp::verb::rsip)
+    handle_rsip(self, in);
+  else
+    handle_ntfy(self, in);
+}
+
+// ---- requests from the call --------------------------------------------------------------------
+
+line_reply refused(int cause, int code = 0) {
+  line_reply r;
+  r.ok = false;
+  r.cause = cause;
+  r.mgcp_code = code;
+  return r;
+}
+
+line_reply from_mgcp(const mgcp_reply& m) {
+  line_reply r;
+  if (!m.ok()) {
+    r.ok = false;
+    r.unreachable = true;
+    r.mgcp_code = 0;
+    r.cause = cause::temporary_failure;
+    return r;
+  }
+  r.mgcp_code = m.rsp.code;
+  r.ok = m.rsp.code >= 200 && m.rsp.code < 300;
+  if (!r.ok)
+    r.cause = cause::temporary_failure;
+  if (m.rsp.sdp)
+    r.sdp = *m.rsp.sdp;
+  return r;
+}
+
+armed_request armed_for(treatment t) {
+  switch (t) {
+    case treatment::dial_tone:
+      return {"L/dl", "L/hu(N),D/[0-9#*T](D)", true};
+    case treatment::ringback:
+      return {"L/rt", hangup_events, false};
+    case treatment::ringing:
+      return {"L/rg", idle_events, false};
+    case treatment::connected:
+      break;
+  }
+  return {{}, "L/hu(N),L/hf(N)", false};
+}
+
+line_state state_for(treatment t) {
+  switch (t) {
+    case treatment::dial_tone:
+      return line_state::dialling;
+    case treatment::ringback:
+    case treatment::ringing:
+      return line_state::ringing;
+    case treatment::connected:
+      break;
+  }
+  return line_state::in_call;
+}
+
+} // namespace
+
+caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
+                             persistence::subscriber line) {
+  auto& st = self->state;
+  st.ctx = std::move(ctx);
+  st.rng.seed(std::random_device{}());
+  st.id_base = static_cast<std::uint32_t>(st.rng());
+  auto name = mgcp::text::lower(line.endpoint_name);
+  if (auto saved = st.ctx->snapshot(name)) {
+    // Restarted by the supervisor: resume the registration, not the call (its actor monitors
+    // us and releases itself when we die).
+    st.data = *saved;
+    if (is_registered(st.data.state))
+      st.ctx->metrics.endpoints_registered.add(-1);
+    st.data.state = line_state::unregistered;
+  }
+  st.data.name = name;
+  st.data.directory_number = line.directory_number;
+  if (auto at = name.rfind('@'); at != std::string::npos)
+    st.data.mta = name.substr(at + 1);
+  st.data.provisioned_address = line.mta_address;
+  st.suspended = line.status == "suspended";
+  st.ctx->directory.put(name, caf::actor_cast<caf::actor>(self));
+  if (st.suspended) {
+    set_state(self, line_state::out_of_service);
+  } else if (!st.data.peer.empty()) {
+    // A restart after a registration: leftovers of the old incarnation go, then re-arm.
+    if (!st.data.connection_id.empty()) {
+      auto cmd = make_command(self, mgcp::verb::dlcx);
+      if (!st.data.call_id.empty())
+        cmd.set_param("C", st.data.call_id);
+      cmd.set_param("I", st.data.connection_id);
+      send_mgcp(self, std::move(cmd), [](const mgcp_reply&) {});
+    }
+    st.data.call_id.clear();
+    st.data.connection_id.clear();
+    register_line(self);
+  } else {
+    publish(self);
+  }
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (!st.call || msg.source != st.call.address())
+      return;
+    bool crashed = msg.reason && msg.reason != caf::exit_reason::normal;
+    if (crashed) {
+      st.ctx->metrics.calls_crashed.inc();
+      logger()->error("endpoint={} call={} event=call_crashed reason=\"{}\"", st.data.name,
+                      st.data.call_id, self->system().render(msg.reason));
+    }
+    st.call = nullptr;
+    leave_call(self, {});
+  });
+  return {
+    [self](inbound_command& in) { handle_inbound(self, in); },
+    [self](seize_line& req) -> line_reply {
+      auto& st = self->state;
+      auto s = st.data.state;
+      if (s == line_state::unregistered || s == line_state::disconnected
+          || s == line_state::out_of_service || st.data.graceful_pending)
+        return refused(cause::subscriber_absent);
+      if (s != line_state::idle || st.data.hook_off || !st.data.call_id.empty())
+        return refused(cause::user_busy);
+      st.data.call_id = req.call_id;
+      st.call = req.call;
+      self->monitor(st.call);
+      publish(self);
+      return line_reply{};
+    },
+    [self](apply_treatment& req) -> caf::result<line_reply> {
+      auto& st = self->state;
+      if (req.call_id != st.data.call_id)
+        return refused(cause::temporary_failure);
+      auto rp = self->make_response_promise<line_reply>();
+      auto what = req.what;
+      auto call_id = req.call_id;
+      arm(self, armed_for(what), [self, rp, what, call_id](const mgcp_reply& m) mutable {
+        auto& st = self->state;
+        auto r = from_mgcp(m);
+        if (m.ok() && m.rsp.code == 401) { // asked to ring a line that is off hook
+          st.data.hook_off = true;
+          r.cause = cause::user_busy;
+        } else if (m.ok() && m.rsp.code == 402) { // asked for the hang-up of a line on hook
+          st.data.hook_off = false;
+          r.cause = cause::normal_clearing;
+        }
+        if (r.unreachable && st.data.call_id == call_id)
+          mark_unreachable(self);
+        else if (r.ok && st.data.call_id == call_id) {
+          set_state(self, state_for(what));
+          if (what == treatment::connected)
+            schedule_audit(self);
+        }
+        rp.deliver(std::move(r));
+      });
+      return rp;
+    },
+    [self](create_connection& req) -> caf::result<line_reply> {
+      auto& st = self->state;
+      if (req.call_id != st.data.call_id)
+        return refused(cause::temporary_failure);
+      auto cmd = make_command(self, mgcp::verb::crcx);
+      cmd.set_param("C", req.call_id);
+      cmd.set_param("L", st.ctx->settings.local_connection_options);
+      cmd.set_param("M", std::string{mgcp::to_string(req.mode)});
+      if (!req.remote_sdp.empty())
+        cmd.sdp = req.remote_sdp;
+      auto rp = self->make_response_promise<line_reply>();
+      auto call_id = req.call_id;
+      send_mgcp(self, std::move(cmd), [self, rp, call_id](const mgcp_reply& m) mutable {
+        auto& st = self->state;
+        auto r = from_mgcp(m);
+        if (r.ok) {
+          if (auto i = m.rsp.param("I"))
+            r.connection_id = *i;
+          if (r.connection_id.empty()) {
+            r.ok = false;
+            r.cause = cause::temporary_failure;
+          } else if (st.data.call_id == call_id) {
+            st.data.connection_id = r.connection_id;
+            publish(self);
+          } else {
+            // The call released the line while the CRCX was on its way: delete the orphan.
+            auto dl = make_command(self, mgcp::verb::dlcx);
+            dl.set_param("C", call_id);
+            dl.set_param("I", r.connection_id);
+            send_mgcp(self, std::move(dl), [](const mgcp_reply&) {});
+          }
+        }
+        if (r.unreachable && st.data.call_id == call_id)
+          mark_unreachable(self);
+        rp.deliver(std::move(r));
+      });
+      return rp;
+    },
+    [self](modify_connection& req) -> caf::result<line_reply> {
+      auto& st = self->state;
+      if (req.call_id != st.data.call_id || st.data.connection_id.empty())
+        return refused(cause::temporary_failure);
+      auto cmd = make_command(self, mgcp::verb::mdcx);
+      cmd.set_param("C", req.call_id);
+      cmd.set_param("I", st.data.connection_id);
+      cmd.set_param("M", std::string{mgcp::to_string(req.mode)});
+      if (!req.remote_sdp.empty())
+        cmd.sdp = req.remote_sdp;
+      auto rp = self->make_response_promise<line_reply>();
+      auto call_id = req.call_id;
+      send_mgcp(self, std::move(cmd), [self, rp, call_id](const mgcp_reply& m) mutable {
+        auto r = from_mgcp(m);
+        if (r.unreachable && self->state.data.call_id == call_id)
+          mark_unreachable(self);
+        rp.deliver(std::move(r));
+      });
+      return rp;
+    },
+    [self](delete_connection& req) -> caf::result<line_reply> {
+      auto& st = self->state;
+      if (req.call_id != st.data.call_id)
+        return refused(cause::temporary_failure);
+      if (st.data.connection_id.empty())
+        return line_reply{};
+      auto cmd = make_command(self, mgcp::verb::dlcx);
+      cmd.set_param("C", req.call_id);
+      cmd.set_param("I", st.data.connection_id);
+      st.data.connection_id.clear();
+      publish(self);
+      if (st.data.state == line_state::disconnected) {
+        // Known unreachable: do not wait another retransmission budget for nothing.
+        auto r = refused(cause::temporary_failure);
+        r.unreachable = true;
+        return r;
+      }
+      auto rp = self->make_response_promise<line_reply>();
+      auto call_id = req.call_id;
+      send_mgcp(self, std::move(cmd), [self, rp, call_id](const mgcp_reply& m) mutable {
+        auto r = from_mgcp(m);
+        if (m.ok())
+          if (auto p = m.rsp.param("P"))
+            r.stats = *p;
+        if (r.unreachable && self->state.data.call_id == call_id)
+          mark_unreachable(self);
+        rp.deliver(std::move(r));
+      });
+      return rp;
+    },
+    [self](release_line& req) {
+      auto& st = self->state;
+      if (req.call_id != st.data.call_id)
+        return;
+      leave_call(self, std::move(req.tone));
+    },
+    // -- takeover (issue 6 item 4, actors/ha/takeover_protocol.hpp) -----------------------------
+    [self](adopt_line& a) {
+      // This node became active: take the replicated registration and claim the line (AUEP,
+      // then RQNT with N: = us) without touching its connection: a call in progress goes on.
+      auto& st = self->state;
+      if (st.call)
+        self->demonitor(st.call);
+      st.call = nullptr;
+      stop_audit(self);
+      ++st.graceful_generation;
+      auto target = a.state.state;
+      auto keep = st.data;
+      set_state(self, line_state::unregistered);
+      st.data = std::move(a.state);
+      st.data.name = keep.name;
+      st.data.directory_number = keep.directory_number;
+      st.data.mta = keep.mta;
+      st.data.provisioned_address = keep.provisioned_address;
+      st.data.request_counter = std::max(st.data.request_counter, keep.request_counter);
+      st.data.state = line_state::unregistered;
+      st.armed = armed_request{st.data.signals, st.data.requested_events,
+                               st.data.requested_events.find("D/") != std::string::npos};
+      if (st.suspended) {
+        set_state(self, line_state::out_of_service);
+        return;
+      }
+      if (st.data.peer.empty() || !is_registered(target)) {
+        set_state(self, target == line_state::out_of_service ? target : line_state::unregistered);
+        return;
+      }
+      set_state(self, target);
+      st.ctx->metrics.registry
+        .get_counter("cms_ha_lines_claimed_total", "Lines claimed (AUEP + RQNT N: us) at takeover")
+        .inc();
+      register_line(self);
+    },
+    [self](quiesce_line&) {
+      // This node stopped being active: the line belongs to the peer now. Forget the call
+      // without a DLCX and send nothing (the MGCP edge is fenced as well).
+      auto& st = self->state;
+      if (st.call)
+        self->demonitor(st.call);
+      st.call = nullptr;
+      stop_audit(self);
+      ++st.graceful_generation;
+      if (is_registered(st.data.state))
+        st.ctx->metrics.endpoints_registered.add(-1);
+      st.data.state = line_state::unregistered;
+      st.data.call_id.clear();
+      st.data.connection_id.clear();
+      st.data.peer = mgcp_peer{};
+      st.ctx->save(st.data);
+    },
+    [self](attach_call& a) -> bool {
+      // A call resumed at takeover takes its line back.
+      auto& st = self->state;
+      if (!st.data.call_id.empty() && st.data.call_id != a.call_id)
+        return false;
+      if (st.call)
+        self->demonitor(st.call);
+      st.data.call_id = a.call_id;
+      st.call = a.call;
+      if (st.call)
+        self->monitor(st.call);
+      if (st.data.state == line_state::in_call)
+        schedule_audit(self);
+      return true;
+    },
+    [self](audit_atom, std::uint64_t gen) {
+      auto& st = self->state;
+      if (gen != st.audit_generation || st.data.call_id.empty())
+        return;
+      send_mgcp(self, make_command(self, mgcp::verb::auep), [self, gen](const mgcp_reply& m) {
+        auto& st = self->state;
+        if (gen != st.audit_generation)
+          return;
+        if (!m.ok()) {
+          mark_unreachable(self);
+          tell_call(self, line_event_kind::failed);
+          return;
+        }
+        schedule_audit(self);
+      });
+    },
+    [self](graceful_atom, std::uint64_t gen) {
+      auto& st = self->state;
+      if (gen != st.graceful_generation || !st.data.graceful_pending)
+        return;
+      if (st.data.call_id.empty()) {
+        st.data.graceful_pending = false;
+        set_state(self, line_state::out_of_service);
+      }
+      // With a call, the line goes out of service when the call releases it (arm_rest).
+    },
+  };
+}
+
+} // namespace cms::actors

@@ -1,0 +1,370 @@
+// Call actor flows on the test scheduler: every case of issue 4 with its tone, cause and billing.
+
+#include "calls_fixture.hpp"
+
+#include "actors/type_ids.hpp"
+
+using namespace cms;
+using namespace cms::actors;
+using cms::test::calls_fixture;
+
+using call_flow_test = calls_fixture;
+
+
+TEST_F(call_flow_test, basic_call_from_off_hook_to_billing) {
+  register_both();
+  wire.sent.clear();
+  auto call_id = dial_from_a("");
+  auto dial = last(line_a, mgcp::verb::rqnt);
+  ASSERT_TRUE(dial);
+  EXPECT_EQ(param(*dial, "S"), "L/dl");
+  EXPECT_EQ(param(*dial, "R"), "L/hu(N),D/[0-9#*T](D)");
+  EXPECT_EQ(param(*dial, "D"), ctx->settings.digit_map);
+  EXPECT_EQ(gauge("cms_calls_active"), 1);
+
+  ntfy(line_a, mta_a, "D/5551002");
+  auto crcx_a = last(line_a, mgcp::verb::crcx);
+  auto crcx_b = last(line_b, mgcp::verb::crcx);
+  auto mdcx_a = last(line_a, mgcp::verb::mdcx);
+  ASSERT_TRUE(crcx_a && crcx_b && mdcx_a);
+  EXPECT_EQ(param(*crcx_a, "C"), call_id);
+  EXPECT_EQ(param(*crcx_a, "M"), "recvonly");
+  EXPECT_FALSE(crcx_a->sdp);
+  EXPECT_EQ(param(*crcx_b, "M"), "sendrecv");
+  ASSERT_TRUE(crcx_b->sdp);
+  EXPECT_NE(crcx_b->sdp->find("m=audio 40002"), std::string::npos); // A's SDP
+  ASSERT_TRUE(mdcx_a->sdp);
+  EXPECT_NE(mdcx_a->sdp->find("m=audio 40004"), std::string::npos); // B's SDP
+  EXPECT_EQ(param(*mdcx_a, "I"), "C01");
+  EXPECT_EQ(param(*last(line_b, mgcp::verb::rqnt), "S"), "L/rg");
+  EXPECT_EQ(param(*last(line_b, mgcp::verb::rqnt), "R"), "L/hd(N)");
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/rt");
+  EXPECT_EQ(line(line_b).state, line_state::ringing);
+  EXPECT_EQ(registry.value("cms_call_attempts_total"), 1);
+
+  ntfy(line_b, mta_b, "L/hd");
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::mdcx), "M"), "sendrecv");
+  EXPECT_EQ(param(*last(line_b, mgcp::verb::rqnt), "R"), "L/hu(N),L/hf(N)");
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "<absent>");
+  EXPECT_EQ(line(line_a).state, line_state::in_call);
+  EXPECT_EQ(line(line_b).state, line_state::in_call);
+  EXPECT_EQ(registry.value("cms_call_completions_total"), 1);
+  auto listed = ask<std::string>(ctx->catalog(), list_query{"calls", "connected", "", 0, 10});
+  EXPECT_EQ(boost::json::parse(*listed).as_object()["total"].as_int64(), 1);
+
+  ntfy(line_a, mta_a, "L/hu");
+  ASSERT_EQ(sent(line_a, mgcp::verb::dlcx).size(), 1u);
+  ASSERT_EQ(sent(line_b, mgcp::verb::dlcx).size(), 1u);
+  EXPECT_EQ(param(*last(line_b, mgcp::verb::dlcx), "I"), "C02");
+  EXPECT_EQ(line(line_a).state, line_state::idle);
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "R"), "L/hd(N)");
+  // B is still off hook: it waits for the hang-up, then is idle again.
+  EXPECT_EQ(line(line_b).state, line_state::off_hook);
+  EXPECT_EQ(param(*last(line_b, mgcp::verb::rqnt), "R"), "L/hu(N)");
+  ntfy(line_b, mta_b, "L/hu");
+  EXPECT_EQ(line(line_b).state, line_state::idle);
+  EXPECT_EQ(gauge("cms_calls_active"), 0);
+  EXPECT_TRUE(line(line_a).connection_id.empty());
+  EXPECT_TRUE(line(line_b).connection_id.empty());
+
+  flush_billing();
+  auto rows = billing_for(call_id);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].event, "signaling_start");
+  EXPECT_EQ(rows[1].event, "call_answer");
+  EXPECT_EQ(rows[2].event, "signaling_stop");
+  EXPECT_EQ(rows[2].release_cause, cause::normal_clearing);
+  EXPECT_EQ(rows[2].calling_number, "5551001");
+  EXPECT_EQ(rows[2].called_number, "5551002");
+  EXPECT_EQ(rows[2].terminating, line_b);
+  EXPECT_EQ(rows[2].route, "on-net");
+  EXPECT_NE(rows[2].connection_stats.find("orig: PS=100"), std::string::npos);
+  EXPECT_NE(rows[2].connection_stats.find("term: PS=100"), std::string::npos);
+  // Group commit: the stop record of the same instant shares nothing with a later call, but the
+  // rows were written in batches, never one transaction per record when they arrive together.
+  EXPECT_EQ(billing.rows.back().sequence, billing.rows.size());
+}
+
+TEST_F(call_flow_test, called_line_busy_gives_busy_tone_and_cause_17) {
+  register_both();
+  ntfy(line_b, mta_b, "L/hd"); // B is dialling itself
+  ASSERT_EQ(line(line_b).state, line_state::dialling);
+  auto call_id = dial_from_a("5551002");
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/bz");
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "R"), "L/hu(N)");
+  EXPECT_EQ(line(line_a).state, line_state::off_hook);
+  EXPECT_FALSE(last(line_a, mgcp::verb::crcx));
+  ntfy(line_a, mta_a, "L/hu");
+  EXPECT_EQ(line(line_a).state, line_state::idle);
+  flush_billing();
+  auto rows = billing_for(call_id);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].release_cause, cause::user_busy);
+  EXPECT_EQ(registry.value("cms_call_failures_total", {{"cause", "17"}}), 1);
+}
+
+TEST_F(call_flow_test, no_answer_releases_with_cause_19) {
+  register_both();
+  auto call_id = ring_b();
+  sched.advance_time(ctx->settings.no_answer_timeout + std::chrono::seconds{1});
+  sched.run();
+  EXPECT_EQ(sent(line_a, mgcp::verb::dlcx).size(), 1u);
+  EXPECT_EQ(sent(line_b, mgcp::verb::dlcx).size(), 1u);
+  EXPECT_EQ(line(line_b).state, line_state::idle); // ringing stopped, L/hd armed again
+  EXPECT_EQ(param(*last(line_b, mgcp::verb::rqnt), "R"), "L/hd(N)");
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/ro");
+  flush_billing();
+  auto rows = billing_for(call_id);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].release_cause, cause::no_answer);
+}
+
+TEST_F(call_flow_test, unallocated_on_net_number_gets_reorder_and_cause_1) {
+  register_both();
+  auto call_id = dial_from_a("5559999");
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/ro");
+  flush_billing();
+  ASSERT_EQ(billing_for(call_id).size(), 2u);
+  EXPECT_EQ(billing_for(call_id)[1].release_cause, cause::unallocated_number);
+  EXPECT_EQ(billing_for(call_id)[1].route, "unallocated");
+}
+
+TEST_F(call_flow_test, off_net_number_without_route_gets_cause_3) {
+  register_both();
+  auto call_id = dial_from_a("12125551234");
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/ro");
+  flush_billing();
+  EXPECT_EQ(billing_for(call_id).back().release_cause, cause::no_route);
+}
+
+TEST_F(call_flow_test, partial_dial_reported_by_the_mta_gets_cause_28) {
+  register_both();
+  auto call_id = dial_from_a("555T");
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/ro");
+  flush_billing();
+  EXPECT_EQ(billing_for(call_id).back().release_cause, cause::invalid_number);
+}
+
+TEST_F(call_flow_test, dial_timeout_on_the_actor_clock_gets_cause_28) {
+  register_both();
+  auto call_id = dial_from_a("");
+  sched.advance_time(ctx->settings.dial_timeout + std::chrono::seconds{1});
+  sched.run();
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/ro");
+  EXPECT_EQ(line(line_a).state, line_state::off_hook);
+  flush_billing();
+  EXPECT_EQ(billing_for(call_id).back().release_cause, cause::invalid_number);
+}
+
+TEST_F(call_flow_test, caller_abandons_while_dialling) {
+  register_both();
+  auto call_id = dial_from_a("");
+  ntfy(line_a, mta_a, "L/hu");
+  EXPECT_EQ(line(line_a).state, line_state::idle);
+  EXPECT_FALSE(last(line_a, mgcp::verb::crcx));
+  EXPECT_EQ(gauge("cms_calls_active"), 0);
+  flush_billing();
+  EXPECT_EQ(billing_for(call_id).back().release_cause, cause::normal_clearing);
+}
+
+TEST_F(call_flow_test, caller_abandons_while_ringing) {
+  register_both();
+  auto call_id = ring_b();
+  ntfy(line_a, mta_a, "L/hu");
+  EXPECT_EQ(sent(line_a, mgcp::verb::dlcx).size(), 1u);
+  EXPECT_EQ(sent(line_b, mgcp::verb::dlcx).size(), 1u);
+  EXPECT_EQ(line(line_a).state, line_state::idle);
+  EXPECT_EQ(line(line_b).state, line_state::idle);
+  flush_billing();
+  auto rows = billing_for(call_id);
+  ASSERT_EQ(rows.size(), 2u); // no call_answer
+  EXPECT_EQ(rows[1].release_cause, cause::normal_clearing);
+}
+
+TEST_F(call_flow_test, hang_up_with_a_silent_far_end_still_releases_everything) {
+  register_both();
+  auto call_id = connect_a_b();
+  // B's MTA goes silent: the agent reports a transaction failure (Max2) on everything to it.
+  wire.script = [this](const mgcp::command& c) -> std::optional<mgcp_reply> {
+    if (c.endpoint != line_b)
+      return std::nullopt;
+    mgcp_reply r;
+    r.fail = mgcp_reply::failure::timeout;
+    return r;
+  };
+  ntfy(line_a, mta_a, "L/hu");
+  EXPECT_EQ(line(line_a).state, line_state::idle);
+  EXPECT_TRUE(line(line_a).connection_id.empty());
+  EXPECT_EQ(line(line_b).state, line_state::disconnected);
+  EXPECT_TRUE(line(line_b).call_id.empty());
+  EXPECT_EQ(gauge("cms_calls_active"), 0);
+  flush_billing();
+  EXPECT_EQ(billing_for(call_id).back().release_cause, cause::normal_clearing);
+}
+
+class audited_call_test : public calls_fixture {
+protected:
+  actors::call_settings settings() override {
+    auto s = calls_fixture::settings();
+    s.in_call_audit_interval = std::chrono::seconds{10};
+    return s;
+  }
+};
+
+TEST_F(audited_call_test, mta_silent_mid_call_is_found_by_the_audit_and_the_call_torn_down) {
+  register_both();
+  auto call_id = connect_a_b();
+  wire.script = [this](const mgcp::command& c) -> std::optional<mgcp_reply> {
+    if (c.endpoint != line_b)
+      return std::nullopt;
+    mgcp_reply r;
+    r.fail = mgcp_reply::failure::timeout;
+    return r;
+  };
+  sched.advance_time(std::chrono::seconds{11});
+  sched.run();
+  EXPECT_EQ(line(line_b).state, line_state::disconnected);
+  EXPECT_TRUE(line(line_b).call_id.empty());
+  // A's connection is deleted, A hears reorder? No: A is the caller; it gets nothing and waits
+  // for its hang-up (a caller never hears a tone for the far end's failure after answer).
+  EXPECT_EQ(sent(line_a, mgcp::verb::dlcx).size(), 1u);
+  EXPECT_EQ(line(line_a).state, line_state::off_hook);
+  EXPECT_TRUE(line(line_a).connection_id.empty());
+  EXPECT_EQ(gauge("cms_calls_active"), 0);
+  flush_billing();
+  auto rows = billing_for(call_id);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2].release_cause, cause::temporary_failure);
+  // B comes back with RSIP and is usable again.
+  wire.script = nullptr;
+  rsip(line_b, mta_b, "disconnected");
+  EXPECT_EQ(line(line_b).state, line_state::off_hook); // its handset is still off hook
+  ntfy(line_b, mta_b, "L/hu");
+  EXPECT_EQ(line(line_b).state, line_state::idle);
+}
+
+TEST_F(call_flow_test, called_mta_silent_during_setup_gives_reorder_and_cause_41) {
+  register_both();
+  wire.script = [this](const mgcp::command& c) -> std::optional<mgcp_reply> {
+    if (c.endpoint != line_b || c.kind != mgcp::verb::crcx)
+      return std::nullopt;
+    mgcp_reply r;
+    r.fail = mgcp_reply::failure::timeout;
+    return r;
+  };
+  auto call_id = dial_from_a("5551002");
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/ro");
+  EXPECT_EQ(sent(line_a, mgcp::verb::dlcx).size(), 1u); // A's connection released
+  EXPECT_EQ(line(line_b).state, line_state::disconnected);
+  flush_billing();
+  EXPECT_EQ(billing_for(call_id).back().release_cause, cause::temporary_failure);
+}
+
+TEST_F(call_flow_test, crashed_call_actor_is_contained) {
+  register_both();
+  auto call_id = connect_a_b();
+  auto call = ask<caf::actor>(ctx->manager(), atom::lookup_v, call_id);
+  ASSERT_TRUE(call);
+  // What an uncaught exception in the call actor would do to it.
+  caf::anon_send_exit(*call, caf::exit_reason::unhandled_exception);
+  sched.run();
+  // Both lines deleted their own connection and re-armed.
+  EXPECT_EQ(sent(line_a, mgcp::verb::dlcx).size(), 1u);
+  EXPECT_EQ(sent(line_b, mgcp::verb::dlcx).size(), 1u);
+  EXPECT_TRUE(line(line_a).call_id.empty());
+  EXPECT_TRUE(line(line_b).call_id.empty());
+  EXPECT_EQ(line(line_a).state, line_state::off_hook);
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "R"), "L/hu(N)");
+  EXPECT_EQ(registry.value("cms_calls_crashed_total"), 2); // seen by both lines
+  EXPECT_EQ(gauge("cms_calls_active"), 0);
+  ntfy(line_a, mta_a, "L/hu");
+  ntfy(line_b, mta_b, "L/hu");
+  EXPECT_EQ(line(line_a).state, line_state::idle);
+  flush_billing();
+  auto rows = billing_for(call_id);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2].event, "signaling_stop");
+  EXPECT_EQ(rows[2].release_cause, cause::temporary_failure);
+  // The node keeps serving: a new call goes through.
+  auto next = connect_a_b();
+  EXPECT_NE(next, call_id);
+}
+
+TEST_F(call_flow_test, called_party_hangs_up_first) {
+  register_both();
+  auto call_id = connect_a_b();
+  ntfy(line_b, mta_b, "L/hu");
+  EXPECT_EQ(line(line_b).state, line_state::idle);
+  EXPECT_EQ(line(line_a).state, line_state::off_hook);
+  flush_billing();
+  EXPECT_EQ(billing_for(call_id).back().release_cause, cause::normal_clearing);
+}
+
+TEST_F(call_flow_test, calling_yourself_is_busy) {
+  register_both();
+  auto call_id = dial_from_a("5551001");
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/bz");
+  flush_billing();
+  EXPECT_EQ(billing_for(call_id).back().release_cause, cause::user_busy);
+}
+
+TEST_F(call_flow_test, unregistered_called_line_is_absent) {
+  rsip(line_a, mta_a);
+  auto call_id = dial_from_a("5551002");
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/ro");
+  flush_billing();
+  EXPECT_EQ(billing_for(call_id).back().release_cause, cause::subscriber_absent);
+}
+
+TEST_F(call_flow_test, billing_records_arriving_together_share_one_transaction_and_survive_errors) {
+  register_both();
+  billing.fail = 1;
+  auto call_id = dial_from_a("5559999"); // start + stop within one window
+  flush_billing();                       // first write fails, batch kept
+  EXPECT_TRUE(billing.rows.empty());
+  EXPECT_EQ(registry.value("cms_billing_write_errors_total"), 1);
+  sched.advance_time(std::chrono::seconds{2});
+  sched.run();
+  ASSERT_EQ(billing_for(call_id).size(), 2u);
+  ASSERT_EQ(billing.batch_sizes.size(), 1u);
+  EXPECT_EQ(billing.batch_sizes[0], 2u);
+}
+
+TEST_F(call_flow_test, call_states_are_replicable_images) {
+  register_both();
+  auto call_id = ring_b();
+  auto listed = ask<std::string>(ctx->catalog(), list_query{"calls", "", "mta-b.example", 0, 10});
+  auto v = boost::json::parse(*listed).as_object();
+  ASSERT_EQ(v["total"].as_int64(), 1);
+  auto item = v["items"].as_array()[0].as_object();
+  EXPECT_EQ(item["call_id"].as_string(), call_id);
+  EXPECT_EQ(item["phase"].as_string(), "alerting");
+  call_state st;
+  st.call_id = call_id;
+  st.phase = call_phase::alerting;
+  std::vector<char> image;
+  caf::binary_serializer sink{sys, image};
+  ASSERT_FALSE(sink(st));
+  call_state back;
+  ASSERT_TRUE(decode_state(sys, image, back));
+  EXPECT_EQ(back.call_id, call_id);
+  EXPECT_EQ(back.phase, call_phase::alerting);
+}
+
+TEST_F(call_flow_test, called_party_answering_before_ringback_is_confirmed_still_connects) {
+  register_both();
+  // Hold A's ringback RQNT at the fake MTA: B answers in the meantime.
+  wire.swallow = [this](const mgcp::command& c) {
+    auto s = c.param("S");
+    return c.endpoint == line_a && c.kind == mgcp::verb::rqnt && s && *s == "L/rt";
+  };
+  auto call_id = dial_from_a("5551002");
+  ASSERT_EQ(line(line_b).state, line_state::ringing);
+  ntfy(line_b, mta_b, "L/hd");
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::mdcx), "M"), "sendrecv");
+  EXPECT_EQ(param(*last(line_b, mgcp::verb::rqnt), "R"), "L/hu(N),L/hf(N)");
+  EXPECT_EQ(line(line_b).state, line_state::in_call);
+  auto listed = ask<std::string>(ctx->catalog(), list_query{"calls", "connected", "", 0, 10});
+  EXPECT_EQ(boost::json::parse(*listed).as_object()["total"].as_int64(), 1);
+  (void) call_id;
+}
