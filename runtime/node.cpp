@@ -6,6 +6,7 @@
 #include "persistence/database.hpp"
 #include "actors/call_control.hpp"
 #include "actors/ha/ha_actor.hpp"
+#include "actors/ha/replicator.hpp"
 #include "persistence/provisioning.hpp"
 #include "persistence/ha_store.hpp"
 #include "runtime/actor_slot.hpp"
@@ -14,6 +15,7 @@
 #include "runtime/cluster_view.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/management.hpp"
 #include "runtime/metrics/metrics.hpp"
 #include "runtime/mgcp/agent.hpp"
 #include "runtime/status_routes.hpp"
@@ -142,6 +144,8 @@ int node::run() {
   metrics.get_gauge("cms_node_start_time_seconds", "Node start time (UTC seconds)")
     .set(started_utc / 1000);
   cluster_view cluster;
+  admission calls_admission;         // the drain switch (POST /admin/drain)
+  admin_state_registry admin_states; // links/gateways taken out of service by the operator
 
   // Declared before the actor system so that it outlives the system's (blocking) destructor.
   std::unique_ptr<shutdown_watchdog> watchdog;
@@ -233,11 +237,28 @@ int node::run() {
   auto calls = actors::make_call_control(agent, std::move(call_opts), metrics); // before agent.start()
   children.insert(children.end(), calls.children.begin(), calls.children.end());
 
+  // -- replication and takeover (issue 6 items 3-4, actors/ha/replicator.hpp) -------------------
+  // The image outlives restarts of the replicator; the HA heartbeats carry its position.
+  auto repl_image = std::make_shared<ha::replication_image>();
+  env->applied_seq = [repl_image] { return repl_image->applied.load(); };
+  auto repl_env = std::make_shared<ha::replicator_environment>();
+  repl_env->db_file = db_file;
+  repl_env->calls = calls.context;
+  repl_env->ha = [ha_slot] { return ha_slot->get(); };
+  repl_env->image = repl_image;
+  repl_env->view = &cluster;
+  repl_env->metrics = &metrics;
+  children.push_back({"replicator",
+                      [repl_env](caf::event_based_actor* self) { return self->spawn(ha::replicator, repl_env); },
+                      actors::restart_policy::permanent});
+
   auto root = sys.spawn(actors::supervisor, std::string{"root"}, std::move(children),
                         actors::restart_intensity{5, std::chrono::seconds{10}}, &metrics);
 
   add_status_routes(http, {sys, root, metrics, cluster, cfg_.node.id, started, started_utc});
   calls.add_routes(http, sys);
+  auto mgmt = install_management({management.io, http, sys, root, cluster, metrics, cfg_,
+                                  calls_admission, admin_states});
 
   int exit_code = 0;
   try {
@@ -268,6 +289,7 @@ int node::run() {
 
   watchdog = std::make_unique<shutdown_watchdog>(std::chrono::milliseconds{2000});
   http.stop();
+  mgmt->stop();
   agent.stop();
   ha_slot->set(nullptr);
   udp_path.stop();

@@ -4,3 +4,13 @@
 file(GLOB RKS_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/runtime/rks/*.cpp)
 add_executable(rks ${RKS_SOURCES})
 target_link_libraries(rks PRIVATE cms_base)
+
+# ---- cmsctl (issue 8, management) ---------------------------------------------------------------
+# The operator's CLI over the node's HTTP API (runtime/cmsctl_main.cpp, runtime/cmsctl/). It talks
+# HTTP only, so it links no node library: Boost.Beast/JSON and threads.
+file(GLOB CMSCTL_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/runtime/cmsctl/*.cpp)
+add_executable(cmsctl ${CMAKE_SOURCE_DIR}/runtime/cmsctl_main.cpp ${CMSCTL_SOURCES})
+target_include_directories(cmsctl PRIVATE ${CMAKE_SOURCE_DIR})
+target_link_libraries(cmsctl PRIVATE Boost::headers Boost::json Threads::Threads)
+set_target_properties(cmsctl PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+# ---- end cmsctl ---------------------------------------------------------------------------------
