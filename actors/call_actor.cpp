@@ -2,6 +2,7 @@
 
 #include "actors/ha/takeover_protocol.hpp"
 #include "actors/state_catalog.hpp"
+#include "actors/trunk_protocol.hpp"
 #include "actors/type_ids.hpp"
 #include "persistence/billing_record.hpp"
 #include "runtime/logging.hpp"
@@ -272,6 +273,38 @@ void set_up(self_ptr self) {
            });
 }
 
+/// Off-net (issue 5): the trunk router hunts a channel and answers with a trunk leg, which then
+/// plays the terminating line (endpoint protocol) for the rest of the call.
+void seize_offnet(self_ptr self, caf::actor router, const std::string& number) {
+  auto& st = self->state;
+  if (!router)
+    return release(self, cause::no_route, "L/ro");
+  self->request(router, st.ctx->settings.line_request_timeout,
+                trunks::seize_trunk{st.data.call_id, number, st.data.calling_number,
+                                    caf::actor_cast<caf::actor>(self)})
+    .then(
+      [self](trunks::trunk_seizure& r) {
+        auto& st = self->state;
+        if (!still(self, call_phase::routing)) {
+          if (r.ok && r.leg) // abandoned meanwhile: give the channel back
+            self->send(r.leg, release_line{st.data.call_id, st.data.cause, {}});
+          return;
+        }
+        if (!r.ok || !r.leg)
+          return release(self, r.cause != 0 ? r.cause : cause::temporary_failure, "L/ro");
+        st.term = r.leg;
+        st.data.terminating = r.endpoint;
+        if (!r.route.empty())
+          st.data.route = r.route;
+        self->monitor(r.leg);
+        set_up(self);
+      },
+      [self](caf::error&) {
+        if (still(self, call_phase::routing))
+          release(self, cause::temporary_failure, "L/ro");
+      });
+}
+
 void route(self_ptr self, const std::string& number) {
   auto& st = self->state;
   auto& d = st.data;
@@ -287,9 +320,8 @@ void route(self_ptr self, const std::string& number) {
       d.route = "no-route";
       return release(self, cause::no_route, "L/ro");
     case route_decision::kind::off_net:
-      // The off-net router found a route but trunk calls are not placed yet (issue 5).
       d.route = decision.route;
-      return release(self, cause::no_route, "L/ro");
+      return seize_offnet(self, decision.via, number);
     case route_decision::kind::on_net:
       break;
   }
@@ -355,6 +387,11 @@ bool on_line_event(self_ptr self, const line_event& ev) {
       release(self, cause::temporary_failure, from_orig ? std::string{} : std::string{"L/ro"});
       return true;
     case line_event_kind::on_hook:
+      if (!from_orig && ev.cause != 0 && d.phase != call_phase::connected) {
+        // A trunk leg: the PSTN released before answer (busy, unallocated, congestion...).
+        release(self, ev.cause, ev.cause == cause::user_busy ? "L/bz" : "L/ro");
+        return true;
+      }
       if (from_orig || d.phase == call_phase::connected) {
         // Caller hangs up (abandon before answer included) or either party after answer.
         release(self, cause::normal_clearing, {});

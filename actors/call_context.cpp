@@ -49,7 +49,8 @@ call_context::call_context(call_settings s, metrics::registry& registry, dial_pl
   : settings(std::move(s)),
     metrics(registry),
     plan(std::move(p)),
-    digit_map(compile_map(settings.digit_map)) {
+    digit_map(compile_map(settings.digit_map)),
+    admission(settings.max_call_rate, settings.call_rate_burst, registry) {
 }
 
 void call_context::save(const endpoint_state& st) {

@@ -4,6 +4,7 @@
 // change when the supervisor restarts an actor, so actors read them at the moment they send
 // (edge(), manager()...) instead of keeping a copy.
 
+#include "actors/call_admission.hpp"
 #include "actors/dial_plan.hpp"
 #include "actors/endpoint_directory.hpp"
 #include "actors/endpoint_protocol.hpp"
@@ -47,6 +48,9 @@ struct call_settings {
   /// Q: of our RQNTs. NCS lockstep: after each NTFY the MTA waits for our next RQNT and keeps
   /// (quarantines) what happens meanwhile; we always send the next RQNT, so "process,step".
   std::string quarantine_handling = "process,step";
+  /// Overload control (call_admission.hpp): new attempts per second, 0 = no limit; bucket depth.
+  double max_call_rate = 0;
+  double call_rate_burst = 0;
 };
 
 /// Metric handles, created once (the registry returns stable references).
@@ -80,6 +84,8 @@ public:
   /// settings.digit_map, compiled once; the calls check the MTA's report against it.
   const mgcp::digit_map digit_map;
   endpoint_directory directory;
+  /// Consulted by a line before it starts a call: sheds attempts above capacity (and on drain).
+  call_admission admission;
 
   caf::actor edge() const { return get(edge_); }
   caf::actor manager() const { return get(manager_); }

@@ -62,14 +62,16 @@ http::handler listing(std::shared_ptr<call_context> ctx, caf::actor_system* sys,
       return;
     }
     // A short-lived actor asks the catalogue; the connection's thread never waits.
-    sys->spawn([catalog, q, respond](caf::event_based_actor* self) {
+    // The unused int: CAF 0.17 dereferences a null argument tuple (UBSan) when a lambda actor
+    // is spawned without arguments.
+    sys->spawn([catalog, q, respond](caf::event_based_actor* self, int) {
       self->request(catalog, std::chrono::seconds{3}, q)
         .then(
           [respond](std::string& body) {
             respond(http::text_response(200, std::move(body), "application/json"));
           },
           [respond](caf::error&) { respond(http::json_error(503, "state catalogue did not answer")); });
-    });
+    }, 0);
   };
 }
 
@@ -161,6 +163,8 @@ call_settings settings_from_config(const config::node_config& cfg) {
   if (tail.find(':') == std::string::npos)
     name += ":" + std::to_string(cfg.mgcp.port);
   s.notified_entity = name;
+  s.max_call_rate = cfg.calls.max_call_rate;
+  s.call_rate_burst = cfg.calls.call_rate_burst;
   return s;
 }
 

@@ -31,6 +31,7 @@ route_decision dial_plan::resolve(const std::string& number) const {
   if (auto r = router_ ? router_->route(number) : std::nullopt) {
     out.what = route_decision::kind::off_net;
     out.route = *r;
+    out.via = router_->trunk_router();
     return out;
   }
   out.what = route_decision::kind::no_route;

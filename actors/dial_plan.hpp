@@ -7,6 +7,8 @@
 
 #include "persistence/provisioning.hpp"
 
+#include <caf/actor.hpp>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +23,9 @@ public:
   virtual ~offnet_router() = default;
   /// The route (trunk group) to use, or nullopt when there is none ("no route to destination").
   virtual std::optional<std::string> route(const std::string& number) const = 0;
+  /// The actor that seizes PSTN legs for off-net calls (trunks::seize_trunk); none: the call
+  /// gets "no route" (issue 5, actors/trunk_router.hpp).
+  virtual caf::actor trunk_router() const { return {}; }
 };
 
 /// The router until trunks exist: every off-net number has no route.
@@ -34,6 +39,7 @@ struct route_decision {
   kind what = kind::no_route;
   std::string endpoint; ///< on_net: the called line
   std::string route;    ///< off_net: the route chosen by the off-net router
+  caf::actor via;       ///< off_net: the off-net router's trunk router (seize_trunk)
   int cause = 0;        ///< unallocated: 1, no_route: 3
 };
 

@@ -272,6 +272,14 @@ void leave_call(self_ptr self, std::string tone) {
 
 void originate(self_ptr self) {
   auto& st = self->state;
+  if (st.ctx->admission.admit() != call_admission::verdict::admitted) {
+    // Overload control (or drain): reorder at once, before any call resource is taken; the
+    // line comes back to idle on hang-up like after any failed attempt.
+    set_state(self, line_state::off_hook);
+    logger()->debug("endpoint={} event=call_attempt_shed", st.data.name);
+    arm_rest(self, "L/ro");
+    return;
+  }
   auto call_id = fmt::format("{:016x}", st.rng());
   st.data.call_id = call_id;
   set_state(self, line_state::off_hook);
@@ -394,7 +402,10 @@ void handle_rsip(self_ptr self, const inbound_command& in) {
 void handle_ntfy(self_ptr self, const inbound_command& in) {
   auto& st = self->state;
   auto x = in.cmd.param("X");
-  if (!x || !mgcp::text::iequals(*x, st.data.request_id)) {
+  if (x && !st.adopted_request_id.empty() && mgcp::text::iequals(*x, st.adopted_request_id)) {
+    // Taken over: this NTFY answers the old active's request (it never got through there).
+    st.adopted_request_id.clear();
+  } else if (!x || !mgcp::text::iequals(*x, st.data.request_id)) {
     respond(self, in, 200, "OK");
     ++st.data.stale_notifies;
     st.ctx->metrics.stale_notifies.inc();
@@ -765,7 +776,33 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
       st.ctx->metrics.registry
         .get_counter("cms_ha_lines_claimed_total", "Lines claimed (AUEP + RQNT N: us) at takeover")
         .inc();
-      register_line(self);
+      // An NTFY the MTA sent to the old active carries the replicated X: still accept it once.
+      st.adopted_request_id = st.data.request_id;
+      if (st.data.call_id.empty()) {
+        register_line(self);
+        return;
+      }
+      // In a call: re-arm what the call had armed. 401/402 tell us the hook changed while the
+      // event was lost with the old active (hung up / answered meanwhile): tell the call.
+      send_mgcp(self, make_command(self, mgcp::verb::auep), [self](const mgcp_reply& r) {
+        if (!r.ok()) {
+          mark_unreachable(self);
+          return;
+        }
+        self->state.data.registered_ms = wall_clock_ms();
+        arm(self, self->state.armed, [self](const mgcp_reply& m) {
+          auto& st = self->state;
+          if (!m.ok()) {
+            mark_unreachable(self);
+          } else if (m.rsp.code == 402 && !st.data.call_id.empty()) {
+            st.data.hook_off = false;
+            tell_call(self, line_event_kind::on_hook);
+          } else if (m.rsp.code == 401 && !st.data.call_id.empty()) {
+            st.data.hook_off = true;
+            tell_call(self, line_event_kind::off_hook);
+          }
+        });
+      });
     },
     [self](quiesce_line&) {
       // This node stopped being active: the line belongs to the peer now. Forget the call

@@ -45,6 +45,7 @@ struct endpoint_actor_state {
   std::uint64_t audit_generation = 0;
   std::uint64_t graceful_generation = 0;
   std::uint32_t id_base = 0;      ///< random prefix of our X: values, distinct across restarts
+  std::string adopted_request_id; ///< takeover: the old active's X:, accepted once (NTFY in flight)
   std::mt19937_64 rng;
   static inline const char* name = "endpoint";
 };

@@ -176,6 +176,8 @@ struct line_event {
   std::string endpoint;
   line_event_kind kind = line_event_kind::off_hook;
   std::string digits;
+  /// on_hook from a trunk leg (issue 5): the PSTN released with this Q.850 cause (lines: 0).
+  int cause = 0;
 };
 
 } // namespace cms::actors

@@ -69,6 +69,10 @@ caf::behavior mgcp_edge(caf::stateful_actor<mgcp_edge_state>* self, mgcp::agent*
       self->state.fenced = f.closed;
     },
     [self](mgcp_respond& m) {
+      // A standby stays silent: an MTA that tries it fails over to the next call agent of its
+      // list (NCS disconnected procedure) instead of believing it registered here.
+      if (self->state.fenced)
+        return;
       if (auto to = to_udp(m.peer))
         self->state.agent->respond(*to, std::move(m.rsp));
     },

@@ -202,11 +202,14 @@ public:
   unique_keys(const parsed_file& p, std::string kind, std::string field)
       : p_(p), kind_(std::move(kind)), field_(std::move(field)) {}
   void add(const Key& key, const std::string& shown, const toml::value& row) {
-    auto [it, fresh] = seen_.emplace(key, line_of(row));
+    // The first row is kept, its line looked up only for the error: toml11 counts lines from
+    // the start of the file on every call, so an eager line_of() made imports quadratic
+    // (200,000 subscribers took hours; docs/performance.md).
+    auto [it, fresh] = seen_.emplace(key, &row);
     if (!fresh)
       fail_row(p_, row, kind_, field_,
-               "duplicate " + shown + " (first defined on line " + std::to_string(it->second) +
-                   ")");
+               "duplicate " + shown + " (first defined on line " +
+                   std::to_string(line_of(*it->second)) + ")");
   }
   bool contains(const Key& key) const { return seen_.count(key) > 0; }
 
@@ -214,7 +217,7 @@ private:
   const parsed_file& p_;
   std::string kind_;
   std::string field_;
-  std::map<Key, std::uint32_t> seen_;
+  std::map<Key, const toml::value*> seen_;
 };
 
 void check_references(const parsed_file& p) {

@@ -184,6 +184,12 @@ void read_snmp(table_reader& t, snmp_section& s) {
   s.agentx_socket = t.string("agentx_socket").value_or(s.agentx_socket);
 }
 
+void read_calls(table_reader& t, calls_section& c) {
+  c.max_call_rate = static_cast<int>(t.integer("max_call_rate", 0, 1'000'000).value_or(c.max_call_rate));
+  c.call_rate_burst =
+      static_cast<int>(t.integer("call_rate_burst", 0, 1'000'000).value_or(c.call_rate_burst));
+}
+
 node_config read(const toml::value& doc, const std::string& file,
                  const std::filesystem::path& dir) {
   node_config cfg;
@@ -235,6 +241,10 @@ node_config read(const toml::value& doc, const std::string& file,
   auto snmp = sub("snmp");
   read_snmp(snmp, cfg.snmp);
   snmp.finish();
+
+  auto calls = sub("calls");
+  read_calls(calls, cfg.calls);
+  calls.finish();
 
   root.finish();
   return cfg;

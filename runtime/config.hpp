@@ -107,6 +107,14 @@ struct snmp_section {
   std::string agentx_socket; ///< empty: net-snmp's default master socket
 };
 
+/// Call processing limits (overload control, actors/call_admission.hpp).
+struct calls_section {
+  /// New call attempts admitted per second; above it attempts get reorder at once. 0: no limit.
+  /// Set it to the capacity measured by scripts/bench-calls.sh (docs/performance.md).
+  int max_call_rate = 0;
+  int call_rate_burst = 0; ///< token bucket depth in attempts; 0: max_call_rate / 5
+};
+
 struct node_config {
   std::filesystem::path source_file; ///< the file this was read from (for logs and errors)
   node_section node;
@@ -119,6 +127,7 @@ struct node_config {
   billing_section billing;
   links_section links;
   snmp_section snmp;
+  calls_section calls;
 };
 
 /// Reads and validates a node configuration. Relative paths (data_dir, TLS files, log file) are

@@ -269,10 +269,12 @@ struct witness_client::impl : std::enable_shared_from_this<impl> {
         p.answered[i] = true;
         ++p.tally.answered;
         auto* g = o->if_contains("granted");
-        if (g && g->is_bool() && g->as_bool())
+        if (g && g->is_bool() && g->as_bool()) {
           ++p.tally.granted;
-        else
+        } else {
           refused.inc();
+          p.tally.highest_refused = std::max(p.tally.highest_refused, epoch);
+        }
         if (epoch > p.tally.highest_epoch) {
           p.tally.highest_epoch = epoch;
           p.tally.highest_holder = holder;

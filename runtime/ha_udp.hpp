@@ -52,6 +52,7 @@ struct witness_tally {
   int answered = 0;
   std::uint64_t highest_epoch = 0;
   std::string highest_holder;
+  std::uint64_t highest_refused = 0; ///< highest epoch reported by a witness that said no
 };
 
 class witness_client {

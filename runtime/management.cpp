@@ -167,6 +167,7 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
   std::unique_ptr<snmp::subagent> own_subagent;
   snmp::subagent* subagent = nullptr;
   std::unique_ptr<snmp_bridge> bridge;
+  bool live_trunks = false;
 
   explicit impl(management_context& ctx)
     : io(ctx.io),
@@ -182,7 +183,8 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
       audit(ctx.cfg.node.data_dir / "audit.log", ctx.cfg.node.id),
       db_file(ctx.cfg.node.data_dir / "cms.db"),
       watch_timer(ctx.io),
-      subagent(ctx.subagent) {
+      subagent(ctx.subagent),
+      live_trunks(ctx.live_trunks) {
     worker = std::thread([this] {
       pthread_setname_np(pthread_self(), "cms-mgmt-db");
       worker_io.run();
@@ -238,7 +240,9 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
   template <class Reply, class Msg>
   void ask_ha(Msg msg, std::function<void(Reply)> on_reply, std::function<void(std::string)> on_error) {
     auto r = root;
-    sys.spawn([r, msg, on_reply, on_error](caf::event_based_actor* self) {
+    // The unused int: CAF 0.17 dereferences a null argument tuple (UBSan) when a lambda actor
+    // is spawned without arguments.
+    sys.spawn([r, msg, on_reply, on_error](caf::event_based_actor* self, int) {
       self->request(r, std::chrono::seconds{1}, atom::lookup_v, std::string{"ha"})
         .then(
           [=](const caf::actor& ha) {
@@ -247,7 +251,7 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
                     [=](const caf::error& err) { on_error(self->system().render(err)); });
           },
           [=](const caf::error& err) { on_error(self->system().render(err)); });
-    });
+    }, 0);
   }
 
   /// An admin route: bearer-protected, audited whatever the outcome.
@@ -444,20 +448,23 @@ void add_read_routes(const impl_ptr& m) {
         respond);
     });
   };
-  collection("/routes", [](const persistence::provisioning& p, const page_request& page, const http::param_map& q) {
-    return make_page(routes_json(p), page, q);
-  });
+  // With trunk control running, /routes and /trunks come from the live trunk actors instead.
+  if (!m->live_trunks)
+    collection("/routes", [](const persistence::provisioning& p, const page_request& page, const http::param_map& q) {
+      return make_page(routes_json(p), page, q);
+    });
   collection("/links", [m](const persistence::provisioning& p, const page_request& page, const http::param_map& q) {
     return make_page(links_json(p, m->metrics.snapshot(), m->admin_states), page, q);
   });
   // A trunk is a facility (a PRI or SS7 span on a gateway); the gateways and trunk groups
   // (small tables) come along unpaged.
-  collection("/trunks", [m](const persistence::provisioning& p, const page_request& page, const http::param_map& q) {
-    auto body = make_page(facilities_json(p, m->admin_states), page, q);
-    body["gateways"] = gateways_json(p, m->admin_states);
-    body["trunk_groups"] = trunk_groups_json(p);
-    return body;
-  });
+  if (!m->live_trunks)
+    collection("/trunks", [m](const persistence::provisioning& p, const page_request& page, const http::param_map& q) {
+      auto body = make_page(facilities_json(p, m->admin_states), page, q);
+      body["gateways"] = gateways_json(p, m->admin_states);
+      body["trunk_groups"] = trunk_groups_json(p);
+      return body;
+    });
 
   m->http.add_route(http::verb::get, "/events", [m](const http::request& req, http::respond_fn respond) {
     std::uint64_t after = 0;

@@ -72,6 +72,9 @@ struct management_context {
   /// Optional: where the dashboard files are. Empty: $CMS_DASHBOARD_DIR, <exe>/../share/cms/dashboard,
   /// /usr/local/share/cms/dashboard, /usr/share/cms/dashboard, then the source tree's runtime/dashboard.
   std::filesystem::path dashboard_dir;
+  /// Trunk control registers the live GET /trunks and /routes itself; management then leaves
+  /// those two paths alone.
+  bool live_trunks = false;
 };
 
 class management_service {

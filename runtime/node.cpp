@@ -4,9 +4,15 @@
 #include "actors/type_ids.hpp"
 #include "cms/version.hpp"
 #include "persistence/database.hpp"
+#include "actors/billing_forwarder.hpp"
 #include "actors/call_control.hpp"
+#include "actors/data_link.hpp"
+#include "actors/trunk_control.hpp"
+#include "runtime/link_prober.hpp"
+#include "runtime/rks_client.hpp"
 #include "actors/ha/ha_actor.hpp"
 #include "actors/ha/replicator.hpp"
+#include "persistence/outbox.hpp"
 #include "persistence/provisioning.hpp"
 #include "persistence/ha_store.hpp"
 #include "runtime/actor_slot.hpp"
@@ -203,15 +209,18 @@ int node::run() {
   env->persist_epoch = [ha_db](std::uint64_t e) { persistence::ha_store{*ha_db}.set_epoch(e); };
   if (!witness_endpoints.empty())
     env->ask_witnesses = [&witnesses, id = cfg_.node.id, lease = cfg_.peer.lease](
-                           int kind, std::uint64_t epoch, std::function<void(int, std::uint64_t)> done) {
+                           int kind, std::uint64_t epoch, std::function<void(int, std::uint64_t, std::uint64_t)> done) {
       witnesses.ask(static_cast<ha::witness_client::request_kind>(kind), id, epoch, lease,
-                    [done](ha::witness_tally t) { done(t.granted, t.highest_epoch); });
+                    [done](ha::witness_tally t) { done(t.granted, t.highest_epoch, t.highest_refused); });
     };
   env->udp_self = [&udp_path](const ha::peer_info& p) { udp_path.set_self(p); };
   env->view = &cluster;
   env->metrics = &metrics;
 
   auto ha_slot = std::make_shared<actor_slot>();
+  // Actors that follow the role (they act only while active). Each keeps its current handle in a
+  // slot, so a restarted HA actor re-subscribes them and a restarted subscriber subscribes itself.
+  auto role_followers = std::make_shared<std::vector<std::shared_ptr<actor_slot>>>();
   udp_path.on_receive([ha_slot](const ha::peer_info& p) {
     if (auto ha = ha_slot->get())
       caf::anon_send<caf::message_priority::high>(ha, atom::udp_hb_v, p);
@@ -219,12 +228,15 @@ int node::run() {
 
   std::vector<actors::child_spec> children;
   children.push_back({"ha",
-                      [env, ha_db, ha_slot](caf::event_based_actor* self) {
+                      [env, ha_db, ha_slot, role_followers](caf::event_based_actor* self) {
                         // A restarted HA actor starts from the epoch persisted meanwhile.
                         auto e = std::make_shared<ha::ha_environment>(*env);
                         e->persisted_epoch = persistence::ha_store{*ha_db}.epoch();
                         auto ha = self->spawn(ha::ha_actor, e);
                         ha_slot->set(ha);
+                        for (auto& follower : *role_followers)
+                          if (auto f = follower->get())
+                            self->send(ha, atom::subscribe_v, f);
                         return ha;
                       },
                       actors::restart_policy::permanent});
@@ -234,6 +246,9 @@ int node::run() {
   call_opts.settings = actors::settings_from_config(cfg_);
   call_opts.lines = persistence::provisioning_store{*db}.subscribers();
   call_opts.billing = [db_file] { return actors::make_sqlite_billing_writer(db_file); };
+  auto provisioned = persistence::provisioning_store{*db}.load_all();
+  auto offnet = trunks::make_offnet_router(provisioned);
+  call_opts.offnet = offnet;
   auto calls = actors::make_call_control(agent, std::move(call_opts), metrics); // before agent.start()
   children.insert(children.end(), calls.children.begin(), calls.children.end());
 
@@ -252,13 +267,76 @@ int node::run() {
                       [repl_env](caf::event_based_actor* self) { return self->spawn(ha::replicator, repl_env); },
                       actors::restart_policy::permanent});
 
+  // -- management data links and the billing forwarder ---------------------------------------
+  std::vector<std::shared_ptr<links::link_board>> link_boards;
+  std::vector<std::shared_ptr<links::udp_link_prober>> link_probers;
+  billing::forwarder_settings fwd;
+  fwd.db_file = db_file;
+  if (cfg_.billing.rks_primary)
+    fwd.rks_primary = billing::rks_endpoint{cfg_.billing.rks_primary->host, cfg_.billing.rks_primary->port};
+  if (cfg_.billing.rks_backup)
+    fwd.rks_backup = billing::rks_endpoint{cfg_.billing.rks_backup->host, cfg_.billing.rks_backup->port};
+  fwd.batch_size = static_cast<std::size_t>(cfg_.billing.batch_size);
+  std::map<std::string, std::shared_ptr<actor_slot>> link_actors; // by link kind
+  for (auto& dl : persistence::provisioning_store{*db}.data_links()) {
+    auto prober = std::make_shared<links::udp_link_prober>(management.io, dl, cfg_.management.dscp, metrics);
+    auto board = std::make_shared<links::link_board>(dl.name, dl.kind);
+    link_probers.push_back(prober);
+    link_boards.push_back(board);
+    (dl.kind == "primary" ? fwd.primary_link : fwd.backup_link) = dl.name;
+    links::probe_settings probes{cfg_.links.probe_interval, cfg_.links.probe_misses, 10};
+    auto slot = link_actors.emplace(dl.kind, std::make_shared<actor_slot>()).first->second;
+    children.push_back({"link:" + dl.name,
+                        [board, prober, probes, slot, &metrics](caf::event_based_actor* self) {
+                          auto link = self->spawn(links::data_link, board, prober, probes, &metrics);
+                          slot->set(link);
+                          return link;
+                        },
+                        actors::restart_policy::permanent});
+  }
+  std::shared_ptr<billing::rks_client> rks;
+  if (cfg_.tls.configured() && fwd.rks_primary) {
+    billing::rks_client_options rks_opts;
+    rks_opts.node = cfg_.node.id;
+    rks_opts.dscp = cfg_.management.dscp;
+    rks = std::make_shared<billing::rks_client>(
+      management.io, billing::tls_settings{cfg_.tls.certificate.string(), cfg_.tls.key.string(), cfg_.tls.ca.string()},
+      metrics, rks_opts);
+    auto sender = billing::make_rks_client_sender(rks);
+    auto slot = std::make_shared<actor_slot>();
+    role_followers->push_back(slot);
+    children.push_back({"billing-forwarder",
+                        [fwd, sender, link_boards, slot, ha_slot, &metrics](caf::event_based_actor* self) {
+                          // Detached: its SQLite reads stay off the workers that serve calls.
+                          auto f = self->spawn<caf::detached>(billing::billing_forwarder, fwd, sender, &metrics);
+                          for (auto& b : link_boards)
+                            links::subscribe(b, f);
+                          slot->set(f);
+                          if (auto ha = ha_slot->get())
+                            self->send(ha, atom::subscribe_v, f);
+                          return f;
+                        },
+                        actors::restart_policy::permanent});
+  } else {
+    logger->warn("event=billing_forwarding_disabled reason=\"needs [tls] and [billing] rks_primary\"");
+  }
+
+  // -- trunks: gateways, facilities, off-net routing steered by the primary data link ---------
+  trunks::trunk_options trunk_opts;
+  if (auto it = link_actors.find("primary"); it != link_actors.end())
+    trunk_opts.primary_link = [slot = it->second] { return slot->get(); };
+  auto trunk_ctl = trunks::make_trunk_control(calls.context, offnet, provisioned, trunk_opts, metrics);
+  children.push_back(trunk_ctl.child);
+
   auto root = sys.spawn(actors::supervisor, std::string{"root"}, std::move(children),
                         actors::restart_intensity{5, std::chrono::seconds{10}}, &metrics);
 
   add_status_routes(http, {sys, root, metrics, cluster, cfg_.node.id, started, started_utc});
   calls.add_routes(http, sys);
-  auto mgmt = install_management({management.io, http, sys, root, cluster, metrics, cfg_,
-                                  calls_admission, admin_states});
+  trunk_ctl.add_routes(http);
+  management_context mgmt_ctx{management.io, http, sys, root, cluster, metrics, cfg_, calls_admission, admin_states};
+  mgmt_ctx.live_trunks = true;
+  auto mgmt = install_management(mgmt_ctx);
 
   int exit_code = 0;
   try {
@@ -294,8 +372,13 @@ int node::run() {
   ha_slot->set(nullptr);
   udp_path.stop();
   witnesses.stop();
+  for (auto& p : link_probers)
+    p->stop();
+  if (rks)
+    rks->close();
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
   calls.shutdown();
+  trunk_ctl.shutdown();
   management.stop();
   signalling.stop();
   logger->info("event=stopped uptime_s={:.1f}",

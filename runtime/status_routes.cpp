@@ -42,7 +42,9 @@ void add_status_routes(http::server& server, status_context ctx) {
 
   // Healthy means the actor system is serving: the root supervisor must answer within 1 s.
   server.add_route(http::verb::get, "/healthz", [shared](const http::request&, http::respond_fn respond) {
-    shared->sys.spawn([shared, respond](caf::event_based_actor* self) {
+    // The unused int: CAF 0.17 dereferences a null argument tuple (UBSan) when a lambda actor
+    // is spawned without arguments.
+    shared->sys.spawn([shared, respond](caf::event_based_actor* self, int) {
       self->request(shared->root, std::chrono::seconds{1}, atom::children_v)
         .then(
           [=](const std::string&) {
@@ -52,7 +54,7 @@ void add_status_routes(http::server& server, status_context ctx) {
           [=](const caf::error& err) {
             respond(http::json_error(503, "actor system not responding: " + self->system().render(err)));
           });
-    });
+    }, 0);
   });
 
   server.add_route(http::verb::get, "/status", [shared](const http::request&, http::respond_fn respond) {

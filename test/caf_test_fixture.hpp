@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 namespace cms::test {
 
 struct test_config : caf::actor_system_config {
@@ -29,14 +31,18 @@ protected:
   /// the scheduler to quiescence.
   template <class Result, class... Ts>
   caf::expected<Result> ask(const caf::actor& dest, Ts&&... xs) {
-    caf::expected<Result> out{caf::sec::request_timeout};
-    auto msg = caf::make_message(std::forward<Ts>(xs)...);
-    sys.spawn([&, msg](caf::event_based_actor* self) {
-      self->request(dest, caf::infinite, msg)
-        .then([&](Result r) { out = std::move(r); }, [&](caf::error& e) { out = std::move(e); });
-    });
+    auto out = std::make_shared<caf::expected<Result>>(caf::sec::request_timeout);
+    // The requester takes its inputs as spawn arguments: CAF 0.17 dereferences a null message
+    // tuple (UBSan) when a lambda actor is spawned without any.
+    sys.spawn(
+      [](caf::event_based_actor* self, caf::actor dest, caf::message msg,
+         std::shared_ptr<caf::expected<Result>> out) {
+        self->request(dest, caf::infinite, std::move(msg))
+          .then([out](Result r) { *out = std::move(r); }, [out](caf::error& e) { *out = std::move(e); });
+      },
+      dest, caf::make_message(std::forward<Ts>(xs)...), out);
     sched.run();
-    return out;
+    return std::move(*out);
   }
 
   void TearDown() override { sched.run(); }

@@ -69,9 +69,11 @@ void carry_out(self_ptr self, const effects& fx) {
           // No witnesses configured: the rules never ask (they promote on their own).
           break;
         }
-        st.env->ask_witnesses(kind, e.epoch, [me, kind, epoch = e.epoch, sent](int granted, std::uint64_t highest) {
+        st.env->ask_witnesses(kind, e.epoch, [me, kind, epoch = e.epoch, sent](int granted, std::uint64_t highest,
+                                                                      std::uint64_t highest_refused) {
           if (kind == 0)
-            caf::anon_send<caf::message_priority::high>(me, atom::claimed_v, epoch, granted, highest);
+            caf::anon_send<caf::message_priority::high>(me, atom::claimed_v, epoch, granted, highest,
+                                                        highest_refused);
           else if (kind == 1)
             caf::anon_send<caf::message_priority::high>(me, atom::renewed_v, epoch, granted, highest,
                                                         sent.time_since_epoch().count());
@@ -204,13 +206,10 @@ caf::behavior ha_actor(self_ptr self, std::shared_ptr<ha_environment> env) {
     [self](atom::udp_hb, const peer_info& p) {
       carry_out(self, self->state.rules->on_heartbeat(path::udp, p, now_of(self)));
     },
-    [self](atom::claimed, std::uint64_t epoch, int granted, std::uint64_t highest) {
-      auto& rules = *self->state.rules;
-      auto fx = rules.on_claim_result(epoch, granted, now_of(self));
-      if (highest > rules.state().epoch && highest != epoch)
-        for (auto& e : rules.on_higher_epoch(highest, "witness", now_of(self)))
-          fx.push_back(e);
-      carry_out(self, fx);
+    [self](atom::claimed, std::uint64_t epoch, int granted, std::uint64_t highest,
+           std::uint64_t highest_refused) {
+      carry_out(self, self->state.rules->on_claim_tally(epoch, granted, highest, highest_refused,
+                                                        now_of(self)));
     },
     [self](atom::renewed, std::uint64_t epoch, int granted, std::uint64_t highest, std::int64_t sent_ns) {
       auto& rules = *self->state.rules;
@@ -239,6 +238,20 @@ caf::behavior ha_actor(self_ptr self, std::shared_ptr<ha_environment> env) {
       self->send(who, atom::role_changed_v, rs.current, rs.epoch);
     },
     [self](atom::status) { return status_json(self); },
+    // -- replication (issue 6 item 3): the replicators find each other through us -------------
+    [self](atom::repl_attach, const caf::actor& local) {
+      auto& st = self->state;
+      st.replicator = local;
+      if (st.peer && local)
+        self->send(st.peer, atom::repl_peer_v, local);
+    },
+    [self](atom::repl_peer, const caf::actor& remote) {
+      if (self->state.replicator && remote)
+        self->send(self->state.replicator, atom::repl_peer_v, remote);
+    },
+    [self](atom::epoch_seen, std::uint64_t epoch, const std::string& source) {
+      carry_out(self, self->state.rules->on_higher_epoch(epoch, source, now_of(self)));
+    },
   };
 }
 

@@ -13,6 +13,10 @@
 //   (atom::status)               -> std::string JSON of the HA state
 //   (atom::switchover)           -> bool (accepted) ; admin, on the active
 //   (atom::subscribe, actor)     -> void ; subscriber gets (atom::role_changed, role, epoch)
+//   (atom::repl_attach, actor)   local replicator registers; its handle goes to the peer HA actor
+//   (atom::repl_peer, actor)     from the peer HA actor: the peer's replicator, handed to ours
+//                                (replicators find each other over the one node-link connection)
+//   (atom::epoch_seen, epoch, source)  replication met a higher epoch: on_higher_epoch
 
 #include "actors/ha/ha_rules.hpp"
 #include "actors/type_ids.hpp"
@@ -36,8 +40,9 @@ struct ha_environment {
   bool dial = false;                 ///< true on the node with the smaller id
   std::uint64_t persisted_epoch = 0;
   std::function<void(std::uint64_t)> persist_epoch;     ///< must be durable when it returns
-  /// Witness requests; `done(granted, highest_epoch)` may run on any thread.
-  std::function<void(int kind, std::uint64_t epoch, std::function<void(int, std::uint64_t)> done)>
+  /// Witness requests; `done(granted, highest_epoch, highest_refused_epoch)` may run on any thread.
+  std::function<void(int kind, std::uint64_t epoch,
+                     std::function<void(int, std::uint64_t, std::uint64_t)> done)>
     ask_witnesses;
   std::function<void(const peer_info&)> udp_self;      ///< what the UDP path advertises
   std::function<std::uint64_t()> applied_seq;          ///< replication position for heartbeats
@@ -52,6 +57,7 @@ struct ha_actor_state {
   bool dialing = false;
   std::uint64_t dial_failures = 0;
   std::vector<caf::actor> subscribers;
+  caf::actor replicator;             ///< this node's replicator (actors/ha/replicator.hpp)
   std::int64_t last_failover_ms = 0;
   static inline const char* name = "ha";
 };

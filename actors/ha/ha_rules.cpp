@@ -1,5 +1,6 @@
 #include "actors/ha/ha_rules.hpp"
 
+#include <algorithm>
 #include <tuple>
 
 namespace cms::ha {
@@ -58,8 +59,8 @@ effects ha_rules::claim(clock_time now, const std::string& reason) {
     return {{effect::persist_epoch, next, reason}, {effect::become_active, next, reason}};
   }
   state_.claiming = true;
+  state_.claim_sent = now;
   state_.last_transition_reason = reason;
-  (void) now;
   return {{effect::claim_epoch, next, reason}};
 }
 
@@ -150,7 +151,9 @@ effects ha_rules::on_tick(clock_time now) {
         return claim(now, "peer silent at start-up");
       return {};
     case role::standby:
-      if (!alive && (was_alive || state_.peer))
+      // With witnesses a claim is always guarded, so a standby that hears nobody claims even if it
+      // never heard its peer (it became standby from a witness's or a message's higher epoch).
+      if (!alive && (was_alive || state_.peer || settings_.witnesses > 0))
         return claim(now, was_alive ? "peer lost on both heartbeat paths" : "peer still lost");
       return {};
     case role::stepping_down:
@@ -179,9 +182,27 @@ effects ha_rules::on_claim_result(std::uint64_t epoch, int granted, clock_time n
   }
   state_.epoch = epoch;
   state_.current = role::active;
-  state_.lease_until = now + settings_.lease;
+  // Measured from when the claim was sent, as for renewals: each witness counts its lease from
+  // when it granted, which is later. Counting from the answer would let this node accept calls
+  // after the witnesses consider the lease over and grant the next epoch (docs/ha.md).
+  (void) now;
+  state_.lease_until = state_.claim_sent + settings_.lease;
   auto reason = state_.last_transition_reason;
   return {{effect::persist_epoch, epoch, reason}, {effect::become_active, epoch, reason}};
+}
+
+effects ha_rules::on_claim_tally(std::uint64_t epoch, int granted, std::uint64_t highest,
+                                  std::uint64_t highest_refused, clock_time now) {
+  auto fx = on_claim_result(epoch, granted, now);
+  std::uint64_t learned = 0;
+  if (highest > epoch)
+    learned = highest;
+  if (highest_refused >= epoch)
+    learned = std::max(learned, highest_refused);
+  if (learned > state_.epoch)
+    for (auto& e : on_higher_epoch(learned, "witness", now))
+      fx.push_back(e);
+  return fx;
 }
 
 effects ha_rules::on_renew_result(std::uint64_t epoch, int granted, clock_time sent_at) {

@@ -69,6 +69,7 @@ struct ha_state {
   bool node_link_up = false;
   bool udp_up = false;
   bool claiming = false;           ///< a claim for epoch + 1 is out at the witnesses
+  clock_time claim_sent{};         ///< when that claim was sent: the first lease counts from here
   clock_time lease_until{};        ///< active only: valid witness lease
   std::string last_transition_reason;
 };
@@ -106,6 +107,12 @@ public:
   effects on_tick(clock_time now);
   /// Witness answers to claim_epoch: `granted` of the configured witnesses said yes.
   effects on_claim_result(std::uint64_t epoch, int granted, clock_time now);
+  /// The whole witness tally of a claim: the verdict, the highest epoch any witness reported, and
+  /// the highest epoch reported by a witness that refused. A refusal reporting the claimed epoch
+  /// itself means another node holds it there: we learn it, otherwise we would claim the same,
+  /// taken epoch for ever (docs/ha.md). Our own minority grants teach nothing (no epoch race).
+  effects on_claim_tally(std::uint64_t epoch, int granted, std::uint64_t highest,
+                         std::uint64_t highest_refused, clock_time now);
   /// Witness answers to renew_lease.
   effects on_renew_result(std::uint64_t epoch, int granted, clock_time now);
   /// Graceful switchover: on the active, hand over (become standby once the peer took over);

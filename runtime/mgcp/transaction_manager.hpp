@@ -191,6 +191,7 @@ private:
   std::map<std::uint32_t, completed_record> completed_;
   std::map<udp_endpoint, std::set<std::uint32_t>> unacked_;
   std::map<udp_endpoint, std::map<std::uint32_t, incoming_record>> incoming_;
+  std::size_t cached_count_ = 0; ///< incoming records holding a cached response
   std::set<timer_key> timers_due_;
 };
 

@@ -1,7 +1,9 @@
 // rks: the Record Keeping Server collector used by tests and drills as the partner's RKS.
 //   rks serve  --listen HOST:PORT --db FILE --cert F --key F --ca F [--port-file F]
 //              [--max-frame-size BYTES] [--idle-timeout-ms MS] [--frame-timeout-ms MS]
+//              [--probe HOST:PORT] [--probe-port-file F] [--dscp N]
 //              [--log-level L] [--log-file F]
+//   rks probe  --listen HOST:PORT [--port-file F] [--dscp N] [--log-level L] [--log-file F]
 //   rks count  --db FILE
 //   rks list   --db FILE [--json]
 //   rks export --db FILE --format csv|json
@@ -9,6 +11,7 @@
 #include "runtime/logging.hpp"
 #include "runtime/metrics/metrics.hpp"
 #include "runtime/rks/record_export.hpp"
+#include "runtime/rks/probe_responder.hpp"
 #include "runtime/rks/record_store.hpp"
 #include "runtime/rks/rks_server.hpp"
 
@@ -21,6 +24,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -32,7 +36,9 @@ using namespace cms::billing;
 constexpr const char* usage =
   "usage: rks serve --listen HOST:PORT --db FILE --cert FILE --key FILE --ca FILE\n"
   "                 [--port-file FILE] [--max-frame-size BYTES] [--idle-timeout-ms MS]\n"
-  "                 [--frame-timeout-ms MS]\n"
+  "                 [--frame-timeout-ms MS] [--probe HOST:PORT] [--probe-port-file FILE]\n"
+  "                 [--dscp N] [--log-level LEVEL] [--log-file FILE]\n"
+  "       rks probe --listen HOST:PORT [--port-file FILE] [--dscp N]\n"
   "                 [--log-level LEVEL] [--log-file FILE]\n"
   "       rks count --db FILE\n"
   "       rks list --db FILE [--json]\n"
@@ -110,11 +116,20 @@ void write_port_file(const std::string& path, std::uint16_t port) {
     throw std::runtime_error("cannot rename port file to '" + path + "'");
 }
 
+/// --dscp: traffic class of the probe answers (default CS1, the management class).
+int dscp_option(const options& o) {
+  const auto v = to_number("--dscp", o.get("--dscp", "8"));
+  if (v > 63)
+    throw usage_error("--dscp must be 0..63");
+  return static_cast<int>(v);
+}
+
 int serve(int argc, char** argv) {
   const options o{argc,
                   argv,
                   {"--listen", "--db", "--cert", "--key", "--ca", "--port-file", "--max-frame-size",
-                   "--idle-timeout-ms", "--frame-timeout-ms", "--log-level", "--log-file"},
+                   "--idle-timeout-ms", "--frame-timeout-ms", "--log-level", "--log-file",
+                   "--probe", "--probe-port-file", "--dscp"},
                   {}};
   rks_server_settings settings;
   parse_listen(o.required("--listen"), settings);
@@ -144,12 +159,26 @@ int serve(int argc, char** argv) {
   log->info("listening on {}:{} db={} records={}", settings.host, server.port(),
             o.required("--db"), store.count());
 
+  // The data-link probe responder of the partner's management network (docs/data-links.md).
+  std::unique_ptr<probe_responder> responder;
+  if (o.values.count("--probe")) {
+    rks_server_settings probe_at;
+    parse_listen(o.required("--probe"), probe_at);
+    responder = std::make_unique<probe_responder>(io, probe_at.host, probe_at.port,
+                                                  dscp_option(o), metrics);
+    if (auto pf = o.get("--probe-port-file", ""); !pf.empty())
+      write_port_file(pf, responder->port());
+    log->info("answering link probes on {}:{}", probe_at.host, responder->port());
+  }
+
   boost::asio::signal_set signals{io, SIGTERM, SIGINT};
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec)
       return;
     log->info("signal {}: stopping", sig);
     server.stop();
+    if (responder)
+      responder->stop();
   });
   io.run();
   for (const auto& s : metrics.snapshot()) {
@@ -159,6 +188,38 @@ int serve(int argc, char** argv) {
     log->info("counter {}{} = {}", s.name, labels, s.value);
   }
   log->info("stopped, {} records stored", store.count());
+  return 0;
+}
+
+/// `rks probe`: only the link-probe echo, so a test or drill can stop one path's responder while
+/// the RKS itself stays up.
+int probe(int argc, char** argv) {
+  const options o{argc, argv, {"--listen", "--port-file", "--dscp", "--log-level", "--log-file"},
+                  {}};
+  rks_server_settings at;
+  parse_listen(o.required("--listen"), at);
+  const auto level_name = o.get("--log-level", "info");
+  spdlog::level::level_enum level;
+  if (!cms::log::parse_level(level_name, level))
+    throw usage_error("unknown log level '" + level_name + "'");
+  cms::log::init(cms::log::settings{"rks-probe", level_name, o.get("--log-file", "")});
+  auto log = cms::log::get("rks");
+  cms::metrics::registry metrics;
+  boost::asio::io_context io;
+  probe_responder responder{io, at.host, at.port, dscp_option(o), metrics};
+  if (auto pf = o.get("--port-file", ""); !pf.empty())
+    write_port_file(pf, responder.port());
+  log->info("answering link probes on {}:{}", at.host, responder.port());
+  boost::asio::signal_set signals{io, SIGTERM, SIGINT};
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec)
+      return;
+    log->info("signal {}: stopping", sig);
+    responder.stop();
+  });
+  io.run();
+  log->info("stopped, {} probes answered",
+            metrics.value("cms_rks_probes_total", {{"result", "answered"}}));
   return 0;
 }
 
@@ -199,6 +260,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "serve")
       return serve(argc, argv);
+    if (command == "probe")
+      return probe(argc, argv);
     if (command == "count")
       return count(argc, argv);
     if (command == "list")

@@ -377,9 +377,15 @@ mgcp::response line::on_crcx(const mgcp::command& cmd, const mgcp::udp_endpoint&
   c.id = id;
   c.call_id = trim(*call_id);
   try {
-    c.rtp = std::make_shared<rtp_session>(
-      host_.io(), boost::asio::ip::make_address(host_.bind_address()), host_.media());
-    c.rtp->start();
+    if (host_.options().media) {
+      c.rtp = std::make_shared<rtp_session>(
+        host_.io(), boost::asio::ip::make_address(host_.bind_address()), host_.media());
+      c.rtp->start();
+    } else {
+      // No socket: an even port in the dynamic range, distinct enough for SDP bookkeeping.
+      auto port = static_cast<std::uint16_t>(20000 + 2 * (next_connection_number() % 20000));
+      c.rtp = std::make_shared<rtp_session>(host_.io(), host_.media(), port);
+    }
   } catch (const std::exception& e) {
     return error(cmd, 502, std::string("no RTP port: ") + e.what());
   }

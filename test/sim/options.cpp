@@ -104,6 +104,7 @@ std::string usage() {
   --reconnect-delay MS        pause before cycling again through a CA list that all failed
   --rsip-spread MS            spread the initial RSIPs over this window
   --max-connections N         connections per line (default 2)
+  --no-media                  no RTP sockets or packets (SDP still offers a port): signalling load only
   --gateways N --spans S --channels C   simulated trunking gateways (ds/ds1-<span>/<channel>)
   --gateway-domain PATTERN    default gw-{n}.pstn.example
   --gateway-base-port P       first gateway port (default 0 = any free port)
@@ -219,6 +220,8 @@ sim_options parse_options(const std::vector<std::string>& args) {
       o.reconnect_delay = ms(a, value());
     } else if (a == "--rsip-spread") {
       o.rsip_spread = ms(a, value());
+    } else if (a == "--no-media") {
+      o.media = false;
     } else if (a == "--max-connections") {
       o.max_connections = static_cast<int>(to_int(a, value(), 1, 16));
     } else if (a == "--gateways") {

@@ -56,6 +56,10 @@ struct sim_options {
   std::chrono::milliseconds reconnect_delay{1000}; ///< before retrying a CA list that all failed
   std::chrono::milliseconds rsip_spread{0};        ///< spread initial RSIPs over this window
   int max_connections = 2;
+  /// --no-media: connections get an SDP port but open no RTP socket and send nothing. For
+  /// signalling benchmarks with tens of thousands of calls (media never crosses the call agent;
+  /// 2 sockets per call would exhaust file descriptors and the 20 ms clock would eat the CPU).
+  bool media = true;
 
   // Gateway mode (issue 5): simulated trunking gateways
   int gateways = 0;

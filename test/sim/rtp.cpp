@@ -71,6 +71,10 @@ rtp_session::rtp_session(boost::asio::io_context& io, const boost::asio::ip::add
   local_port_ = socket_.local_endpoint().port();
 }
 
+rtp_session::rtp_session(boost::asio::io_context& io, media_clock& clock, std::uint16_t local_port)
+  : socket_(io), clock_(clock), local_port_(local_port), open_(false), seq_(0), timestamp_(0),
+    ssrc_(0), epoch_(std::chrono::steady_clock::now()) {}
+
 rtp_session::~rtp_session() {
   if (registered_)
     clock_.remove(this);

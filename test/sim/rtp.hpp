@@ -59,6 +59,9 @@ public:
   /// Binds a socket on `bind_address` port 0; throws std::system_error when that fails.
   rtp_session(boost::asio::io_context& io, const boost::asio::ip::address& bind_address,
               media_clock& clock);
+  /// Signalling only (--no-media): no socket; `local_port` is what the SDP offers. The session
+  /// is closed from the start, so it never sends, receives or joins the media clock.
+  rtp_session(boost::asio::io_context& io, media_clock& clock, std::uint16_t local_port);
   ~rtp_session();
   rtp_session(const rtp_session&) = delete;
   rtp_session& operator=(const rtp_session&) = delete;

@@ -19,6 +19,8 @@ struct call_scenario::call {
   std::size_t next_digit = 0;
   boost::asio::steady_timer timer;       ///< setup / no-answer / hold / release deadline
   boost::asio::steady_timer digit_timer;
+  std::list<std::unique_ptr<call>>::iterator self; ///< own place in calls_ (O(1) removal)
+  bool finished = false;
 };
 
 namespace {
@@ -43,8 +45,8 @@ bool call_scenario::idle(const line& l) const {
 }
 
 bool call_scenario::is_caller(const line& l) const {
-  return std::any_of(calls_.begin(), calls_.end(),
-                     [&](const auto& c) { return c->caller == &l && c->state != call::phase::ended; });
+  auto it = by_caller_.find(&l);
+  return it != by_caller_.end() && it->second->state != call::phase::ended;
 }
 
 void call_scenario::start() {
@@ -115,6 +117,8 @@ void call_scenario::start_call() {
   reserved_.insert(callee);
   auto* cp = c.get();
   calls_.push_back(std::move(c));
+  cp->self = std::prev(calls_.end());
+  by_caller_[caller] = cp;
   cp->timer.expires_after(opts_.setup_timeout);
   cp->timer.async_wait([this, cp](const boost::system::error_code& ec) {
     if (!ec && (cp->state == call::phase::wait_dial_tone || cp->state == call::phase::dialling ||
@@ -126,11 +130,9 @@ void call_scenario::start_call() {
 }
 
 void call_scenario::line_changed(line& l, line_event) {
-  for (auto& c : calls_)
-    if (c->caller == &l && c->state != call::phase::ended) {
-      advance(*c);
-      return;
-    }
+  auto it = by_caller_.find(&l);
+  if (it != by_caller_.end() && it->second->state != call::phase::ended)
+    advance(*it->second);
 }
 
 void call_scenario::advance(call& c) {
@@ -253,15 +255,20 @@ void call_scenario::hang_up(call& c) {
 }
 
 void call_scenario::finish(call& c) {
+  if (c.finished)
+    return; // removal already queued
+  c.finished = true;
   c.state = call::phase::ended;
   // Timers may hold handlers pointing at this call: destroy it only once they have run.
   c.timer.cancel();
   c.digit_timer.cancel();
   reserved_.erase(c.caller);
   reserved_.erase(c.callee);
+  if (auto it = by_caller_.find(c.caller); it != by_caller_.end() && it->second == &c)
+    by_caller_.erase(it);
   auto* cp = &c;
   boost::asio::post(io_, [this, cp] {
-    calls_.remove_if([cp](const auto& p) { return p.get() == cp; });
+    calls_.erase(cp->self);
     check_done();
   });
 }
