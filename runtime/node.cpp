@@ -251,6 +251,7 @@ int node::run() {
   call_opts.offnet = offnet;
   auto calls = actors::make_call_control(agent, std::move(call_opts), metrics); // before agent.start()
   children.insert(children.end(), calls.children.begin(), calls.children.end());
+  calls.context->admission.attach_drain(&calls_admission); // POST /admin/drain refuses new calls
 
   // -- replication and takeover (issue 6 items 3-4, actors/ha/replicator.hpp) -------------------
   // The image outlives restarts of the replicator; the HA heartbeats carry its position.

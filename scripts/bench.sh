@@ -11,15 +11,17 @@
 #
 #   scripts/bench.sh                  # full run (~25-35 min on 2 shared cores)
 #   scripts/bench.sh --quick          # short steps, memory to 10k calls, short wrk run
+#   scripts/bench.sh --reuse-calls    # keep build-bench/bench-calls.json, redo MGCP/HTTP/failover
 # Other options are passed to bench-calls.sh (--hold, --step-duration, --rate R, --skip-memory...).
 set -uo pipefail
 source "$(dirname "$0")/bench-lib.sh"
 
-quick=""; calls_args=()
+quick=""; calls_args=(); reuse_calls=""
 wrk_s=20
 for a in "$@"; do
   case "$a" in
     --quick) quick=1; wrk_s=10; calls_args+=("$a") ;;
+    --reuse-calls) reuse_calls=1 ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) calls_args+=("$a") ;;
   esac
@@ -38,7 +40,11 @@ bsay "bench: $machine, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- 1. calls --------------------------------------------------------------------------------------
 bench_build
-"$bench_root/scripts/bench-calls.sh" "${calls_args[@]}" --json "$calls_json" | tee "$scratch/calls.txt"
+if [ -n "$reuse_calls" ] && [ -s "$calls_json" ]; then
+  bsay "reusing the call figures of $calls_json (--reuse-calls)"
+else
+  "$bench_root/scripts/bench-calls.sh" "${calls_args[@]}" --json "$calls_json" | tee "$scratch/calls.txt"
+fi
 export BENCH_NO_BUILD=1
 rate=$(python3 -c "import json; print(json.load(open('$calls_json'))['rate_cps'] or '')" 2>/dev/null)
 
@@ -47,8 +53,8 @@ bsay "MGCP round trips: raw UDP echo vs agent-to-agent (bench_mgcp)"
 load_mgcp=$(load1)
 BUILD_DIR="$BUILD_DIR-mgcp" "$bench_root/scripts/bench-mgcp.sh" --benchmark_filter=RoundTrip \
   > "$scratch/mgcp.txt" 2>&1 || bsay "bench-mgcp.sh failed; see below"
-echo_rt=$(awk '/raw UDP echo/ { print $(NF-1) }' "$scratch/mgcp.txt")
-agent_rt=$(awk '/MGCP agent-agent/ { print $(NF-1) }' "$scratch/mgcp.txt")
+echo_rt=$(awk '/raw UDP echo/ { print $(NF-2) }' "$scratch/mgcp.txt")
+agent_rt=$(awk '/MGCP agent-agent/ { print $(NF-2) }' "$scratch/mgcp.txt")
 [ -n "$echo_rt" ] || tail -n 20 "$scratch/mgcp.txt" >&2
 
 # ---- 3. HTTP /status under call load ---------------------------------------------------------------
@@ -83,9 +89,31 @@ fi
 failover="n/a (scripts/drill-failover.sh not present)"
 if [ -x "$bench_root/scripts/drill-failover.sh" ]; then
   bsay "failover: scripts/drill-failover.sh"
-  timeout 590 "$bench_root/scripts/drill-failover.sh" > "$scratch/failover.txt" 2>&1
-  failover=$(grep -iE 'detect|restor|p50|p95|max' "$scratch/failover.txt" | tr -s ' ' | head -n 6 | paste -sd ';' -)
-  [ -n "$failover" ] || failover="n/a (drill-failover.sh printed no figures; exit $?)"
+  cycles=${FAILOVER_CYCLES:-20}; [ -n "$quick" ] && cycles=3
+  timeout 900 "$bench_root/scripts/drill-failover.sh" --cycles "$cycles" > "$scratch/failover.txt" 2>&1
+  drill_rc=$?
+  cp "$scratch/failover.txt" "$BUILD_DIR/bench-failover.txt"
+  # The drill's report: "cycle detection_ms restore_ms ..." then one row per kill.
+  failover=$(python3 - "$scratch/failover.txt" "$drill_rc" <<'PY'
+import sys
+det, res, rows = [], [], False
+for line in open(sys.argv[1]):
+    f = line.split()
+    if f[:3] == ["cycle", "detection_ms", "restore_ms"]:
+        rows = True; continue
+    if rows and len(f) >= 3 and f[0].isdigit():
+        det.append(float(f[1])); res.append(float(f[2]))
+    elif rows and f and not f[0].isdigit():
+        rows = False
+def pct(v, p):
+    v = sorted(v); return v[min(len(v) - 1, max(0, int(round(p / 100.0 * len(v) + 0.5)) - 1))]
+if det:
+    print("%d kills: detection p50 %.0f / p95 %.0f / max %.0f ms; restoration p50 %.0f / p95 %.0f / max %.0f ms (drill exit %s)"
+          % (len(det), pct(det, 50), pct(det, 95), max(det), pct(res, 50), pct(res, 95), max(res), sys.argv[2]))
+else:
+    print("n/a (drill-failover.sh printed no report; exit %s)" % sys.argv[2])
+PY
+)
 fi
 
 python3 - "$calls_json" "$out_json" "$machine" "${echo_rt:-}" "${agent_rt:-}" "$load_mgcp" \

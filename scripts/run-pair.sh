@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 scripts/install-deps.sh
-cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMS_BUILD_TESTS=OFF \
+build=${BUILD_DIR:-build-release}
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMS_BUILD_TESTS=OFF \
   -DCMS_BUILD_BENCH=OFF
-cmake --build build-release -j "$(nproc)"
-cmsd=$root/build-release/cmsd
+cmake --build "$build" -j "$(nproc)"
+cmsd=$(cd "$build" && pwd)/cmsd
 
 mkdir -p run/certs run/node-a run/node-b
 scripts/gen-certs.sh run/certs node-a node-b rks client >/dev/null
