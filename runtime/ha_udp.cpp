@@ -96,7 +96,8 @@ bool decode_heartbeat(const std::string& datagram, const std::string& cluster, p
     return false;
   peer_info p;
   std::uint64_t prio = 0;
-  if (!get_string(*o, "node", p.node_id) || !get_string(*o, "role", r) || !get_uint(*o, "epoch", p.epoch)
+  if (!get_string(*o, "node", p.node_id) || p.node_id.empty() || !get_string(*o, "role", r)
+      || !get_uint(*o, "epoch", p.epoch)
       || !get_uint(*o, "prio", prio) || !get_uint(*o, "applied", p.applied_seq))
     return false;
   p.peer_role = role_from(r);
@@ -155,11 +156,15 @@ struct udp_heartbeat::impl : std::enable_shared_from_this<impl> {
     std::string datagram;
     {
       std::lock_guard g{mutex};
-      datagram = encode_heartbeat(cluster, self, ++seq);
+      // Silent until the HA actor said who we are: a heartbeat with an empty identity would
+      // look like a starting peer of priority 0 and win the peer an election it should not.
+      if (!self.node_id.empty())
+        datagram = encode_heartbeat(cluster, self, ++seq);
     }
     boost::system::error_code ec;
-    socket.send_to(asio::buffer(datagram), peer, 0, ec); // non-blocking UDP; a loss is a loss
-    if (!ec)
+    if (!datagram.empty())
+      socket.send_to(asio::buffer(datagram), peer, 0, ec); // non-blocking UDP; a loss is a loss
+    if (!datagram.empty() && !ec)
       sent.inc();
     timer.expires_after(interval);
     timer.async_wait([self = shared_from_this()](auto ec) {

@@ -34,7 +34,10 @@ protected:
   replication_pair p;
 
   void SetUp() override {
+    // A first, so that it is active before B exists: the tests then know which node holds what,
+    // however slowly a sanitizer build starts its actors.
     p.start(0);
+    ASSERT_TRUE(eventually([&] { return p.role(0) == "active"; }, 15s)) << p.logs();
     p.start(1);
     ASSERT_TRUE(eventually([&] { return formed(p); }, 15s)) << p.logs();
     p.start_sim(2);

@@ -29,9 +29,10 @@ protected:
   void occupy(const std::string& facility, int n) {
     auto trunk = trunks.context->trunk(facility);
     ASSERT_TRUE(trunk);
-    auto dummy = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+    // The unused int: CAF 0.17 dereferences a null argument tuple (UBSan) for argument-less spawns.
+    auto dummy = sys.spawn([](caf::event_based_actor*, int) -> caf::behavior {
       return {[](trunks::channel_lost&) {}};
-    });
+    }, 0);
     holders.push_back(dummy);
     for (int i = 0; i < n; ++i) {
       auto r = ask<trunks::hunt_result>(trunk, trunks::hunt_channel{"dummy" + std::to_string(i),
