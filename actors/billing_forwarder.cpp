@@ -4,11 +4,13 @@
 #include "persistence/database.hpp"
 #include "persistence/outbox.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/thread_priority.hpp"
 
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <system_error>
+
 
 namespace cms::billing {
 
@@ -40,6 +42,15 @@ metrics::counter& counter(self_ptr self, const std::string& name, const std::str
   return self->state.metrics->get_counter(name, help, labels);
 }
 
+/// The position as the store records it: everything below the oldest unsent record was acked
+/// (by this node's RKS acks, or by the active's, replicated while we were standby).
+std::uint64_t stored_position(persistence::database& db) {
+  auto q = db.prepare("SELECT coalesce((SELECT min(sequence) FROM billing_outbox WHERE "
+                      "sent = 0) - 1, (SELECT max(sequence) FROM billing_outbox), 0)");
+  q.step();
+  return static_cast<std::uint64_t>(q.column_int64(0));
+}
+
 /// Opens the forwarder's own connection (SQLite connections are per owner); false while the store
 /// cannot be opened (logged; retried on the next poll).
 bool ensure_store(self_ptr self) {
@@ -50,11 +61,7 @@ bool ensure_store(self_ptr self) {
     st.db = std::make_unique<persistence::database>(
       persistence::database::open(st.settings.db_file));
     st.outbox = std::make_unique<persistence::outbox>(*st.db);
-    // Resume from SQLite: everything below the oldest unsent record has been acked.
-    auto q = st.db->prepare("SELECT coalesce((SELECT min(sequence) FROM billing_outbox WHERE "
-                            "sent = 0) - 1, (SELECT max(sequence) FROM billing_outbox), 0)");
-    q.step();
-    st.position = static_cast<std::uint64_t>(q.column_int64(0));
+    st.position = stored_position(*st.db);
     st.pending = st.outbox->pending_count();
     st.store_failed = false;
     logger()->info("event=billing_forwarder_resumed position={} pending={} store={}", st.position,
@@ -70,6 +77,17 @@ bool ensure_store(self_ptr self) {
                     st.settings.db_file.string(), e.what());
     return false;
   }
+}
+
+/// A detached forwarder runs every message on its own thread: lower that thread's priority once
+/// (settings.thread_nice), before the first batch can compete with the call actors for the CPU.
+void lower_thread_priority(self_ptr self) {
+  auto& st = self->state;
+  if (st.thread_set || st.settings.thread_nice == 0)
+    return;
+  st.thread_set = true;
+  if (auto error = lower_this_thread("cms-billing", st.settings.thread_nice); !error.empty())
+    logger()->warn("event=billing_forwarder_nice_failed nice={} error=\"{}\"", st.settings.thread_nice, error);
 }
 
 void update_path(self_ptr self) {
@@ -247,6 +265,13 @@ std::shared_ptr<rks_sender> make_rks_client_sender(std::shared_ptr<rks_client> c
   return std::make_shared<client_sender>(std::move(client));
 }
 
+std::function<void(std::uint64_t)> position_to_replicator(std::function<caf::actor()> replicator) {
+  return [replicator = std::move(replicator)](std::uint64_t position) {
+    if (auto r = replicator())
+      caf::anon_send(r, atom::sent_position_v, position);
+  };
+}
+
 const char* to_string(management_path p) noexcept {
   switch (p) {
     case management_path::none:
@@ -295,13 +320,28 @@ caf::behavior billing_forwarder(self_ptr self, forwarder_settings settings,
   self->delayed_send(self, st.settings.poll_interval, atom::tick_v);
   return {
     [self](atom::tick) {
+      lower_thread_priority(self);
       poll(self);
       self->delayed_send(self, self->state.settings.poll_interval, atom::tick_v);
     },
     [self](atom::role_changed, ha::role r, std::uint64_t epoch) {
+      lower_thread_priority(self);
       auto& st = self->state;
       const bool active = r == ha::role::active;
       st.epoch = epoch;
+      if (active && ensure_store(self)) {
+        // The store may have moved on while we were standby (replicated records and positions):
+        // resume after the replicated position.
+        try {
+          st.position = std::max(st.position, stored_position(*st.db));
+          st.pending = st.outbox->pending_count();
+        } catch (const std::exception& e) {
+          logger()->error("event=billing_outbox_read_failed error=\"{}\"", e.what());
+        }
+        if (st.metrics)
+          gauge(self, "cms_billing_forwarder_position", "Highest sequence acknowledged by the RKS")
+            .set(static_cast<std::int64_t>(st.position));
+      }
       if (active != st.active)
         logger()->info("event=billing_forwarder_{} role={} epoch={} position={} pending={}",
                        active ? "started" : "stopped", ha::to_string(r), epoch, st.position,
@@ -310,11 +350,8 @@ caf::behavior billing_forwarder(self_ptr self, forwarder_settings settings,
       if (st.metrics)
         gauge(self, "cms_billing_forwarder_active", "1 while this node forwards billing records")
           .set(active ? 1 : 0);
-      if (active && ensure_store(self)) {
-        // The store may have moved on while we were standby (replicated records and positions).
-        st.pending = st.outbox->pending_count();
+      if (active)
         send_next(self);
-      }
     },
     [self](atom::link_changed, const links::link_status& s) {
       self->state.links[s.link] = s.state;

@@ -14,6 +14,8 @@
 // in SQLite). `on_position` hands it to replication after each ack; on the standby the replicated
 // position arrives as (atom::sent_position, seq) and is applied to the local outbox, so the next
 // active resumes after it (anything acked but not yet replicated is re-sent and deduplicated).
+// On becoming active the forwarder re-reads its position from SQLite: the store moved on while
+// it was standby.
 //
 // Protocol:
 //   (atom::role_changed, ha::role, uint64_t epoch)  forward only while role == active
@@ -61,6 +63,13 @@ public:
 /// The production sender: the TLS rks_client (its I/O runs on the management io_context).
 std::shared_ptr<rks_sender> make_rks_client_sender(std::shared_ptr<rks_client> client);
 
+/// The `on_position` hook of a node: hands each RKS position to the current replicator as
+/// (atom::sent_position, seq), which streams it to the standby (actors/ha/replicator.hpp); there it
+/// marks the records sent, so a new active resumes after the position instead of re-sending
+/// everything. `replicator` returns the current handle (null while it restarts: that position is
+/// skipped, the next ack carries a higher one).
+std::function<void(std::uint64_t)> position_to_replicator(std::function<caf::actor()> replicator);
+
 enum class management_path : std::uint8_t { none, primary, backup };
 const char* to_string(management_path p) noexcept;
 
@@ -81,6 +90,10 @@ struct forwarder_settings {
   std::function<void(bool raised, std::uint64_t pending)> on_high_water;
   /// Replication hook: the RKS position after each ack. Called on the forwarder's thread.
   std::function<void(std::uint64_t position)> on_position;
+  /// Spawned detached (the node): lower the OS priority of the forwarder's own thread by this
+  /// much and name it "cms-billing", so that draining a backlog (SQLite reads, JSON, marking sent)
+  /// only takes CPU that call signalling leaves over. 0 (tests on a shared thread): leave it.
+  int thread_nice = 0;
 };
 
 /// Pure path choice (unit-tested): which RKS address to use given the links' last known states
@@ -109,6 +122,7 @@ struct billing_forwarder_state {
   std::uint64_t consecutive_failures = 0;
   bool alarm = false;
   bool store_failed = false;            ///< opening the store failed (logged once)
+  bool thread_set = false;              ///< thread_nice applied (on the first message)
   std::string last_error;
   static inline const char* name = "billing_forwarder";
   ~billing_forwarder_state();

@@ -59,6 +59,26 @@ void schedule_wait_check(self_ptr self) {
   self->delayed_send(self, st.replication_wait / 4, wait_atom::value);
 }
 
+/// The billing store alarm: raised by the first failed write (disk full, file locked by another
+/// process, I/O error), cleared by the next write that succeeds. Shown as the gauge
+/// cms_billing_store_alarm (in /metrics and /status counters) and logged once per transition.
+void set_store_alarm(self_ptr self, bool raised, const char* error) {
+  auto& st = self->state;
+  if (st.store_alarm == raised)
+    return;
+  st.store_alarm = raised;
+  st.ctx->metrics.registry
+    .get_gauge("cms_billing_store_alarm",
+               "1 while billing records cannot be written to the node's store (kept in memory)")
+    .set(raised ? 1 : 0);
+  if (raised)
+    log::get("billing")->error("event=billing_store_alarm state=raised queued={} error=\"{}\"",
+                               st.queued.size(), error);
+  else
+    log::get("billing")->warn("event=billing_store_alarm state=cleared written={}",
+                              st.queued.size());
+}
+
 /// Writes what is queued; false (batch kept) when the store refused it.
 bool flush(self_ptr self) {
   auto& st = self->state;
@@ -89,10 +109,12 @@ bool flush(self_ptr self) {
     ++st.batches;
     st.ctx->metrics.billing_records.inc(st.queued.size());
     st.ctx->metrics.billing_batches.inc();
+    set_store_alarm(self, false, "");
     st.queued.clear();
     return true;
   } catch (const std::exception& e) {
     st.ctx->metrics.billing_errors.inc();
+    set_store_alarm(self, true, e.what());
     log::get("billing")->error("event=outbox_write_failed records={} error=\"{}\"",
                                st.queued.size(), e.what());
     st.flush_scheduled = true;
@@ -112,6 +134,11 @@ caf::behavior billing_outbox(self_ptr self, std::shared_ptr<call_context> ctx,
   auto& st = self->state;
   st.ctx = std::move(ctx);
   st.factory = std::move(factory);
+  // Registered (at 0) from the start, so that dashboards see the alarm's absence too.
+  st.ctx->metrics.registry
+    .get_gauge("cms_billing_store_alarm",
+               "1 while billing records cannot be written to the node's store (kept in memory)")
+    .set(0);
   try {
     st.writer = st.factory();
   } catch (const std::exception& e) {
@@ -187,6 +214,7 @@ caf::behavior billing_outbox(self_ptr self, std::shared_ptr<call_context> ctx,
       o["batches"] = st.batches;
       o["queued"] = st.queued.size();
       o["last_sequence"] = st.last_sequence;
+      o["store_alarm"] = st.store_alarm;
       return boost::json::serialize(o);
     },
   };

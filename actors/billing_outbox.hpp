@@ -2,7 +2,8 @@
 // The one owner of billing-record writes. Calls send billing_record messages; the owner collects
 // those arriving within `billing_batch_window` (or up to `billing_batch_max`) and writes them in
 // one SQLite transaction (group commit: one fsync for many calls) through the outbox repository.
-// A failed write keeps the batch and retries every second; records are never dropped.
+// A failed write keeps the batch and retries every second; records are never dropped. The first
+// failure raises the billing store alarm (gauge cms_billing_store_alarm), the next success clears it.
 // On an exit message it writes what it holds before quitting.
 //
 // Replication (issue 6): once a replicator attached itself, every committed batch is handed to it
@@ -17,7 +18,8 @@
 //   (atom::commit, billing_record) -> uint64_t   queue one record; answered as described above
 //   (atom::repl_attach, actor)          the replicator to hand committed batches to
 //   (atom::repl_acked, seq, on_both)    from the replicator: records up to seq are durable
-//   (atom::status) -> std::string       {"written":N,"batches":N,"queued":N,"last_sequence":N}
+//   (atom::status) -> std::string       {"written":N,"batches":N,"queued":N,"last_sequence":N,
+//                                        "store_alarm":bool}
 
 #include "actors/call_context.hpp"
 #include "persistence/billing_record.hpp"
@@ -57,6 +59,8 @@ struct billing_outbox_state {
   std::uint64_t written = 0;
   std::uint64_t batches = 0;
   std::uint64_t last_sequence = 0;
+  /// The last write failed (cms_billing_store_alarm): records wait in `queued`.
+  bool store_alarm = false;
   /// Replication (see above).
   caf::actor replicator;
   /// Commit requests of queued records: (index in `queued`, promise).

@@ -22,6 +22,8 @@ call_metrics::call_metrics(metrics::registry& r)
                           "Commands for a line refused because they came from another address")),
     stale_notifies(r.get_counter("cms_mgcp_stale_notify_total",
                                  "NTFYs ignored because their request id was not the armed one")),
+    audits_spared(r.get_counter("cms_endpoint_audits_spared_total",
+                                "In-call audits not sent: the MTA was heard within the interval")),
     billing_records(r.get_counter("cms_billing_records_written_total",
                                   "Billing records committed to the outbox")),
     billing_batches(r.get_counter("cms_billing_batches_total",

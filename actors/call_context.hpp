@@ -7,6 +7,7 @@
 #include "actors/call_admission.hpp"
 #include "actors/dial_plan.hpp"
 #include "actors/endpoint_directory.hpp"
+#include "actors/endpoint_liveness.hpp"
 #include "actors/endpoint_protocol.hpp"
 #include "runtime/metrics/metrics.hpp"
 #include "runtime/mgcp/digit_map.hpp"
@@ -66,6 +67,7 @@ struct call_metrics {
   metrics::gauge& endpoints_total;
   metrics::counter& spoofed;
   metrics::counter& stale_notifies;
+  metrics::counter& audits_spared;
   metrics::counter& billing_records;
   metrics::counter& billing_batches;
   metrics::counter& billing_errors;
@@ -84,6 +86,8 @@ public:
   /// settings.digit_map, compiled once; the calls check the MTA's report against it.
   const mgcp::digit_map digit_map;
   endpoint_directory directory;
+  /// When each MTA last answered or sent a command: spares in-call audits of live MTAs.
+  endpoint_liveness liveness;
   /// Consulted by a line before it starts a call: sheds attempts above capacity (and on drain).
   call_admission admission;
 

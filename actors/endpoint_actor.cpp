@@ -9,6 +9,10 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <atomic>
+#include <limits>
+#include <random>
+
 namespace cms::actors {
 
 namespace {
@@ -35,6 +39,15 @@ void publish(self_ptr self) {
     self->send(catalog, st.data);
 }
 
+/// The line is on hook, has no call, and our RQNT arming it for off-hook (L/hd) has gone out.
+/// Its answer may not be back yet: the MTA acts on the request at once, and its next NTFY (to
+/// us directly) can overtake that answer (through the edge). Until the answer, the state still
+/// says what the line was before (in_call, off_hook); for a new call the line is already idle.
+bool armed_idle(const endpoint_actor_state& st) {
+  return st.armed.events == idle_events && !st.data.hook_off && st.data.call_id.empty()
+         && !st.data.graceful_pending && !st.suspended && is_registered(st.data.state);
+}
+
 void set_state(self_ptr self, line_state s) {
   auto& st = self->state;
   bool was = is_registered(st.data.state);
@@ -58,6 +71,12 @@ mgcp::command make_command(self_ptr self, mgcp::verb v) {
   return cmd;
 }
 
+/// The actor clock in ns (the test scheduler's clock in deterministic tests).
+std::int64_t clock_ns(self_ptr self) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(self->clock().now().time_since_epoch())
+    .count();
+}
+
 /// Sends a command to the line's MTA through the edge; `k` always runs exactly once.
 template <class F>
 void send_mgcp(self_ptr self, mgcp::command cmd, F k) {
@@ -69,10 +88,15 @@ void send_mgcp(self_ptr self, mgcp::command cmd, F k) {
     k(r);
     return;
   }
+  auto peer = st.data.peer;
   self
     ->request<caf::message_priority::high>(edge, st.ctx->settings.mgcp_request_timeout,
-                                           mgcp_request{st.data.peer, std::move(cmd)})
-    .then([k](mgcp_reply& r) mutable { k(r); },
+                                           mgcp_request{peer, std::move(cmd)})
+    .then([self, k, peer](mgcp_reply& r) mutable {
+            if (r.ok())
+              self->state.ctx->liveness.heard(peer, clock_ns(self));
+            k(r);
+          },
           [k](caf::error&) mutable {
             mgcp_reply r;
             r.fail = mgcp_reply::failure::timeout;
@@ -90,6 +114,23 @@ void respond(self_ptr self, const inbound_command& in, int code, std::string com
     rsp.comment = std::move(comment);
     self->send<caf::message_priority::high>(edge, mgcp_respond{in.from, std::move(rsp)});
   }
+}
+
+/// splitmix64 (Steele, Lea, Flood 2014): 8 bytes of state, full 64-bit period, good mixing.
+std::uint64_t next_random(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+/// A distinct seed per line: one random_device read per process, then a counter mixed in.
+std::uint64_t line_seed() {
+  static const std::uint64_t process_seed = (std::uint64_t{std::random_device{}()} << 32)
+                                            ^ std::random_device{}();
+  static std::atomic<std::uint64_t> counter{0};
+  std::uint64_t s = process_seed + counter.fetch_add(1, std::memory_order_relaxed) * 0x632be59bd9b4e019ULL;
+  return next_random(s);
 }
 
 std::string next_request_id(self_ptr self) {
@@ -124,12 +165,15 @@ void stop_audit(self_ptr self) {
   ++self->state.audit_generation;
 }
 
-void schedule_audit(self_ptr self) {
+/// Next in-call audit `delay` from now (the full interval unless told otherwise).
+void schedule_audit(self_ptr self, std::chrono::nanoseconds delay = std::chrono::nanoseconds::zero()) {
   auto interval = self->state.ctx->settings.in_call_audit_interval;
   if (interval.count() <= 0)
     return;
   auto gen = ++self->state.audit_generation;
-  self->delayed_send(self, interval, audit_atom::value, gen);
+  if (delay <= std::chrono::nanoseconds::zero() || delay > interval)
+    delay = interval;
+  self->delayed_send(self, delay, audit_atom::value, gen);
 }
 
 void mark_unreachable(self_ptr self) {
@@ -280,7 +324,7 @@ void originate(self_ptr self) {
     arm_rest(self, "L/ro");
     return;
   }
-  auto call_id = fmt::format("{:016x}", st.rng());
+  auto call_id = fmt::format("{:016x}", next_random(st.rng));
   st.data.call_id = call_id;
   set_state(self, line_state::off_hook);
   auto manager = st.ctx->manager();
@@ -444,11 +488,15 @@ void handle_ntfy(self_ptr self, const inbound_command& in) {
     if (!package.empty() && package != "L")
       continue;
     if (name == "hd") {
+      bool was_armed_idle = armed_idle(st);
       st.data.hook_off = true;
       if (st.call) {
         tell_call(self, line_event_kind::off_hook);
         acted = true;
-      } else if (st.data.call_id.empty() && st.data.state == line_state::idle) {
+      } else if (st.data.call_id.empty()
+                 && (st.data.state == line_state::idle || was_armed_idle)) {
+        // (The NTFY's X is the idle request's: an off-hook under it starts a call even when
+        // that request's answer is still on its way; see armed_idle.)
         originate(self);
         acted = true;
       }
@@ -489,6 +537,8 @@ void handle_inbound(self_ptr self, const inbound_command& in) {
     publish(self);
     return;
   }
+  if (in.cmd.kind == mgcp::verb::ntfy)
+    st.ctx->liveness.heard(in.from, clock_ns(self));
   if (in.cmd.kind == mgcp::verb::rsip)
     handle_rsip(self, in);
   else
@@ -556,8 +606,8 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
                              persistence::subscriber line) {
   auto& st = self->state;
   st.ctx = std::move(ctx);
-  st.rng.seed(std::random_device{}());
-  st.id_base = static_cast<std::uint32_t>(st.rng());
+  st.rng = line_seed();
+  st.id_base = static_cast<std::uint32_t>(next_random(st.rng));
   auto name = mgcp::text::lower(line.endpoint_name);
   if (auto saved = st.ctx->snapshot(name)) {
     // Restarted by the supervisor: resume the registration, not the call (its actor monitors
@@ -612,7 +662,7 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
       if (s == line_state::unregistered || s == line_state::disconnected
           || s == line_state::out_of_service || st.data.graceful_pending)
         return refused(cause::subscriber_absent);
-      if (s != line_state::idle || st.data.hook_off || !st.data.call_id.empty())
+      if ((s != line_state::idle && !armed_idle(st)) || st.data.hook_off || !st.data.call_id.empty())
         return refused(cause::user_busy);
       st.data.call_id = req.call_id;
       st.call = req.call;
@@ -840,6 +890,17 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
       auto& st = self->state;
       if (gen != st.audit_generation || st.data.call_id.empty())
         return;
+      // The MTA answered or spoke to any of its lines within the interval: it is alive; look
+      // again one interval after that. Only an MTA silent for a whole interval is audited.
+      auto interval = std::chrono::nanoseconds{st.ctx->settings.in_call_audit_interval};
+      auto heard = st.ctx->liveness.last_heard(st.data.peer);
+      auto since = heard == std::numeric_limits<std::int64_t>::min() ? interval.count()
+                                                                     : clock_ns(self) - heard;
+      if (since >= 0 && since < interval.count()) {
+        st.ctx->metrics.audits_spared.inc();
+        schedule_audit(self, interval - std::chrono::nanoseconds{since});
+        return;
+      }
       send_mgcp(self, make_command(self, mgcp::verb::auep), [self, gen](const mgcp_reply& m) {
         auto& st = self->state;
         if (gen != st.audit_generation)

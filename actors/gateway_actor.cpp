@@ -30,6 +30,24 @@ void set_gauge(self_ptr self, bool healthy) {
     .set(healthy ? 1 : 0);
 }
 
+/// A gateway back from a failure that was not a restart (it was unreachable, e.g. its link was
+/// cut) still holds the connections and PSTN calls of the legs failed when it was declared down
+/// (cause 41): clear them all before its channels are hunted again, or each reused channel is
+/// refused (502, channel busy) by the gateway.
+void clear_stale_connections(self_ptr self) {
+  auto& st = self->state;
+  auto edge = st.ctx->calls->edge();
+  if (!edge)
+    return;
+  mgcp::command cmd;
+  cmd.kind = mgcp::verb::dlcx;
+  cmd.endpoint = "*@" + st.gateway;
+  cmd.version = "MGCP 1.0";
+  cmd.set_param("S", "X-TR/rel(41)");
+  self->request(edge, st.ctx->settings.mgcp_request_timeout, actors::mgcp_request{st.peer, cmd})
+    .then([](actors::mgcp_reply&) {}, [](caf::error&) {});
+}
+
 void set_health(self_ptr self, bool healthy, const std::string& why) {
   auto& st = self->state;
   bool changed = false;
@@ -52,6 +70,8 @@ void set_health(self_ptr self, bool healthy, const std::string& why) {
                  {{"gateway", st.gateway}, {"to", healthy ? "healthy" : "failed"}})
     .inc();
   set_gauge(self, healthy);
+  if (healthy)
+    clear_stale_connections(self);
   if (auto router = st.ctx->router())
     self->send(router, gateway_health{st.gateway, healthy, why});
 }

@@ -3,6 +3,8 @@
 // catalogue (state_catalog.hpp) pushes it to its subscribers. Plain data, registered in the
 // type-ID block so the standby node can receive it over the node link.
 
+#include "actors/byte_image.hpp"
+
 #include <caf/meta/type_name.hpp>
 
 #include <string>
@@ -20,7 +22,7 @@ struct state_change {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, state_change& x) {
-  return f(caf::meta::type_name("state_change"), x.kind, x.key, x.state, x.removed);
+  return f(caf::meta::type_name("state_change"), x.kind, x.key, cms::byte_image{x.state}, x.removed);
 }
 
 struct call_removed {

@@ -228,8 +228,27 @@ void on_notify(self_ptr self, actors::inbound_command& in) {
     }
   }
   respond(self, in, 200, "OK");
-  if (leg == st.legs.end())
+  if (leg == st.legs.end()) {
+    // Progress of a call no leg owns: the gateway executed a CRCX we had given up on (e.g. a
+    // retransmission that reached it after a restart). Clear it, or the channel stays taken there.
+    bool progress = false;
+    for (auto& e : *events)
+      progress = progress || e.kind == mgcp::trunk::signal_kind::alt
+                 || e.kind == mgcp::trunk::signal_kind::ans;
+    auto edge = st.ctx->calls->edge();
+    if (progress && edge) {
+      logger()->warn("facility={} channel={} event=orphan_call_cleared", st.data.facility, n);
+      mgcp::command dl;
+      dl.kind = mgcp::verb::dlcx;
+      dl.endpoint = in.cmd.endpoint;
+      dl.version = "MGCP 1.0";
+      dl.set_param("S", mgcp::trunk::build({mgcp::trunk::signal_kind::rel, {}, {}, 41}));
+      self->request(edge, st.ctx->settings.mgcp_request_timeout,
+                    actors::mgcp_request{in.from, std::move(dl)})
+        .then([](actors::mgcp_reply&) {}, [](caf::error&) {});
+    }
     return;
+  }
   for (auto& e : *events) {
     if (e.kind == mgcp::trunk::signal_kind::sup)
       continue;

@@ -33,7 +33,7 @@ store_errc classify(int rc) {
 std::string describe(sqlite3* db, int rc) {
   std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-    msg += " (another process holds the database; is a second cmsd using this data directory?)";
+    msg += " (another connection holds a lock for too long: a long transaction in this node, or a second process using this data directory)";
   else if ((rc & 0xff) == SQLITE_CORRUPT)
     msg += " (database is corrupt; refusing to use it; restore it from the peer or a backup)";
   else if ((rc & 0xff) == SQLITE_NOTADB)

@@ -117,11 +117,27 @@ CREATE TABLE actor_state (
 ) WITHOUT ROWID;
 )sql";
 
+// The operator's administrative states that must survive a restart (runtime/admin_state_store):
+// POST /admin/drain ('node', 'calls', 'draining') and POST /admin/{links,gateways}/NAME/
+// out-of-service ('data_link' | 'gateway', NAME, 'out_of_service'). A row exists only while the
+// object is not in its normal state; returning it deletes the row.
+const char* const schema_v2 = R"sql(
+CREATE TABLE admin_state (
+  kind     TEXT NOT NULL CHECK (kind IN ('node', 'data_link', 'gateway')),
+  name     TEXT NOT NULL,
+  state    TEXT NOT NULL CHECK (state IN ('draining', 'out_of_service')),
+  since_ms INTEGER NOT NULL,
+  reason   TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (kind, name)
+) WITHOUT ROWID;
+)sql";
+
 } // namespace
 
 const std::vector<migration>& schema_migrations() {
   static const std::vector<migration> steps = {
       {1, "provisioning, billing outbox and HA metadata", schema_v1},
+      {2, "operator admin states (drain, out of service)", schema_v2},
   };
   return steps;
 }

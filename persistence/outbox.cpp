@@ -37,16 +37,34 @@ void bind_payload(statement& st, const billing::billing_record& r) {
 
 } // namespace
 
+struct outbox::append_statements {
+  statement existing;
+  statement insert;
+};
+
 std::vector<std::uint64_t> outbox::append(const std::vector<billing::billing_record>& records,
                                           std::optional<std::int64_t> now_ms) {
   std::vector<std::uint64_t> sequences;
   sequences.reserve(records.size());
   const auto now = now_ms.value_or(wall_clock_ms());
   savepoint sp(db_, "outbox_append");
-  auto existing = db_.prepare("SELECT sequence FROM billing_outbox WHERE record_id = ?");
-  auto insert = db_.prepare(std::string("INSERT INTO billing_outbox (") + record_columns +
-                            ", created_ms) VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                            "?11, ?12, ?13, ?14)");
+  if (!append_)
+    append_ = std::make_shared<append_statements>(append_statements{
+        db_.prepare("SELECT sequence FROM billing_outbox WHERE record_id = ?"),
+        db_.prepare(std::string("INSERT INTO billing_outbox (") + record_columns +
+                    ", created_ms) VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                    "?11, ?12, ?13, ?14)")});
+  auto& existing = append_->existing;
+  auto& insert = append_->insert;
+  // Kept statements are reset when the append ends, however it ends: a stepped SELECT left
+  // alone would hold its read snapshot open (and keep the WAL from being checkpointed).
+  struct reset_on_exit {
+    append_statements& s;
+    ~reset_on_exit() {
+      s.existing.reset();
+      s.insert.reset();
+    }
+  } reset_guard{*append_};
   for (const auto& r : records) {
     existing.reset();
     existing.bind(1, r.record_id);

@@ -59,6 +59,12 @@ std::vector<admin_entry> admin_state_registry::out_of_service(admin_object kind)
   return out;
 }
 
+void admin_state_registry::restore(admin_object kind, admin_entry entry) {
+  std::lock_guard guard{mutex_};
+  auto name = entry.name;
+  entries_[static_cast<int>(kind)][name] = std::move(entry);
+}
+
 void admin_state_registry::on_change(listener l) {
   std::lock_guard guard{mutex_};
   listeners_.push_back(std::move(l));

@@ -7,8 +7,8 @@
 // reason "administratively out of service"); trunk hunting skips the facilities of a gateway
 // that is out of service. Those actors consult is_out_of_service() (any thread) or register a
 // listener with on_change(); the HTTP listings merge it into each row as "admin_state".
-// Not persisted: a restarted node starts with everything in service (documented in
-// docs/operations.md), so a forgotten out-of-service cannot survive a restart silently.
+// Persisted by the management service (runtime/admin_state_store.hpp): a restarted node keeps
+// what the operator took out of service, and says so in its log and events list.
 
 #include <cstdint>
 #include <functional>
@@ -43,6 +43,10 @@ public:
   admin_entry get(admin_object kind, const std::string& name) const;
   /// Every object of `kind` currently out of service.
   std::vector<admin_entry> out_of_service(admin_object kind) const;
+
+  /// Puts back an entry saved before a restart (runtime/admin_state_store.hpp), keeping its
+  /// since and reason. Listeners are not called (they attach after start-up).
+  void restore(admin_object kind, admin_entry entry);
 
   /// Called after every change, outside the registry's lock, on the thread that made the change.
   /// Listeners must not block (post to an actor: caf::anon_send).

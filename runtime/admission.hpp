@@ -33,6 +33,15 @@ public:
     return {draining(), since_ms_, reason_};
   }
 
+  /// Puts back a state saved before a restart (runtime/admin_state_store.hpp), keeping its
+  /// since and reason.
+  void restore(const state& saved) {
+    std::lock_guard guard{mutex_};
+    draining_.store(saved.draining, std::memory_order_release);
+    since_ms_ = saved.since_ms;
+    reason_ = saved.reason;
+  }
+
 private:
   bool set(bool value, std::string reason) {
     std::lock_guard guard{mutex_};

@@ -43,6 +43,8 @@ Commands (admin, need --token):
 Options:
   --node URL       node's HTTP address (default $CMS_NODE or http://127.0.0.1:8080)
   --token T        admin bearer token (default $CMS_ADMIN_TOKEN)
+  --ca FILE        for https:// nodes: CA certificate (PEM) that signed the node's
+                   certificate (default $CMS_CA_FILE, else the system's CAs)
   --json           print the API's JSON instead of tables
   --limit N, --offset N   paging of collections
   --reason TEXT    reason recorded with an admin action (audit log)
@@ -301,6 +303,9 @@ int main(int argc, char** argv) {
     o.node_text = "http://127.0.0.1:8080";
   if (auto* env = std::getenv("CMS_ADMIN_TOKEN"))
     o.token = env;
+  std::string ca_file;
+  if (auto* env = std::getenv("CMS_CA_FILE"))
+    ca_file = env;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char* name) -> std::string {
@@ -320,6 +325,10 @@ int main(int argc, char** argv) {
         o.token = value("--token");
       else if (a.rfind("--token=", 0) == 0)
         o.token = a.substr(8);
+      else if (a == "--ca")
+        ca_file = value("--ca");
+      else if (a.rfind("--ca=", 0) == 0)
+        ca_file = a.substr(5);
       else if (a == "--json")
         o.json = true;
       else if (a == "--limit")
@@ -343,6 +352,7 @@ int main(int argc, char** argv) {
       return usage_error("--limit and --offset take a non-negative integer");
   try {
     o.node = parse_node_address(o.node_text);
+    o.node.ca_file = ca_file;
   } catch (const std::invalid_argument& e) {
     return usage_error(e.what());
   }

@@ -102,6 +102,7 @@ void read_http(table_reader& t, http_section& h) {
   h.max_request_bytes =
       static_cast<std::size_t>(t.integer("max_request_bytes", 1024, 64 * 1024 * 1024)
                                    .value_or(static_cast<std::int64_t>(h.max_request_bytes)));
+  h.tls = t.boolean("tls").value_or(h.tls);
 }
 
 void read_peer(table_reader& t, peer_section& p) {
@@ -220,6 +221,8 @@ node_config read(const toml::value& doc, const std::string& file,
   auto tls = sub("tls");
   read_tls(tls, cfg.tls, dir);
   tls.finish();
+  if (cfg.http.tls && !cfg.tls.configured())
+    http.fail("tls", "HTTPS needs the node's certificate: set [tls] certificate, key and ca");
 
   auto log = sub("log");
   read_log(log, cfg.log, dir);

@@ -56,6 +56,8 @@ struct http_section {
   std::uint16_t port = 8080;              ///< 0 lets the kernel choose
   std::optional<std::string> admin_token; ///< required on mutating admin requests when set
   std::size_t max_request_bytes = 64 * 1024;
+  /// Serve HTTPS (only) with the node's certificate and key from [tls]; needs [tls] configured.
+  bool tls = false;
 };
 
 struct peer_section {
@@ -63,14 +65,14 @@ struct peer_section {
   std::uint16_t port = 4433;                ///< the peer's node-link (TLS) port
   std::string listen_address = "127.0.0.1"; ///< where this node accepts the peer's node link
   std::uint16_t listen_port = 4433; ///< this node's node-link port; 0 lets the kernel choose
-  std::chrono::milliseconds heartbeat_interval{200};
+  std::chrono::milliseconds heartbeat_interval{100}; ///< x heartbeat_misses: a dead peer is seen in <= 300 ms
   int heartbeat_misses = 3;                ///< peer declared lost after this many silent intervals
   std::uint16_t udp_heartbeat_port = 4533; ///< second, independent heartbeat path (local)
   std::uint16_t peer_udp_heartbeat_port = 4533; ///< the peer's; defaults to udp_heartbeat_port
   /// Witnesses (cms-witness, "host:port") arbitrating promotions; a majority must grant a new
   /// epoch. Empty: no split-brain guard (lab pairs only).
   std::vector<std::string> witnesses;
-  std::chrono::milliseconds lease{900}; ///< active's witness lease
+  std::chrono::milliseconds lease{500}; ///< active's witness lease (renewed every heartbeat interval)
 };
 
 /// Node-link TLS material. Either all three paths or none are given: CAF silently falls back to

@@ -4,6 +4,7 @@
 #include "persistence/database.hpp"
 #include "persistence/provisioning.hpp"
 #include "persistence/provisioning_import.hpp"
+#include "runtime/admin_state_store.hpp"
 #include "runtime/billing_status.hpp"
 #include "runtime/cluster_events.hpp"
 #include "runtime/http/auth.hpp"
@@ -162,6 +163,8 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
   boost::asio::steady_timer watch_timer;
   cluster_snapshot last_cluster;
   std::map<std::string, std::string> last_links;
+  trunk_status_source trunk_source;
+  std::optional<trunk_status> last_trunks;
   int ticks = 0;
 
   std::unique_ptr<snmp::subagent> own_subagent;
@@ -183,6 +186,7 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
       audit(ctx.cfg.node.data_dir / "audit.log", ctx.cfg.node.id),
       db_file(ctx.cfg.node.data_dir / "cms.db"),
       watch_timer(ctx.io),
+      trunk_source(ctx.trunk_status),
       subagent(ctx.subagent),
       live_trunks(ctx.live_trunks) {
     worker = std::thread([this] {
@@ -206,7 +210,7 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
       } catch (const std::exception& e) {
         log::get("mgmt")->error("event=store_read_failed error=\"{}\"", e.what());
         self->db.reset(); // reopen next time: the file may have been replaced or repaired
-        auto r = http::json_error(500, "the node's store could not be read");
+        auto r = http::json_error(500, "the node's store could not be read or written");
         r.error_reason = "store";
         respond(std::move(r));
       }
@@ -224,7 +228,15 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
     boost::asio::post(worker_io, [self = shared_from_this()] {
       try {
         auto& d = self->store();
-        self->load_provisioning(d);
+        // Provisioning changes only through this service (POST /admin/provision reloads it) or
+        // with a restart: load it once, not every 5 s (a full read of 100k+ subscriber rows).
+        bool loaded;
+        {
+          std::lock_guard g{self->cache_mutex};
+          loaded = self->cached_provisioning.has_value();
+        }
+        if (!loaded)
+          self->load_provisioning(d);
         auto b = read_billing_status(d);
         std::lock_guard g{self->cache_mutex};
         self->cached_billing = b;
@@ -287,6 +299,17 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
     for (auto& e : link_changes(last_links, links))
       events.record(e.kind, e.severity, e.message);
     last_links = std::move(links);
+    if (trunk_source) {
+      auto trunks = trunk_source();
+      auto before = last_trunks ? *last_trunks : trunk_baseline(trunks);
+      for (auto& alarm : trunk_alarms_between(before, trunks)) {
+        auto e = to_event(alarm);
+        log::get("mgmt")->warn("event=trunk_alarm kind={} subject={} reason=\"{}\"", e.kind,
+                               alarm.subject, alarm.reason);
+        events.record(e.kind, e.severity, e.message);
+      }
+      last_trunks = std::move(trunks);
+    }
     if (ticks++ % 10 == 0) // every 5 s: provisioning and billing for the SNMP view
       refresh_cache();
     watch_timer.expires_after(std::chrono::milliseconds{500});
@@ -308,6 +331,8 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
     }
     in.links_out_of_service = admin_states.out_of_service(admin_object::data_link);
     in.gateways_out_of_service = admin_states.out_of_service(admin_object::gateway);
+    if (trunk_source)
+      in.trunks = trunk_source();
     return in;
   }
 
@@ -517,16 +542,30 @@ void add_admin_routes(const impl_ptr& m) {
         respond(http::json_error(400, "body must be empty or a JSON object {\"reason\": \"...\"}"));
         return;
       }
-      bool changed = drain ? m->calls_admission.drain(*reason) : m->calls_admission.undrain(*reason);
-      if (changed)
-        m->events.record("admin", "warning",
-                         drain ? "draining: new calls refused (" + *reason + ")"
-                               : "undrained: new calls accepted (" + *reason + ")");
-      std::string msg = drain ? (changed ? "draining: new calls are refused, calls in progress continue"
-                                         : "already draining")
-                              : (changed ? "accepting new calls again" : "was not draining");
-      respond(http::json_response(200, boost::json::object{
-        {"draining", m->calls_admission.draining()}, {"changed", changed}, {"message", msg}}));
+      // On the store's worker, which also serialises every drain change: written to disk first,
+      // so a failed write changes nothing and a restarted node keeps draining.
+      m->with_store(
+        [m, drain, reason = *reason](persistence::database& d) {
+          bool changed = m->calls_admission.draining() != drain;
+          if (changed) {
+            admission::state next{drain,
+                                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count(),
+                                  reason};
+            admin_state_store{d}.save_drain(next);
+            m->calls_admission.restore(next);
+            m->events.record("admin", "warning",
+                             drain ? "draining: new calls refused (" + reason + ")"
+                                   : "undrained: new calls accepted (" + reason + ")");
+          }
+          std::string msg = drain ? (changed ? "draining: new calls are refused, calls in progress continue"
+                                             : "already draining")
+                                  : (changed ? "accepting new calls again" : "was not draining");
+          return http::json_response(200, boost::json::object{
+            {"draining", m->calls_admission.draining()}, {"changed", changed}, {"message", msg}});
+        },
+        respond);
     };
   };
   m->http.add_route(http::verb::post, "/admin/drain", m->admin("drain", drain_route(true)));
@@ -555,6 +594,15 @@ void add_admin_routes(const impl_ptr& m) {
           if (!known)
             return http::json_error(404, std::string("no provisioned ") + what + " named " + name);
           bool changed = m->admin_states.set_out_of_service(kind, name, out, reason);
+          if (changed) {
+            // Kept on disk so a restarted node keeps it; a failed write undoes the change.
+            try {
+              admin_state_store{d}.save(kind, m->admin_states.get(kind, name));
+            } catch (...) {
+              m->admin_states.set_out_of_service(kind, name, !out, "undone: store write failed");
+              throw;
+            }
+          }
           if (changed)
             m->events.record("admin", "warning",
                              std::string(what) + " " + name + (out ? " taken out of service" : " returned to service")
@@ -654,6 +702,36 @@ fs::path find_dashboard_dir() {
   return {};
 }
 
+namespace {
+
+/// Drain and out-of-service states saved before a restart, put back before the node takes calls
+/// (the node starts its MGCP agent after install_management). Read on the store's worker.
+void restore_saved_admin_states(const impl_ptr& m) {
+  std::promise<std::vector<std::string>> loaded;
+  auto lines = loaded.get_future();
+  boost::asio::post(m->worker_io, [m, &loaded] {
+    try {
+      auto saved = admin_state_store{m->store()}.load();
+      loaded.set_value(restore_admin_states(saved, m->calls_admission, m->admin_states));
+    } catch (...) {
+      loaded.set_exception(std::current_exception());
+    }
+  });
+  try {
+    for (auto& line : lines.get()) {
+      log::get("mgmt")->warn("event=admin_state_restored state=\"{}\"", line);
+      m->events.record("admin", "warning", line);
+    }
+  } catch (const std::exception& e) {
+    // The node still runs, with everything in service: say so loudly.
+    log::get("mgmt")->error("event=admin_state_restore_failed error=\"{}\"", e.what());
+    m->events.record("admin", "critical",
+                     std::string("saved drain/out-of-service states could not be read: ") + e.what());
+  }
+}
+
+} // namespace
+
 std::unique_ptr<management_service> install_management(management_context ctx) {
   auto m = std::make_shared<management_service::impl>(ctx);
   add_read_routes(m);
@@ -666,6 +744,7 @@ std::unique_ptr<management_service> install_management(management_context ctx) {
     log::get("mgmt")->warn("event=dashboard_missing hint=\"set CMS_DASHBOARD_DIR or install runtime/dashboard "
                            "to /usr/local/share/cms/dashboard\"");
   }
+  restore_saved_admin_states(m);
   m->last_cluster = m->cluster.get();
   m->events.record("node", "info", "node " + ctx.cfg.node.id + " started (role " + m->last_cluster.role + ")");
   boost::asio::post(m->io, [m] { m->watch(); });

@@ -31,6 +31,7 @@
 #include "runtime/config.hpp"
 #include "runtime/event_log.hpp"
 #include "runtime/http/server.hpp"
+#include "runtime/management_trunks.hpp"
 #include "runtime/metrics/metrics.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -75,6 +76,9 @@ struct management_context {
   /// Trunk control registers the live GET /trunks and /routes itself; management then leaves
   /// those two paths alone.
   bool live_trunks = false;
+  /// Optional: live gateway and facility states (trunk_status_of(trunk control's context)). The
+  /// service turns their changes into events (GET /events) and SNMP notifications.
+  trunk_status_source trunk_status;
 };
 
 class management_service {

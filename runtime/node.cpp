@@ -25,6 +25,7 @@
 #include "runtime/metrics/metrics.hpp"
 #include "runtime/mgcp/agent.hpp"
 #include "runtime/status_routes.hpp"
+#include "runtime/thread_priority.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -32,9 +33,6 @@
 #include <caf/all.hpp>
 #include <caf/openssl/publish.hpp>
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -48,7 +46,8 @@ namespace {
 
 using work_guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
 
-/// An io_context with its own thread; `nice` > 0 lowers that thread's OS scheduling priority.
+/// An io_context with its own thread; `nice` > 0 lowers that thread's OS scheduling priority
+/// (relative to the process: runtime/thread_priority.hpp).
 struct io_thread {
   boost::asio::io_context io{1};
   work_guard guard{io.get_executor()};
@@ -56,9 +55,8 @@ struct io_thread {
 
   void start(const char* name, int nice) {
     thread = std::thread([this, name, nice] {
-      pthread_setname_np(pthread_self(), name);
-      if (nice != 0)
-        setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice);
+      if (auto error = lower_this_thread(name, nice); !error.empty())
+        log::get("node")->warn("event=thread_priority_failed thread={} error=\"{}\"", name, error);
       io.run();
     });
   }
@@ -173,11 +171,19 @@ int node::run() {
   http_cfg.bind = cfg_.http.bind;
   http_cfg.port = cfg_.http.port;
   http_cfg.max_request_bytes = cfg_.http.max_request_bytes;
+  if (cfg_.http.tls) { // HTTPS with the node's certificate (config checks [tls] is set)
+    http_cfg.tls_certificate = cfg_.tls.certificate.string();
+    http_cfg.tls_key = cfg_.tls.key.string();
+  }
   http::server http{management.io, http_cfg, metrics};
 
   // -- the pair ---------------------------------------------------------------------------------
   // The HA actor writes the epoch through its own connection (a connection is used by one owner).
-  auto ha_db = std::make_shared<persistence::database>(persistence::database::open(db_file));
+  // The epoch must be durable before the node acts on it, so its writer waits out the node's own
+  // long transactions (a standby applying a snapshot under load) instead of failing after 2 s.
+  persistence::open_options ha_db_options;
+  ha_db_options.busy_timeout = std::chrono::seconds(15);
+  auto ha_db = std::make_shared<persistence::database>(persistence::database::open(db_file, ha_db_options));
   auto persisted_epoch = persistence::ha_store{*ha_db}.epoch();
   ha::udp_heartbeat udp_path{signalling.io,
                              cfg_.node.cluster_id,
@@ -232,7 +238,9 @@ int node::run() {
                         // A restarted HA actor starts from the epoch persisted meanwhile.
                         auto e = std::make_shared<ha::ha_environment>(*env);
                         e->persisted_epoch = persistence::ha_store{*ha_db}.epoch();
-                        auto ha = self->spawn(ha::ha_actor, e);
+                        // Detached (own thread): a worker blocked in SQLite or busy with calls
+                        // must not delay lease renewals (spurious step-downs, docs/ha.md).
+                        auto ha = self->spawn<caf::detached>(ha::ha_actor, e);
                         ha_slot->set(ha);
                         for (auto& follower : *role_followers)
                           if (auto f = follower->get())
@@ -252,6 +260,21 @@ int node::run() {
   auto calls = actors::make_call_control(agent, std::move(call_opts), metrics); // before agent.start()
   children.insert(children.end(), calls.children.begin(), calls.children.end());
   calls.context->admission.attach_drain(&calls_admission); // POST /admin/drain refuses new calls
+  // Only the active node starts new calls (docs/ha.md): closed until the HA actor says active.
+  calls.context->admission.follow_ha_role();
+  {
+    auto slot = std::make_shared<actor_slot>();
+    role_followers->push_back(slot);
+    children.push_back({"admission-role",
+                        [ctx = calls.context, slot, ha_slot](caf::event_based_actor* self) {
+                          auto f = self->spawn(actors::call_admission_role_follower, &ctx->admission);
+                          slot->set(f);
+                          if (auto ha = ha_slot->get())
+                            self->send(ha, atom::subscribe_v, f);
+                          return f;
+                        },
+                        actors::restart_policy::permanent});
+  }
 
   // -- replication and takeover (issue 6 items 3-4, actors/ha/replicator.hpp) -------------------
   // The image outlives restarts of the replicator; the HA heartbeats carry its position.
@@ -264,8 +287,14 @@ int node::run() {
   repl_env->image = repl_image;
   repl_env->view = &cluster;
   repl_env->metrics = &metrics;
+  repl_env->flush_delay = std::chrono::milliseconds{5}; // batch the changes of 5 ms (performance.md)
+  auto repl_slot = std::make_shared<actor_slot>(); // where the billing forwarder ships its RKS position
   children.push_back({"replicator",
-                      [repl_env](caf::event_based_actor* self) { return self->spawn(ha::replicator, repl_env); },
+                      [repl_env, repl_slot](caf::event_based_actor* self) {
+                        auto r = self->spawn(ha::replicator, repl_env);
+                        repl_slot->set(r);
+                        return r;
+                      },
                       actors::restart_policy::permanent});
 
   // -- management data links and the billing forwarder ---------------------------------------
@@ -278,6 +307,9 @@ int node::run() {
   if (cfg_.billing.rks_backup)
     fwd.rks_backup = billing::rks_endpoint{cfg_.billing.rks_backup->host, cfg_.billing.rks_backup->port};
   fwd.batch_size = static_cast<std::size_t>(cfg_.billing.batch_size);
+  // The standby learns what the RKS acknowledged, so after a failover it resumes from there.
+  fwd.on_position = billing::position_to_replicator([repl_slot] { return repl_slot->get(); });
+  fwd.thread_nice = 10; // a backlog drains on the CPU that call signalling leaves (docs/billing.md)
   std::map<std::string, std::shared_ptr<actor_slot>> link_actors; // by link kind
   for (auto& dl : persistence::provisioning_store{*db}.data_links()) {
     auto prober = std::make_shared<links::udp_link_prober>(management.io, dl, cfg_.management.dscp, metrics);
@@ -337,6 +369,7 @@ int node::run() {
   trunk_ctl.add_routes(http);
   management_context mgmt_ctx{management.io, http, sys, root, cluster, metrics, cfg_, calls_admission, admin_states};
   mgmt_ctx.live_trunks = true;
+  mgmt_ctx.trunk_status = trunk_status_of(trunk_ctl.context); // gateway/spare/facility alarms
   auto mgmt = install_management(mgmt_ctx);
 
   int exit_code = 0;
@@ -371,6 +404,7 @@ int node::run() {
   mgmt->stop();
   agent.stop();
   ha_slot->set(nullptr);
+  repl_slot->set(nullptr);
   udp_path.stop();
   witnesses.stop();
   for (auto& p : link_probers)

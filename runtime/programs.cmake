@@ -11,6 +11,6 @@ target_link_libraries(rks PRIVATE cms_base)
 file(GLOB CMSCTL_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/runtime/cmsctl/*.cpp)
 add_executable(cmsctl ${CMAKE_SOURCE_DIR}/runtime/cmsctl_main.cpp ${CMSCTL_SOURCES})
 target_include_directories(cmsctl PRIVATE ${CMAKE_SOURCE_DIR})
-target_link_libraries(cmsctl PRIVATE Boost::headers Boost::json Threads::Threads)
+target_link_libraries(cmsctl PRIVATE Boost::headers Boost::json OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
 set_target_properties(cmsctl PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 # ---- end cmsctl ---------------------------------------------------------------------------------

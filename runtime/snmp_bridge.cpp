@@ -153,8 +153,13 @@ snmp::node_view build_node_view(const snmp_inputs& in, const snmp::node_view* pr
       row.address = fit(g.address + ":" + std::to_string(g.port));
       row.segment = fit(g.segment);
       row.role = g.role == "cold_spare" ? snmp::gateway_use::cold_spare : snmp::gateway_use::primary;
-      row.state = listed(in.gateways_out_of_service, g.name) ? snmp::service_state::out_of_service
-                                                              : snmp::service_state::unknown;
+      row.state = snmp::service_state::unknown;
+      if (in.trunks)
+        for (auto& live : in.trunks->gateways)
+          if (live.name == g.name)
+            row.state = live.healthy ? snmp::service_state::in_service : snmp::service_state::failed;
+      if (listed(in.gateways_out_of_service, g.name))
+        row.state = snmp::service_state::out_of_service;
       for (auto& f : p.facilities)
         if (f.gateway == g.name) {
           row.facility = fit(f.id);
@@ -179,6 +184,17 @@ snmp::node_view build_node_view(const snmp_inputs& in, const snmp::node_view* pr
       row.channels_idle = oos ? 0 : static_cast<std::uint32_t>(std::max(f.channels, 0));
       row.channels_oos = oos ? static_cast<std::uint32_t>(std::max(f.channels, 0)) : 0;
       row.state = oos ? snmp::service_state::out_of_service : snmp::service_state::unknown;
+      if (in.trunks)
+        for (auto& live : in.trunks->facilities)
+          if (live.id == f.id && live.known) {
+            row.gateway = fit(live.gateway); // a promoted spare while it carries the facility
+            row.channels_idle = live.channels_idle;
+            row.channels_busy = live.channels_busy;
+            row.channels_oos = live.channels_oos;
+            if (!oos)
+              row.state = live.in_service ? snmp::service_state::in_service
+                                          : snmp::service_state::failed;
+          }
       v.facilities.push_back(std::move(row));
     }
     index = 0;
@@ -267,6 +283,7 @@ struct snmp_bridge::state : std::enable_shared_from_this<snmp_bridge::state> {
   boost::asio::steady_timer timer;
   std::atomic<bool> stopped{false};
   std::optional<snmp::node_view> previous;
+  std::optional<trunk_status> previous_trunks;
   std::map<std::string, std::chrono::system_clock::time_point> last_change;
 
   state(boost::asio::io_context& i, snmp::subagent& a, input_source s, std::chrono::milliseconds p)
@@ -286,6 +303,16 @@ struct snmp_bridge::state : std::enable_shared_from_this<snmp_bridge::state> {
         agent.notify(std::move(t));
       }
     previous = std::move(view);
+    if (in.trunks) {
+      auto before = previous_trunks ? *previous_trunks : trunk_baseline(*in.trunks);
+      for (auto& alarm : trunk_alarms_between(before, *in.trunks)) {
+        auto t = to_trap(alarm);
+        log::get("snmp")->info("event=snmp_trap kind={} subject={} reason=\"{}\"",
+                               snmp::to_string(t.kind), alarm.subject, t.reason);
+        agent.notify(std::move(t));
+      }
+      previous_trunks = std::move(in.trunks);
+    }
     timer.expires_after(period);
     timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (!ec)

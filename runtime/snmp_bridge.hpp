@@ -8,12 +8,16 @@
 // subagent::update(), and compares it with the previous view to raise the notifications:
 //   role change -> cmsFailover (became active because the peer was lost) or cmsRoleChange,
 //   data link state -> cmsDataLinkDown / cmsDataLinkUp,
-//   billing backlog crossing the high-water mark -> cmsBillingBacklogHigh / Cleared.
+//   billing backlog crossing the high-water mark -> cmsBillingBacklogHigh / Cleared,
+//   trunk status (runtime/management_trunks.hpp: gateway health, cold spare promotion, facility
+//   service) -> cmsGatewayFailed / Restored, cmsColdSparePromoted, cmsFacilityDown / Up; the
+//   first reading is compared with the trunk actors' start assumption (everything in service).
 
 #include "persistence/provisioning.hpp"
 #include "runtime/admin_state.hpp"
 #include "runtime/billing_status.hpp"
 #include "runtime/cluster_view.hpp"
+#include "runtime/management_trunks.hpp"
 #include "runtime/metrics/metrics.hpp"
 #include "runtime/snmp/node_view.hpp"
 #include "runtime/snmp/trap.hpp"
@@ -43,6 +47,9 @@ struct snmp_inputs {
   std::optional<billing_status> billing;
   std::vector<admin_entry> links_out_of_service;
   std::vector<admin_entry> gateways_out_of_service;
+  /// Live gateway and facility states from trunk control; nullopt: no trunk control (the tables
+  /// then show the provisioning with state unknown).
+  std::optional<trunk_status> trunks;
 };
 
 snmp::node_role to_node_role(const std::string& role);

@@ -213,7 +213,7 @@ if [ "$do_memory" = 1 ]; then
   # shellcheck disable=SC2046
   "$BUILD_DIR/mtasim" $(mtasim_args "$mem_mtas" 64) --no-media --answer-delay 100 --scenario calls \
     --rate "$ramp" --hold 86400 --duration $(( max_target / ramp + 30 )) --digit-interval 0 \
-    --setup-timeout 20 --register-timeout 600 --rsip-spread $(( mem_mtas * 64 / 2 )) \
+    --setup-timeout 20 --register-timeout 900 --rsip-spread $(( mem_mtas * 64 )) \
     --max-retrans 10 --json > "$scratch/mtasim-mem.out" 2>&1 &
   sim=$!; bench_pids+=("$sim")
   # Baseline: every line registered and idle, no call yet (mtasim starts calling once all are in).
@@ -228,7 +228,10 @@ if [ "$do_memory" = 1 ]; then
   done
   base_rss=$(vmrss_kb "$mem_pid")
   bsay "memory: $reg lines registered after $(( $(date +%s) - t0 )) s; baseline VmRSS ${base_rss} kB"
-  echo "{\"calls\": 0, \"rss_kb\": ${base_rss:-0}, \"load\": $(load1)}" >> "$mem_file"
+  # (RSIPs spread at 1,000 lines/s: each registration is 3 transactions - RSIP, AUEP, RQNT - and
+  # a faster storm at 200k lines ran past what the node answers in time, so lines timed out and
+  # re-registered in a loop.)
+  echo "{\"calls\": 0, \"rss_kb\": ${base_rss:-0}, \"load\": $(load1), \"lines\": $((mem_mtas * 64)), \"lines_up_s\": ${NODE_LINES_UP_S:-0}, \"register_s\": $(( $(date +%s) - t0 ))}" >> "$mem_file"
   prev_active=0; stall=0
   for t in $targets; do
     [ -z "$mem_reason" ] || break
@@ -295,7 +298,9 @@ for k, r in out["overload"].items():
     print("overload 130%% (%-9s): offered %.1f/s, completed %.1f/s = %.0f%% of capacity, failed %.1f%%, shed by node %d, setup p99 %.1f ms (load %.2f)"
           % (k, r["rate"], r["completed_cps"], 100 * (r["throughput_vs_capacity"] or 0), r["failed_pct"], r["shed_by_node"], r["p99"], r["load_before"]))
 if mem:
-    print("memory              : baseline VmRSS %d kB (all lines registered, no call)" % base)
+    print("memory              : %d lines: actors up in %d s, registered in %d s; baseline VmRSS %d kB (%.2f kB per idle line)"
+          % (mem[0].get("lines", 0), mem[0].get("lines_up_s", 0), mem[0].get("register_s", 0), base,
+             base / mem[0]["lines"] if mem[0].get("lines") else 0))
     for m in mem[1:]:
         print("                      %7d calls  VmRSS %8d kB  %6.2f kB per established call  (load %.2f)"
               % (m["calls"], m["rss_kb"], m["kb_per_call"] or 0, m["load"]))

@@ -59,7 +59,7 @@ udp_heartbeat_port = $9
 peer_udp_heartbeat_port = ${10}
 heartbeat_interval_ms = 100
 heartbeat_misses = 3
-lease_ms = 900
+lease_ms = 500
 witnesses = [${11}]
 [tls]
 certificate = "$scratch/certs/${12}.crt"

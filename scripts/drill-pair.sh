@@ -1,7 +1,10 @@
-# Helpers of the replication drills (drill-failover.sh, drill-switchover.sh), sourced after
+# Helpers of the replication drills (drill-failover.sh, drill-switchover.sh, soak-pair.sh), sourced after
 # drill-lib.sh: a cmsd pair on loopback with free ports (both nodes provisioned from
 # config/provisioning.toml), optional witnesses, mtasim playing the provisioned MTAs with both
 # call agents in its failover list, and probes of the nodes' HTTP API, metrics and stores.
+# PAIR_PROVISIONING (another provisioning file), PAIR_EXTRA_CONFIG (TOML appended to both node
+# configs), PAIR_LOG_LEVEL, PAIR_HEARTBEAT_MS / PAIR_HEARTBEAT_MISSES / PAIR_LEASE_MS (detection;
+# default 100 / 3 / 500) let a caller change the pair without copying this file.
 
 names=(cms-a cms-b)
 node_pid=(0 0)
@@ -49,7 +52,7 @@ pair_setup() {
   for i in 0 1; do
     local p=$((1 - i))
     mkdir -p "$scratch/${names[$i]}"
-    "$BUILD_DIR/cmsd" --provision "$drill_root/config/provisioning.toml" "$scratch/${names[$i]}/cms.db" \
+    "$BUILD_DIR/cmsd" --provision "${PAIR_PROVISIONING:-$drill_root/config/provisioning.toml}" "$scratch/${names[$i]}/cms.db" \
       > "$scratch/provision-$i.out" 2>&1 || { echo "provisioning failed: $(cat "$scratch/provision-$i.out")"; exit 2; }
     cat > "$scratch/${names[$i]}.toml" <<CFG
 [node]
@@ -71,16 +74,17 @@ listen_address = "127.0.0.1"
 listen_port = ${link[$i]}
 udp_heartbeat_port = ${udp[$i]}
 peer_udp_heartbeat_port = ${udp[$p]}
-heartbeat_interval_ms = 100
-heartbeat_misses = 3
-lease_ms = 900
+heartbeat_interval_ms = ${PAIR_HEARTBEAT_MS:-100}
+heartbeat_misses = ${PAIR_HEARTBEAT_MISSES:-3}
+lease_ms = ${PAIR_LEASE_MS:-500}
 witnesses = [$wl]
 [tls]
 certificate = "$scratch/certs/${cert[$i]}.crt"
 key = "$scratch/certs/${cert[$i]}.key"
 ca = "$scratch/certs/ca.crt"
 [log]
-level = "info"
+level = "${PAIR_LOG_LEVEL:-info}"
+${PAIR_EXTRA_CONFIG:-}
 CFG
   done
 }
@@ -148,8 +152,10 @@ except Exception: print(0)" "$1" "$2"
 }
 
 sim_start() { # sim_start MTASIM_OPTIONS...
-  "$BUILD_DIR/mtasim" --ca "127.0.0.1:${mgcp_port[0]},127.0.0.1:${mgcp_port[1]}" --mtas 10 --lines 2 \
-    --mta-address-base 127.0.0.101 --base-port "$sim_port" --control 0 --rto-max 1000 --max-retrans 3 --answer-delay 100 \
+  # SIM_LINES: which MTAs and lines to play (default: those of config/provisioning.toml).
+  # shellcheck disable=SC2086
+  "$BUILD_DIR/mtasim" --ca "127.0.0.1:${mgcp_port[0]},127.0.0.1:${mgcp_port[1]}" \
+    ${SIM_LINES:---mtas 10 --lines 2 --mta-address-base 127.0.0.101 --base-port $sim_port} --control 0 --rto-max 1000 --max-retrans 3 --answer-delay 100 \
     --json --report-file "$scratch/mtasim.json" "$@" > "$scratch/mtasim.out" 2> "$scratch/mtasim.err" &
   sim_pid=$!
   pids+=($!)

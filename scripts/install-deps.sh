@@ -14,6 +14,8 @@ packages=(
   # real peers and tools the tests and drills drive
   snmpd snmp snmptrapd smitools osmo-mgw tshark python3 python3-scapy chromium wrk
   iproute2 iptables procps psmisc spin curl
+  # fault tests: wall-clock jumps for one process (test/integration/faults)
+  faketime
 )
 
 missing=()

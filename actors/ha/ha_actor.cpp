@@ -11,6 +11,8 @@ namespace cms::ha {
 namespace {
 
 using self_ptr = caf::stateful_actor<ha_actor_state>*;
+/// Local timer: a refused claim is retried sooner than the next tick (ha_rules::claim_retry_due).
+using claim_retry_atom = caf::atom_constant<caf::atom("ha_retry")>;
 
 clock_time now_of(self_ptr self) {
   // The actor clock: CAF's test scheduler drives it in deterministic tests.
@@ -110,10 +112,38 @@ void carry_out(self_ptr self, const effects& fx) {
     notify_subscribers(self);
 }
 
+/// The node link is up: remember the peer, watch it, and introduce ourselves.
+void link_up(self_ptr self, caf::actor peer) {
+  self->state.dial_failures = 0;
+  self->state.peer = peer;
+  self->monitor(peer);
+  log::get("ha")->info("event=node_link_up peer={}:{}", self->state.env->peer_host, self->state.env->peer_port);
+  self->send(peer, atom::hello_v, self->state.rules->self_info(0));
+}
+
+void dial_failed(self_ptr self, const std::string& why) {
+  auto& st = self->state;
+  // A refused handshake (bad certificate, wrong cluster id) looks the same as a peer that
+  // is down; say it loudly once, then every 50th attempt.
+  if (st.dial_failures++ % 50 == 0)
+    log::get("ha")->warn("event=node_link_dial_failed peer={}:{} attempts={} error=\"{}\"", st.env->peer_host,
+                         st.env->peer_port, st.dial_failures, why);
+  if (st.env->metrics)
+    st.env->metrics->get_counter("cms_ha_node_link_dial_failures_total",
+                                 "Failed attempts to open the node link to the peer").inc();
+}
+
 void dial(self_ptr self) {
   auto& st = self->state;
   if (!st.env->dial || st.peer || st.dialing)
     return;
+  if (st.env->connect_peer) {
+    if (auto peer = st.env->connect_peer())
+      link_up(self, std::move(peer));
+    else
+      dial_failed(self, "peer unreachable");
+    return;
+  }
   st.dialing = true;
   auto mm = self->system().openssl_manager().actor_handle();
   // Requesting the middleman actor keeps us responsive; remote_actor() would block (CAF notes).
@@ -123,24 +153,11 @@ void dial(self_ptr self) {
         self->state.dialing = false;
         if (!ptr)
           return;
-        self->state.dial_failures = 0;
-        auto peer = caf::actor_cast<caf::actor>(ptr);
-        self->state.peer = peer;
-        self->monitor(peer);
-        log::get("ha")->info("event=node_link_up peer={}:{}", self->state.env->peer_host, self->state.env->peer_port);
-        self->send(peer, atom::hello_v, self->state.rules->self_info(0));
+        link_up(self, caf::actor_cast<caf::actor>(ptr));
       },
       [self](const caf::error& err) {
-        auto& st = self->state;
-        st.dialing = false;
-        // A refused handshake (bad certificate, wrong cluster id) looks the same as a peer that
-        // is down; say it loudly once, then every 50th attempt.
-        if (st.dial_failures++ % 50 == 0)
-          log::get("ha")->warn("event=node_link_dial_failed peer={}:{} attempts={} error=\"{}\"", st.env->peer_host,
-                               st.env->peer_port, st.dial_failures, self->system().render(err));
-        if (st.env->metrics)
-          st.env->metrics->get_counter("cms_ha_node_link_dial_failures_total",
-                                       "Failed attempts to open the node link to the peer").inc();
+        self->state.dialing = false;
+        dial_failed(self, self->system().render(err));
       });
 }
 
@@ -210,6 +227,16 @@ caf::behavior ha_actor(self_ptr self, std::shared_ptr<ha_environment> env) {
            std::uint64_t highest_refused) {
       carry_out(self, self->state.rules->on_claim_tally(epoch, granted, highest, highest_refused,
                                                         now_of(self)));
+      // One timer at a time: the tick's own claims are refused too and must not start more.
+      auto& st = self->state;
+      if (auto due = st.rules->claim_retry_due(); due && !st.claim_retry_armed) {
+        st.claim_retry_armed = true;
+        self->delayed_send(self, *due, claim_retry_atom::value);
+      }
+    },
+    [self](claim_retry_atom) {
+      self->state.claim_retry_armed = false;
+      carry_out(self, self->state.rules->on_claim_retry(now_of(self)));
     },
     [self](atom::renewed, std::uint64_t epoch, int granted, std::uint64_t highest, std::int64_t sent_ns) {
       auto& rules = *self->state.rules;

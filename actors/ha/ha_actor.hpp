@@ -38,6 +38,10 @@ struct ha_environment {
   std::string peer_host;             ///< node link: where to dial the peer
   std::uint16_t peer_port = 0;
   bool dial = false;                 ///< true on the node with the smaller id
+  /// Test seam (deterministic simulation, test/unit/ha_actor_sim): opens the node link itself and
+  /// returns the peer HA actor's handle, or null when the peer cannot be reached. Unset (always in
+  /// cmsd): dial peer_host:peer_port through the OpenSSL middleman.
+  std::function<caf::actor()> connect_peer;
   std::uint64_t persisted_epoch = 0;
   std::function<void(std::uint64_t)> persist_epoch;     ///< must be durable when it returns
   /// Witness requests; `done(granted, highest_epoch, highest_refused_epoch)` may run on any thread.
@@ -59,6 +63,7 @@ struct ha_actor_state {
   std::vector<caf::actor> subscribers;
   caf::actor replicator;             ///< this node's replicator (actors/ha/replicator.hpp)
   std::int64_t last_failover_ms = 0;
+  bool claim_retry_armed = false;    ///< one claim-retry timer at a time (ha_rules::claim_retry_due)
   static inline const char* name = "ha";
 };
 

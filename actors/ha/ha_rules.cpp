@@ -59,6 +59,7 @@ effects ha_rules::claim(clock_time now, const std::string& reason) {
     return {{effect::persist_epoch, next, reason}, {effect::become_active, next, reason}};
   }
   state_.claiming = true;
+  state_.claim_refused = false;
   state_.claim_sent = now;
   state_.last_transition_reason = reason;
   return {{effect::claim_epoch, next, reason}};
@@ -175,6 +176,7 @@ effects ha_rules::on_claim_result(std::uint64_t epoch, int granted, clock_time n
     return {}; // stale: we learned of another epoch meanwhile
   state_.claiming = false;
   if (granted < majority()) {
+    state_.claim_refused = true;
     state_.last_transition_reason = "claim of epoch " + std::to_string(epoch) + " refused ("
                                     + std::to_string(granted) + " of "
                                     + std::to_string(settings_.witnesses) + " witnesses)";
@@ -203,6 +205,20 @@ effects ha_rules::on_claim_tally(std::uint64_t epoch, int granted, std::uint64_t
     for (auto& e : on_higher_epoch(learned, "witness", now))
       fx.push_back(e);
   return fx;
+}
+
+std::optional<duration> ha_rules::claim_retry_due() const {
+  bool would_claim = state_.current == role::standby || state_.current == role::stepping_down;
+  if (settings_.witnesses == 0 || !state_.claim_refused || state_.claiming || !would_claim || peer_alive())
+    return std::nullopt;
+  return settings_.claim_retry;
+}
+
+effects ha_rules::on_claim_retry(clock_time now) {
+  if (!claim_retry_due())
+    return {};
+  return claim(now, state_.current == role::standby ? "peer still lost (claim retry)"
+                                                    : "stepped down and peer lost: claim retry");
 }
 
 effects ha_rules::on_renew_result(std::uint64_t epoch, int granted, clock_time sent_at) {

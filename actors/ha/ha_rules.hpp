@@ -54,7 +54,13 @@ struct ha_settings {
   int heartbeat_misses = 3;        ///< a path is down after this many silent intervals
   duration discovery_window{600};  ///< at start, how long to listen for an active peer
   int witnesses = 0;               ///< configured witnesses; majority = witnesses / 2 + 1
-  duration lease{900};             ///< active's witness lease
+  /// Active's witness lease, renewed every heartbeat interval (so 4 renewals may fail in a row
+  /// before the active steps down). It bounds failover with witnesses: the standby cannot be
+  /// granted the next epoch before the dead active's lease ran out at a witness majority.
+  duration lease{500};
+  /// After a refused claim, ask again this soon rather than a whole heartbeat interval later:
+  /// the refusal usually means the dead active's lease is about to run out (docs/ha.md).
+  duration claim_retry{25};
   bool preempt = false;            ///< a returning higher-priority node takes over
 };
 
@@ -70,6 +76,7 @@ struct ha_state {
   bool udp_up = false;
   bool claiming = false;           ///< a claim for epoch + 1 is out at the witnesses
   clock_time claim_sent{};         ///< when that claim was sent: the first lease counts from here
+  bool claim_refused = false;      ///< the last claim's answer was a refusal (retry soon)
   clock_time lease_until{};        ///< active only: valid witness lease
   std::string last_transition_reason;
 };
@@ -113,6 +120,11 @@ public:
   /// taken epoch for ever (docs/ha.md). Our own minority grants teach nothing (no epoch race).
   effects on_claim_tally(std::uint64_t epoch, int granted, std::uint64_t highest,
                          std::uint64_t highest_refused, clock_time now);
+  /// When to call on_claim_retry: after a refused claim, while this node would still claim.
+  std::optional<duration> claim_retry_due() const;
+  /// The retry timer fired: claim again if a standby (or stepping-down node) still hears no peer,
+  /// i.e. exactly on_tick's claim condition, evaluated sooner. Witness-guarded like every claim.
+  effects on_claim_retry(clock_time now);
   /// Witness answers to renew_lease.
   effects on_renew_result(std::uint64_t epoch, int granted, clock_time now);
   /// Graceful switchover: on the active, hand over (become standby once the peer took over);

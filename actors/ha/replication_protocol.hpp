@@ -10,6 +10,7 @@
 // Every message carries the sender's epoch; a replicator that receives a lower epoch than its own
 // refuses it, and the sender, learning of a higher epoch, tells its HA actor.
 
+#include "actors/byte_image.hpp"
 #include "persistence/billing_record.hpp"
 
 #include <caf/meta/type_name.hpp>
@@ -36,8 +37,8 @@ struct repl_record {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, repl_record& x) {
-  return f(caf::meta::type_name("repl_record"), x.seq, x.at_ms, x.kind, x.key, x.state, x.removed,
-           x.billing, x.value);
+  return f(caf::meta::type_name("repl_record"), x.seq, x.at_ms, x.kind, x.key,
+           cms::byte_image{x.state}, x.removed, x.billing, x.value);
 }
 
 /// A run of consecutive records. `stream` identifies the active replicator's incarnation: a

@@ -199,8 +199,12 @@ void schedule_flush(self_ptr self) {
   if (st.flush_scheduled)
     return;
   st.flush_scheduled = true;
-  // Behind what is already in the mailbox: changes arriving together travel together.
-  self->send(self, flush_atom::value);
+  // Behind what is already in the mailbox: changes arriving together travel together; with a
+  // flush delay, so do the changes of the next few milliseconds.
+  if (st.env->flush_delay.count() > 0)
+    self->delayed_send(self, st.env->flush_delay, flush_atom::value);
+  else
+    self->send(self, flush_atom::value);
 }
 
 /// Numbers one change; it goes to the standby when one follows our stream.
@@ -358,6 +362,16 @@ bool apply(self_ptr self, const std::vector<repl_record>& records, std::uint64_t
   } catch (const std::exception& e) {
     counter(self, "cms_replication_apply_errors_total", "Replicated batches the store refused").inc();
     logger()->error("event=apply_failed records={} error=\"{}\"", records.size(), e.what());
+    // A constraint failure means our outbox and the active's numbering diverged (records we
+    // wrote as an active at sequences the active reused): resynchronise the whole outbox.
+    if (auto* se = dynamic_cast<const persistence::store_error*>(&e);
+        se && se->code() == persistence::store_errc::constraint) {
+      st.diverged = true;
+      counter(self, "cms_replication_divergence_total",
+              "Stream batches that conflicted with the standby's outbox (full billing resync)")
+        .inc();
+      logger()->error("event=outbox_diverged action=resync_snapshot records={}", records.size());
+    }
     st.db.reset();
     return false;
   }
@@ -388,8 +402,9 @@ void apply_snapshot(self_ptr self, repl_snapshot& s, const std::vector<std::uint
     return;
   try {
     persistence::transaction tx{*db};
+    // Every row listed went to the active with the request (after a divergence: all of them).
     for (auto seq : orphans) {
-      auto del = db->prepare("DELETE FROM billing_outbox WHERE sequence = ? AND replicated = 0");
+      auto del = db->prepare("DELETE FROM billing_outbox WHERE sequence = ?");
       del.bind(1, static_cast<std::int64_t>(seq));
       del.run();
     }
@@ -406,6 +421,9 @@ void apply_snapshot(self_ptr self, repl_snapshot& s, const std::vector<std::uint
   } catch (const std::exception& e) {
     counter(self, "cms_replication_apply_errors_total", "Replicated batches the store refused").inc();
     logger()->error("event=snapshot_apply_failed error=\"{}\"", e.what());
+    if (auto* se = dynamic_cast<const persistence::store_error*>(&e);
+        se && se->code() == persistence::store_errc::constraint)
+      st.diverged = true; // the next request hands over the whole outbox
     st.db.reset();
     return;
   }
@@ -426,6 +444,7 @@ void apply_snapshot(self_ptr self, repl_snapshot& s, const std::vector<std::uint
     show(self, r);
   st.following = s.stream;
   st.synced = true;
+  st.diverged = false;
   st.head = s.seq;
   st.head_at_ms = utc_ms();
   counter(self, "cms_replication_snapshots_applied_total", "Snapshots applied by this standby").inc();
@@ -445,8 +464,11 @@ void request_snapshot(self_ptr self) {
   req.epoch = st.epoch;
   std::vector<std::uint64_t> orphans;
   try {
-    req.orphans = read_records(*db, "replicated = 0 AND sequence > ?1", 0, 100000);
-    req.outbox_last = scalar(*db, "SELECT max(sequence) FROM billing_outbox WHERE replicated = 1");
+    // After a divergence even our "replicated" rows may differ from the active's: all of them
+    // go over (its outbox keeps one record per record id) and its outbox comes back from 1.
+    req.orphans = read_records(*db, st.diverged ? "sequence > ?1" : "replicated = 0 AND sequence > ?1", 0, 100000);
+    req.outbox_last
+      = st.diverged ? 0 : scalar(*db, "SELECT max(sequence) FROM billing_outbox WHERE replicated = 1");
   } catch (const std::exception& e) {
     logger()->error("event=snapshot_request_failed error=\"{}\"", e.what());
     st.db.reset();
@@ -505,7 +527,8 @@ void on_batch(self_ptr self, repl_batch& b) {
   }
   std::vector<repl_record> todo(std::make_move_iterator(first), std::make_move_iterator(b.records.end()));
   if (!apply(self, todo, b.epoch)) {
-    st.synced = false; // the snapshot rewrites the store from scratch
+    st.synced = false; // the snapshot rewrites the store from scratch: ask now, not next tick
+    request_snapshot(self);
     return;
   }
   self->send(st.peer, atom::repl_ack_v, st.epoch, st.following, st.env->image->seq);

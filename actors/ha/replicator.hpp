@@ -81,6 +81,11 @@ struct replicator_environment {
   std::chrono::milliseconds tick{200};
   std::chrono::milliseconds snapshot_timeout{10000};
   std::size_t batch_max = 512;
+  /// Changes numbered within this window leave in one batch. 0: flush right behind the mailbox,
+  /// which under a steady call load sends one node-link message (and gets one acknowledgement)
+  /// per change, ~25 per call; the TLS link's I/O thread then dominated the active's CPU
+  /// (docs/performance.md, "pair"). cmsd sets a few ms; the deterministic tests keep 0.
+  std::chrono::microseconds flush_delay{0};
 };
 
 struct replicator_state {
@@ -103,6 +108,9 @@ struct replicator_state {
   std::uint64_t following = 0;         ///< stream id we apply
   bool synced = false;
   bool snapshot_in_flight = false;
+  /// The store refused the active's records (a sequence or record id held differently): the next
+  /// snapshot hands over every local billing record and takes the active's outbox from the start.
+  bool diverged = false;
   std::uint64_t head = 0;              ///< active's head at its last batch
   std::int64_t head_at_ms = 0;
   std::uint64_t refused = 0;

@@ -36,6 +36,11 @@
  *                           peer never claims
  *   ACK_ALONE              the "standby absent" acknowledgement rule
  *   LIVENESS               adds the stability phase used by the liveness property
+ *
+ * Claim retry (ha_rules::claim_retry_due / on_claim_retry): after a refused claim, a standby or
+ * stepping-down node that still hears no peer claims again a fraction of a tick later instead of
+ * at the next tick. Modelled as one extra claim per node between two ticks (the code may retry a
+ * few times per tick; each retry is an ordinary, witness-guarded claim).
  */
 
 #define NW 3          /* witnesses */
@@ -74,6 +79,9 @@ byte role[2];
 byte epoch[2];
 byte persisted[2];          /* the store: survives crashes */
 bool claiming[2];
+bool claim_refused[2];      /* the last claim was refused: the actor retries it soon */
+bool retry_due[2];          /* the actor's claim-retry timer is armed, one at a time (claim_retry_armed) */
+bool retried[2];            /* model bound: at most one retry per node and tick */
 bool has_peer[2];
 byte peer_role[2];
 byte peer_epoch[2];
@@ -159,7 +167,7 @@ inline claim(i) {
   :: claiming[i] -> skip
   :: else ->
      if
-     :: epoch[i] < MAXE -> claiming[i] = 1; start_request(i, CLAIM, epoch[i] + 1)
+     :: epoch[i] < MAXE -> claiming[i] = 1; claim_refused[i] = 0; start_request(i, CLAIM, epoch[i] + 1)
      :: else -> skip    /* model bound on epochs */
      fi
   fi
@@ -285,8 +293,19 @@ inline on_claim_result(i, ep, granted, age) {
         lease[i] = (age >= L -> 0 : L - age);
 #endif
         become_active_checks(i)
-     :: else -> skip
+     :: else -> claim_refused[i] = 1
      fi
+  :: else -> skip
+  fi
+}
+
+/* ha_rules::claim_retry_due: on_tick's claim condition of a standby / stepping-down node */
+#define RETRY_DUE(i) (claim_refused[i] && !claiming[i] && (role[i] == STANDBY || role[i] == STEPPING_DOWN) && !ALIVE(i))
+
+/* ha_rules::on_claim_retry */
+inline on_claim_retry(i) {
+  if
+  :: RETRY_DUE(i) -> claim(i)
   :: else -> skip
   fi
 }
@@ -370,6 +389,12 @@ inline deliver_tally(i) {
      :: else -> skip
      fi
 #endif
+     ;
+     /* the actor arms the retry timer when the rules say a retry is due */
+     if
+     :: RETRY_DUE(i) && !retry_due[i] && !retried[i] -> retry_due[i] = 1; retried[i] = 1
+     :: else -> skip
+     fi
   :: k == RENEW ->
      on_renew_result(i, e, g, a);
      if
@@ -390,6 +415,7 @@ inline crash(i) {
   rq_kind[i] = NONE; rq_pend[i] = 0; rq_granted[i] = 0; rq_highest[i] = 0; rq_age[i] = 0; rq_epoch[i] = 0;
   rq_refused[i] = 0;
   role[i] = STARTING; epoch[i] = 0; claiming[i] = 0; has_peer[i] = 0; peer_role[i] = 0;
+  claim_refused[i] = 0; retry_due[i] = 0; retried[i] = 0;
   peer_epoch[i] = 0; node_link_up[i] = 0; udp_up[i] = 0; age_node_link[i] = 0; age_udp[i] = 0;
   started_age[i] = 0; lease[i] = 0; snap_req[i] = 0; handover[i] = 0;
   hb_has[NODE_LINK * 2 + i] = 0; hb_has[UDP * 2 + i] = 0;
@@ -427,7 +453,8 @@ inline age_node(i) {
      if :: udp_up[i] && age_udp[i] <= MISS -> age_udp[i]++ :: else -> skip fi;
      if :: started_age[i] < DISC -> started_age[i]++ :: else -> skip fi;
      if :: lease[i] > 0 -> lease[i]-- :: else -> skip fi;
-     if :: rq_kind[i] != NONE && rq_age[i] < L -> rq_age[i]++ :: else -> skip fi
+     if :: rq_kind[i] != NONE && rq_age[i] < L -> rq_age[i]++ :: else -> skip fi;
+     retried[i] = 0
   :: else -> skip
   fi
 }
@@ -569,6 +596,9 @@ init {
        deliver_tally(0); k = 0; e = 0; g = 0; h = 0; a = 0; r = 0; CHECK_B }
   :: d_step { up[1] && rq_kind[1] != NONE && (rq_pend[1] == 0 || rq_age[1] >= TMO) ->
        deliver_tally(1); k = 0; e = 0; g = 0; h = 0; a = 0; r = 0; CHECK_B }
+  /* the claim-retry timer fires */
+  :: d_step { up[0] && retry_due[0] -> retry_due[0] = 0; on_claim_retry(0); CHECK_B }
+  :: d_step { up[1] && retry_due[1] -> retry_due[1] = 0; on_claim_retry(1); CHECK_B }
   /* graceful switchover asked on the active (HTTP); hand-over travels over the node link */
   :: d_step { FAULTS_ALLOWED && up[0] && role[0] == ACTIVE && link_ok[NODE_LINK] && ALIVE(0) ->
        on_switchover_request(0); handover[1] = up[1]; CHECK_B }

@@ -1,7 +1,7 @@
 #pragma once
 // cmsctl's HTTP client: one synchronous request per call over Boost.Beast, with a deadline, to
-// the node's management address ("http://host:port"). Only plain HTTP (the node serves plain HTTP
-// on loopback by default).
+// the node's management address ("http://host:port", or "https://host:port" for a node with
+// [http] tls = true: the node's certificate is verified against --ca FILE, else the system's CAs).
 
 #include <chrono>
 #include <stdexcept>
@@ -18,10 +18,13 @@ public:
 struct node_address {
   std::string host = "127.0.0.1";
   std::string port = "8080";
-  std::string text() const { return "http://" + host + ":" + port; }
+  bool tls = false;    ///< https://
+  std::string ca_file; ///< PEM CA bundle that signed the node's certificate; empty: system CAs
+  std::string text() const { return std::string(tls ? "https://" : "http://") + host + ":" + port; }
 };
 
-/// Parses "http://host:port", "host:port" or "host". Throws std::invalid_argument.
+/// Parses "http://host:port", "https://host:port", "host:port" or "host". Throws
+/// std::invalid_argument.
 node_address parse_node_address(const std::string& url);
 
 struct reply {

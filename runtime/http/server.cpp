@@ -4,6 +4,7 @@
 #include "runtime/http/server_state.hpp"
 #include "runtime/http/session.hpp"
 #include "runtime/http/static_files.hpp"
+#include "runtime/http/tls.hpp"
 #include "runtime/logging.hpp"
 
 #include <boost/asio/bind_executor.hpp>
@@ -133,6 +134,8 @@ void server::start() {
   if (state_->started.exchange(true))
     throw std::logic_error("http server started twice");
   const auto& cfg = state_->cfg;
+  if (!cfg.tls_certificate.empty() || !cfg.tls_key.empty())
+    state_->tls = make_server_tls(cfg.tls_certificate, cfg.tls_key);
   std::string where = cfg.bind + ":" + std::to_string(cfg.port);
   boost::system::error_code ec;
   auto address = asio::ip::make_address(cfg.bind, ec);
@@ -157,8 +160,8 @@ void server::start() {
   check("listen on");
   state_->local = acceptor.local_endpoint(ec);
   check("read the local address of");
-  state_->log->info("listening on {}:{}", state_->local.address().to_string(),
-                    state_->local.port());
+  state_->log->info("listening on {}:{} ({})", state_->local.address().to_string(),
+                    state_->local.port(), state_->tls ? "https" : "http");
   asio::dispatch(state_->acceptor_strand, [s = state_] { s->do_accept(); });
 }
 
@@ -177,6 +180,8 @@ void server::stop() {
 tcp::endpoint server::local_endpoint() const { return state_->local; }
 
 const server_config& server::config() const { return state_->cfg; }
+
+bool server::secure() const { return state_->tls != nullptr; }
 
 std::size_t server::connection_count() const {
   std::lock_guard lock(state_->sessions_mutex);

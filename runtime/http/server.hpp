@@ -25,6 +25,10 @@ struct server_config {
   std::chrono::milliseconds idle_timeout{30'000};  ///< between requests and for slow senders
   std::size_t max_connections = 256;               ///< beyond it new connections get 503
   std::chrono::milliseconds handler_timeout{5'000}; ///< a handler silent this long yields 503
+  /// HTTPS only (runtime/http/tls.hpp): PEM certificate chain and private key. Both empty: plain
+  /// HTTP. A plain HTTP request on an HTTPS port is answered 400 in clear text and closed.
+  std::string tls_certificate;
+  std::string tls_key;
 };
 
 namespace detail {
@@ -50,7 +54,8 @@ public:
   void add_metrics_route(const std::string& path = "/metrics");
 
   /// Binds and listens. Throws std::system_error naming the address on failure (in use, not
-  /// local, malformed) and std::logic_error when called twice.
+  /// local, malformed), std::runtime_error when the HTTPS certificate or key cannot be loaded,
+  /// and std::logic_error when called twice.
   void start();
   /// Closes the listening socket and every connection. Safe from any thread; takes effect as soon
   /// as the io_context runs the posted closes (at once when called on a thread running it).
@@ -61,6 +66,8 @@ public:
   const server_config& config() const;
   /// Connections currently open.
   std::size_t connection_count() const;
+  /// True when the server speaks HTTPS (tls_certificate set).
+  bool secure() const;
 
 private:
   std::shared_ptr<detail::server_state> state_;

@@ -6,6 +6,7 @@
 #include "runtime/http/router.hpp"
 #include "runtime/http/server.hpp"
 
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -40,6 +41,8 @@ struct server_state : std::enable_shared_from_this<server_state> {
   metrics::counter& connections_total;
   std::shared_ptr<spdlog::logger> log;
   router routes;
+  /// HTTPS: the TLS context every session shares; null for plain HTTP. Set by start().
+  std::shared_ptr<boost::asio::ssl::context> tls;
 
   boost::asio::strand<boost::asio::io_context::executor_type> acceptor_strand;
   boost::asio::ip::tcp::acceptor acceptor;

@@ -12,6 +12,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <algorithm>
 #include <exception>
 
@@ -43,6 +46,8 @@ session::session(asio::ip::tcp::socket socket, std::shared_ptr<server_state> sta
     remote_address_ = remote.address().to_string();
     remote_port_ = remote.port();
   }
+  if (state_->tls)
+    tls_.emplace(stream_, *state_->tls);
   state_->active_connections.add(1);
   state_->connections_total.inc();
 }
@@ -53,13 +58,57 @@ session::~session() {
 }
 
 void session::run() {
-  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->tls_)
+      self->handshake();
+    else
+      self->read_header();
+  });
 }
 
 void session::reject_over_limit() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->tls_) {
+      // No TLS handshake is spent on a connection that is refused anyway.
+      self->state_->count_error("connection_limit");
+      self->close_now();
+      return;
+    }
     self->fail(503, "too many connections", "connection_limit");
   });
+}
+
+void session::handshake() {
+  stream_.expires_after(state_->cfg.idle_timeout);
+  tls_->async_handshake(asio::ssl::stream_base::server,
+                        [self = shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
+}
+
+void session::on_handshake(beast::error_code ec) {
+  if (closed_)
+    return;
+  if (!ec) {
+    read_header();
+    return;
+  }
+  state_->count_error("tls_handshake");
+  if (ec.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_HTTP_REQUEST) {
+    // Plain HTTP sent to the HTTPS port: say so in clear text instead of a silent close.
+    static const char answer[] =
+      "HTTP/1.1 400 Bad Request\r\nServer: cmsd\r\nContent-Type: application/json\r\n"
+      "Connection: close\r\nContent-Length: 79\r\n\r\n"
+      "{\"error\":{\"status\":400,\"message\":\"this port speaks HTTPS: use https:// URLs\"}}\n";
+    stream_.expires_after(max_drain_time);
+    asio::async_write(stream_, asio::buffer(answer, sizeof(answer) - 1),
+                      [self = shared_from_this()](beast::error_code, std::size_t) {
+                        self->close_now();
+                      });
+    return;
+  }
+  state_->log->debug("tls handshake with {}:{} failed: {}", remote_address_, remote_port_,
+                     ec.message());
+  close_now();
 }
 
 void session::shutdown() {
@@ -80,10 +129,12 @@ void session::read_header() {
     std::min<std::size_t>(state_->cfg.max_request_bytes, UINT32_MAX)));
   parser_->body_limit(state_->cfg.max_request_bytes);
   stream_.expires_after(state_->cfg.idle_timeout);
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                             self->on_header(ec, n);
-                           });
+  on_stream([this](auto& stream) {
+    bhttp::async_read_header(stream, buffer_, *parser_,
+                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                               self->on_header(ec, n);
+                             });
+  });
 }
 
 void session::on_header(beast::error_code ec, std::size_t bytes) {
@@ -112,16 +163,18 @@ void session::on_header(beast::error_code ec, std::size_t bytes) {
   if (beast::iequals(expect, "100-continue") && version_ == 11) {
     static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
     stream_.expires_after(state_->cfg.idle_timeout);
-    asio::async_write(stream_, asio::buffer(interim, sizeof(interim) - 1),
-                      [self = shared_from_this()](beast::error_code wec, std::size_t) {
-                        if (self->closed_)
-                          return;
-                        if (wec) {
-                          self->close_now();
-                          return;
-                        }
-                        self->read_body();
-                      });
+    on_stream([this](auto& stream) {
+      asio::async_write(stream, asio::buffer(interim, sizeof(interim) - 1),
+                        [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                          if (self->closed_)
+                            return;
+                          if (wec) {
+                            self->close_now();
+                            return;
+                          }
+                          self->read_body();
+                        });
+    });
     return;
   }
   read_body();
@@ -129,10 +182,12 @@ void session::on_header(beast::error_code ec, std::size_t bytes) {
 
 void session::read_body() {
   stream_.expires_after(state_->cfg.idle_timeout);
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                      self->on_body(ec);
-                    });
+  on_stream([this](auto& stream) {
+    bhttp::async_read(stream, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->on_body(ec);
+                      });
+  });
 }
 
 void session::on_body(beast::error_code ec) {
@@ -317,8 +372,10 @@ void session::send(response r) {
   }
 
   stream_.expires_after(state_->cfg.idle_timeout);
-  bhttp::async_write(stream_, res, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-    self->on_write(ec);
+  on_stream([this, &res](auto& stream) {
+    bhttp::async_write(stream, res, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_write(ec);
+    });
   });
 }
 
@@ -340,6 +397,13 @@ void session::on_write(beast::error_code ec) {
 }
 
 void session::lingering_close() {
+  if (tls_) {
+    // close_notify first, so the client sees a clean end of the TLS stream; bounded in time.
+    stream_.expires_after(std::min<std::chrono::milliseconds>(state_->cfg.idle_timeout,
+                                                              max_drain_time));
+    tls_->async_shutdown([self = shared_from_this()](beast::error_code) { self->close_now(); });
+    return;
+  }
   boost::system::error_code ignored;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   if (!linger_ || state_->stopping) {

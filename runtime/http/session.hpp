@@ -2,10 +2,12 @@
 // Internal: one client connection. Reads a request (header first, so that size limits are
 // enforced before any body is buffered), hands it to the routed handler, waits for the answer
 // (bounded by handler_timeout), writes it, and loops while the connection is kept alive. Every
-// member function runs on the connection's strand.
+// member function runs on the connection's strand. On an HTTPS server the same runs over a TLS
+// stream layered on the TCP stream (whose timeouts still apply), after the TLS handshake.
 
 #include "runtime/http/message.hpp"
 
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -40,6 +42,16 @@ private:
   using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
   using wire_response = boost::beast::http::response<boost::beast::http::string_body>;
 
+  void handshake();
+  void on_handshake(boost::system::error_code ec);
+  /// Runs f(stream) on the TLS stream when there is one, else on the TCP stream.
+  template <class F>
+  void on_stream(F&& f) {
+    if (tls_)
+      f(*tls_);
+    else
+      f(stream_);
+  }
   void read_header();
   void on_header(boost::system::error_code ec, std::size_t bytes);
   void read_body();
@@ -58,6 +70,8 @@ private:
 
   boost::beast::tcp_stream stream_;
   std::shared_ptr<server_state> state_;
+  /// HTTPS only: TLS over stream_ (declared after it, so destroyed before it).
+  std::optional<boost::asio::ssl::stream<boost::beast::tcp_stream&>> tls_;
   boost::beast::flat_buffer buffer_;
   std::optional<request_parser> parser_;
   boost::asio::steady_timer handler_timer_;

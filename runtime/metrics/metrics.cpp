@@ -142,35 +142,58 @@ std::string number(double v) {
 } // namespace
 
 std::string registry::render_prometheus() const {
-  std::lock_guard guard{mutex_};
+  // The call path takes this mutex whenever it looks a metric up, and rendering runs on the
+  // lower-priority management thread: hold it only to note where each series lives (map nodes and
+  // metric objects never move or go away), then format without it. Formatting thousands of
+  // per-peer series under the lock stalled every thread of the node (docs/performance.md, soak).
+  struct series {
+    const std::string* name;
+    const family* fam;
+    const label_set* labels;
+    const void* metric;
+  };
+  std::vector<series> rows;
+  {
+    std::lock_guard guard{mutex_};
+    for (auto& [name, fam] : families_) {
+      rows.push_back({&name, &fam, nullptr, nullptr}); // the family's HELP/TYPE header
+      for (auto& [labels, c] : fam.counters)
+        rows.push_back({&name, &fam, &labels, c.get()});
+      for (auto& [labels, g] : fam.gauges)
+        rows.push_back({&name, &fam, &labels, g.get()});
+      for (auto& [labels, h] : fam.histograms)
+        rows.push_back({&name, &fam, &labels, h.get()});
+    }
+  }
   std::string out;
-  for (auto& [name, fam] : families_) {
-    out += "# HELP " + name + " " + fam.help + "\n";
-    switch (fam.type) {
+  for (auto& r : rows) {
+    const std::string& name = *r.name;
+    if (!r.metric) {
+      static const char* const type_names[] = {"counter", "gauge", "histogram"};
+      out += "# HELP " + name + " " + r.fam->help + "\n";
+      out += "# TYPE " + name + " " + type_names[static_cast<int>(r.fam->type)] + "\n";
+      continue;
+    }
+    switch (r.fam->type) {
       case kind::counter:
-        out += "# TYPE " + name + " counter\n";
-        for (auto& [labels, c] : fam.counters)
-          out += name + render_labels(labels) + " " + std::to_string(c->value()) + "\n";
+        out += name + render_labels(*r.labels) + " "
+               + std::to_string(static_cast<const counter*>(r.metric)->value()) + "\n";
         break;
       case kind::gauge:
-        out += "# TYPE " + name + " gauge\n";
-        for (auto& [labels, g] : fam.gauges)
-          out += name + render_labels(labels) + " " + std::to_string(g->value()) + "\n";
+        out += name + render_labels(*r.labels) + " "
+               + std::to_string(static_cast<const gauge*>(r.metric)->value()) + "\n";
         break;
       case kind::histogram: {
-        out += "# TYPE " + name + " histogram\n";
-        for (auto& [labels, h] : fam.histograms) {
-          auto counts = h->bucket_counts();
-          std::uint64_t cumulative = 0;
-          for (std::size_t i = 0; i < counts.size(); ++i) {
-            cumulative += counts[i];
-            auto le = i < h->bounds().size() ? number(h->bounds()[i]) : std::string{"+Inf"};
-            out += name + "_bucket" + render_labels(labels, "le", le) + " "
-                   + std::to_string(cumulative) + "\n";
-          }
-          out += name + "_sum" + render_labels(labels) + " " + number(h->sum()) + "\n";
-          out += name + "_count" + render_labels(labels) + " " + std::to_string(h->count()) + "\n";
+        auto h = static_cast<const histogram*>(r.metric);
+        auto counts = h->bucket_counts();
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < counts.size(); ++i) {
+          cumulative += counts[i];
+          auto le = i < h->bounds().size() ? number(h->bounds()[i]) : std::string{"+Inf"};
+          out += name + "_bucket" + render_labels(*r.labels, "le", le) + " " + std::to_string(cumulative) + "\n";
         }
+        out += name + "_sum" + render_labels(*r.labels) + " " + number(h->sum()) + "\n";
+        out += name + "_count" + render_labels(*r.labels) + " " + std::to_string(h->count()) + "\n";
         break;
       }
     }

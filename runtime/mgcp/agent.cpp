@@ -75,6 +75,10 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
   agent_core(asio::io_context& io, agent_config cfg, metrics::registry& registry)
     : io_(io), cfg_(std::move(cfg)), metrics_(registry), socket_(io), timer_(io),
       tm_(cfg_.timers, cfg_.seed != 0 ? cfg_.seed : std::random_device{}(), cfg_.send_response_acks),
+      guard_(cfg_.flood),
+      limited_sources_(registry.get_counter(
+        "cms_mgcp_flood_sources_limited_total",
+        "Times a source address spent its malformed-datagram budget and was rate-limited")),
       outstanding_(registry.get_gauge("cms_mgcp_transactions_outstanding",
                                       "Commands sent and not yet answered")),
       cached_(registry.get_gauge("cms_mgcp_responses_cached",
@@ -98,6 +102,8 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
 
   std::array<char, 65536> buffer_{};
   udp_endpoint sender_;
+  flood_guard guard_;
+  metrics::counter& limited_sources_;
 
   metrics::gauge& outstanding_;
   metrics::gauge& cached_;
@@ -211,7 +217,16 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
   // ---- incoming -----------------------------------------------------------------------------
 
   void on_datagram(std::string_view datagram, const udp_endpoint& from) {
+    const auto now = steady::now();
+    // A source flooding malformed datagrams costs neither a parse nor an answer until its budget
+    // refills; other sources are not affected.
+    if (guard_.check(from.address(), now) == flood_guard::verdict::limited) {
+      count_error(from, "rate_limited");
+      return;
+    }
     auto decoded = decode(datagram, cfg_.limits);
+    if (!decoded.errors.empty() && guard_.malformed(from.address(), now))
+      limited_sources_.inc();
     for (const auto& err : decoded.errors) {
       count_error(from, reason_for(err));
       if (err.transaction_id && !err.is_response) {
@@ -223,7 +238,6 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
         send_message(from, answer, false);
       }
     }
-    const auto now = steady::now();
     for (auto& msg : decoded.messages) {
       counters(from).received->inc();
       if (auto* cmd = std::get_if<command>(&msg))

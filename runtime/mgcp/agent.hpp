@@ -7,6 +7,7 @@
 // anon_send). send() and respond() are thread-safe (they post to the io_context).
 
 #include "runtime/mgcp/codec.hpp"
+#include "runtime/mgcp/flood_guard.hpp"
 #include "runtime/mgcp/message.hpp"
 #include "runtime/metrics/metrics.hpp"
 
@@ -49,6 +50,9 @@ struct agent_config {
   bool send_response_acks = true;
   /// Seeds retransmission jitter and the first transaction id; 0 = from std::random_device.
   std::uint64_t seed = 0;
+  /// Budget of malformed datagrams per source address (flood_guard.hpp); over it, the source's
+  /// datagrams are dropped unparsed and counted as cms_mgcp_errors_total{reason="rate_limited"}.
+  flood_limits flood;
 };
 
 /// Why a command sent by us got no final response.

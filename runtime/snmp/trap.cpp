@@ -14,6 +14,9 @@ const char* to_string(trap_kind kind) noexcept {
     case trap_kind::cold_spare_promoted: return "cmsColdSparePromoted";
     case trap_kind::billing_backlog_high: return "cmsBillingBacklogHigh";
     case trap_kind::billing_backlog_cleared: return "cmsBillingBacklogCleared";
+    case trap_kind::gateway_restored: return "cmsGatewayRestored";
+    case trap_kind::facility_down: return "cmsFacilityDown";
+    case trap_kind::facility_up: return "cmsFacilityUp";
   }
   return "unknown";
 }
@@ -87,6 +90,33 @@ trap trap::cold_spare_promoted(std::string spare_name, std::string spare_address
   t.replaced_gateway = std::move(replaced_gateway);
   t.carrier = std::move(carrier);
   t.reason = std::move(reason);
+  return t;
+}
+
+trap trap::gateway_restored(std::string gateway_name, std::string gateway_address,
+                            std::string carrier, std::string reason) {
+  auto t = gateway_failed(std::move(gateway_name), std::move(gateway_address), std::move(carrier),
+                          std::move(reason));
+  t.kind = trap_kind::gateway_restored;
+  return t;
+}
+
+trap trap::facility_down(std::string facility_id, std::string gateway_name, std::string carrier,
+                         std::string reason) {
+  trap t;
+  t.kind = trap_kind::facility_down;
+  t.facility_id = std::move(facility_id);
+  t.gateway_name = std::move(gateway_name);
+  t.carrier = std::move(carrier);
+  t.reason = std::move(reason);
+  return t;
+}
+
+trap trap::facility_up(std::string facility_id, std::string gateway_name, std::string carrier,
+                       std::string reason) {
+  auto t = facility_down(std::move(facility_id), std::move(gateway_name), std::move(carrier),
+                         std::move(reason));
+  t.kind = trap_kind::facility_up;
   return t;
 }
 

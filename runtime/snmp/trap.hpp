@@ -20,7 +20,13 @@ enum class trap_kind : int {
   cold_spare_promoted = 6,     ///< cmsColdSparePromoted
   billing_backlog_high = 7,    ///< cmsBillingBacklogHigh
   billing_backlog_cleared = 8, ///< cmsBillingBacklogCleared
+  gateway_restored = 9,        ///< cmsGatewayRestored: clears cmsGatewayFailed
+  facility_down = 10,          ///< cmsFacilityDown: a carrier's facility is out of service
+  facility_up = 11,            ///< cmsFacilityUp: clears cmsFacilityDown
 };
+
+/// Highest trap_kind value (the MIB's last notification).
+inline constexpr int last_trap_kind = 11;
 
 /// MIB name of a notification, e.g. "cmsDataLinkDown".
 const char* to_string(trap_kind kind) noexcept;
@@ -39,11 +45,12 @@ struct trap {
   link_kind link = link_kind::primary;
   link_status link_state = link_status::down;
 
-  // cmsGatewayFailed, cmsColdSparePromoted
-  std::string gateway_name; ///< for a promotion: the spare that was promoted
+  // cmsGatewayFailed, cmsGatewayRestored, cmsColdSparePromoted, cmsFacilityDown/Up
+  std::string gateway_name; ///< for a promotion: the spare; for a facility: its carrying gateway
   std::string gateway_address;
   std::string replaced_gateway; ///< for a promotion: the failed gateway
   std::string carrier;
+  std::string facility_id; ///< cmsFacilityDown, cmsFacilityUp
 
   // cmsBillingBacklogHigh, cmsBillingBacklogCleared
   std::uint32_t backlog_records = 0;
@@ -65,6 +72,12 @@ struct trap {
   static trap cold_spare_promoted(std::string spare_name, std::string spare_address,
                                   std::string replaced_gateway, std::string carrier,
                                   std::string reason);
+  static trap gateway_restored(std::string gateway_name, std::string gateway_address,
+                               std::string carrier, std::string reason);
+  static trap facility_down(std::string facility_id, std::string gateway_name,
+                            std::string carrier, std::string reason);
+  static trap facility_up(std::string facility_id, std::string gateway_name, std::string carrier,
+                          std::string reason);
   static trap billing_backlog_high(std::uint32_t records, std::uint32_t high_water);
   static trap billing_backlog_cleared(std::uint32_t records, std::uint32_t high_water);
 };

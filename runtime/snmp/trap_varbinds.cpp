@@ -65,7 +65,7 @@ bool in_range(Enum value, int low, int high) {
 } // namespace
 
 std::string check(const trap& t) {
-  if (!in_range(t.kind, 1, 8))
+  if (!in_range(t.kind, 1, last_trap_kind))
     return "trap kind has no MIB notification";
   switch (t.kind) {
     case trap_kind::failover:
@@ -104,6 +104,7 @@ variable_list* make_trap_varbinds(const trap& t) {
       v.text(oids::notify_object(2), t.reason, max_reason_length);
       break;
     case trap_kind::gateway_failed:
+    case trap_kind::gateway_restored:
       v.text(oids::notify_object(6), t.gateway_name);
       v.text(oids::notify_object(7), t.gateway_address);
       v.text(oids::notify_object(9), t.carrier);
@@ -113,6 +114,13 @@ variable_list* make_trap_varbinds(const trap& t) {
       v.text(oids::notify_object(6), t.gateway_name);
       v.text(oids::notify_object(7), t.gateway_address);
       v.text(oids::notify_object(8), t.replaced_gateway);
+      v.text(oids::notify_object(9), t.carrier);
+      v.text(oids::notify_object(2), t.reason, max_reason_length);
+      break;
+    case trap_kind::facility_down:
+    case trap_kind::facility_up:
+      v.text(oids::notify_object(10), t.facility_id);
+      v.text(oids::notify_object(6), t.gateway_name);
       v.text(oids::notify_object(9), t.carrier);
       v.text(oids::notify_object(2), t.reason, max_reason_length);
       break;

@@ -1,8 +1,10 @@
 // Runs every file of the fuzz corpora (seeds and every crash the fuzzers ever found) through the
 // same invariant checks as the libFuzzer harnesses, so CI keeps them fixed without clang.
-// Usage: fuzz_regression <corpus-root>   (expects mgcp/, sdp/ and digitmap/ below it)
+// Usage: fuzz_regression <corpus-root>
+//        (expects mgcp/, sdp/, digitmap/, replication/ and http/ below it)
 
 #include "fuzz_checks.hpp"
+#include "node_checks.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -42,6 +44,8 @@ int main(int argc, char** argv) {
   auto mgcp = run_dir(root / "mgcp", cms::mgcp::fuzz::check_mgcp);
   auto sdp = run_dir(root / "sdp", cms::mgcp::fuzz::check_sdp);
   auto dm = run_dir(root / "digitmap", cms::mgcp::fuzz::check_digit_map);
+  auto repl = run_dir(root / "replication", cms::fuzz::check_replication);
+  auto http = run_dir(root / "http", cms::fuzz::check_http);
   // Every corpus must have been found and be non-empty, or the test proves nothing.
-  return (mgcp && sdp && dm) ? 0 : 1;
+  return (mgcp && sdp && dm && repl && http) ? 0 : 1;
 }

@@ -105,9 +105,14 @@ std::string usage() {
   --rsip-spread MS            spread the initial RSIPs over this window
   --max-connections N         connections per line (default 2)
   --no-media                  no RTP sockets or packets (SDP still offers a port): signalling load only
+  --scenario offnet --called NUMBER[,NUMBER...]   place calls from the lines to these PSTN numbers
   --gateways N --spans S --channels C   simulated trunking gateways (ds/ds1-<span>/<channel>)
+  --gateway NAME@IP:PORT      one simulated trunking gateway (repeatable; adds to --gateways)
   --gateway-domain PATTERN    default gw-{n}.pstn.example
   --gateway-base-port P       first gateway port (default 0 = any free port)
+  --pstn-answer auto|never|busy   the PSTN party of an outgoing call (default auto)
+  --pstn-alert-delay MS --pstn-answer-delay MS   seizure -> alerting / answer (default 100 / 500)
+  --pstn-hold S               answered PSTN party hangs up after S seconds (default 0 = never)
   --verbose                   log every MGCP message and line action to stderr
 )";
 }
@@ -178,8 +183,8 @@ sim_options parse_options(const std::vector<std::string>& args) {
       o.hangup_delay = ms(a, value());
     } else if (a == "--scenario") {
       o.scenario = value();
-      if (o.scenario != "calls")
-        throw std::invalid_argument("--scenario: only 'calls' is known, got '" + o.scenario + "'");
+      if (o.scenario != "calls" && o.scenario != "offnet")
+        throw std::invalid_argument("--scenario: expected calls or offnet, got '" + o.scenario + "'");
     } else if (a == "--rate") {
       o.rate = to_double(a, value(), 0.001, 100000);
     } else if (a == "--hold") {
@@ -230,6 +235,46 @@ sim_options parse_options(const std::vector<std::string>& args) {
       o.spans = static_cast<int>(to_int(a, value(), 1, 64));
     } else if (a == "--channels") {
       o.channels = static_cast<int>(to_int(a, value(), 1, 31));
+    } else if (a == "--gateway") {
+      auto v = value();
+      auto at = v.find('@');
+      if (at == std::string::npos || at == 0)
+        throw std::invalid_argument("--gateway: expected NAME@IP:PORT, got '" + v + "'");
+      auto ep = parse_host_port(v.substr(at + 1), 2427);
+      o.gateway_list.push_back({v.substr(0, at), ep.address().to_string(), ep.port()});
+    } else if (a == "--pstn-answer") {
+      auto v = value();
+      if (v == "auto")
+        o.pstn_answer = answer_policy::automatic;
+      else if (v == "never")
+        o.pstn_answer = answer_policy::never;
+      else if (v == "busy")
+        o.pstn_answer = answer_policy::busy;
+      else
+        throw std::invalid_argument("--pstn-answer: expected auto, never or busy, got '" + v + "'");
+    } else if (a == "--pstn-alert-delay") {
+      o.pstn_alert_delay = ms(a, value());
+    } else if (a == "--pstn-answer-delay") {
+      o.pstn_answer_delay = ms(a, value());
+    } else if (a == "--pstn-hold") {
+      o.pstn_hold = seconds(a, value());
+    } else if (a == "--called") {
+      auto list = value();
+      std::size_t start = 0;
+      while (start <= list.size()) {
+        auto comma = list.find(',', start);
+        auto item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!item.empty()) {
+          if (item.size() > 32 || item.find_first_not_of("0123456789*#") != std::string::npos)
+            throw std::invalid_argument("--called: '" + item + "' is not a dialable number");
+          o.called.push_back(item);
+        }
+        if (comma == std::string::npos)
+          break;
+        start = comma + 1;
+      }
+      if (o.called.empty())
+        throw std::invalid_argument("--called: empty list");
     } else if (a == "--gateway-domain") {
       o.gateway_pattern = value();
     } else if (a == "--gateway-base-port") {
@@ -245,12 +290,15 @@ sim_options parse_options(const std::vector<std::string>& args) {
   if (o.mta_address_base.empty() && o.base_port != 0 && o.base_port + o.mtas - 1 > 65535)
     throw std::invalid_argument("--base-port: " + std::to_string(o.mtas) +
                                 " consecutive ports do not fit below 65536");
-  if (o.gateways > 0)
-    throw std::invalid_argument("--gateways: trunking-gateway mode is not implemented yet");
-  if (o.mtas == 0 && o.gateways == 0)
-    throw std::invalid_argument("nothing to simulate: --mtas 0 and --gateways 0");
-  if (!o.scenario.empty() && o.mtas * o.lines < 2)
+  if (o.mtas == 0 && o.gateways == 0 && o.gateway_list.empty())
+    throw std::invalid_argument("nothing to simulate: --mtas 0 and no gateway");
+  if (o.gateway_base_port != 0 && o.gateway_base_port + o.gateways - 1 > 65535)
+    throw std::invalid_argument("--gateway-base-port: " + std::to_string(o.gateways) +
+                                " consecutive ports do not fit below 65536");
+  if (o.scenario == "calls" && o.mtas * o.lines < 2)
     throw std::invalid_argument("--scenario calls needs at least two lines");
+  if (o.scenario == "offnet" && (o.mtas * o.lines < 1 || o.called.empty()))
+    throw std::invalid_argument("--scenario offnet needs at least one line and --called NUMBER");
   if (o.rto_initial.count() == 0 || o.rto_max < o.rto_initial)
     throw std::invalid_argument("--rto-initial must be > 0 and <= --rto-max");
   return o;

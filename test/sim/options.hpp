@@ -61,12 +61,24 @@ struct sim_options {
   /// 2 sockets per call would exhaust file descriptors and the 20 ms clock would eat the CPU).
   bool media = true;
 
-  // Gateway mode (issue 5): simulated trunking gateways
-  int gateways = 0;
-  int spans = 1;
-  int channels = 24;
+  // Gateway mode (issue 5): simulated trunking gateways (test/sim/gateway.hpp)
+  int gateways = 0;                     ///< --gateways N: named by gateway_pattern on --bind
+  int spans = 1;                        ///< every gateway has spans ds1-1 .. ds1-<spans>
+  int channels = 24;                    ///< channels 1..C per span
   std::string gateway_pattern = "gw-{n}.pstn.example";
   int gateway_base_port = 0;            ///< 0 = any free port
+  struct gateway_spec {
+    std::string name;
+    std::string address;
+    int port = 2427;
+  };
+  std::vector<gateway_spec> gateway_list; ///< --gateway NAME@IP:PORT, repeatable
+  // The simulated PSTN behind the gateways.
+  answer_policy pstn_answer = answer_policy::automatic; ///< outgoing calls: answer, never, busy (rel 17)
+  std::chrono::milliseconds pstn_alert_delay{100};   ///< seizure -> far end alerting (X-TR/alt)
+  std::chrono::milliseconds pstn_answer_delay{500};  ///< seizure -> far end answers (X-TR/ans)
+  std::chrono::milliseconds pstn_hold{0};  ///< answered PSTN party hangs up after this; 0 = never
+  std::vector<std::string> called;         ///< --scenario offnet: numbers dialled, in turn
 };
 
 /// Throws std::invalid_argument with a message naming the bad option.

@@ -94,6 +94,20 @@ boost::json::object to_json(const report_data& r) {
   rtp["loss_pct"] = loss_pct(r.rtp);
   rtp["invalid_received"] = r.rtp.invalid_received;
   o["rtp"] = std::move(rtp);
+  if (r.gateways) {
+    const auto& t = r.trunks;
+    o["trunks"] = boost::json::object{{"seizures", t.seizures},
+                                      {"alerted", t.alerted},
+                                      {"answered", t.answered},
+                                      {"busy", t.busy},
+                                      {"released_by_ca", t.released_by_ca},
+                                      {"released_by_pstn", t.released_by_pstn},
+                                      {"incoming_offered", t.incoming_offered},
+                                      {"incoming_accepted", t.incoming_accepted},
+                                      {"incoming_refused", t.incoming_refused},
+                                      {"refused", t.refused},
+                                      {"dropped_silent", t.dropped_silent}};
+  }
   return o;
 }
 
@@ -115,7 +129,13 @@ std::string to_text(const report_data& r) {
     os << ", " << v << " " << n;
   os << "\n";
   const auto& c = r.calls;
-  if (c.attempts || c.skipped || r.mode == "calls") {
+  if (r.gateways) {
+    const auto& t = r.trunks;
+    os << "  PSTN             seizures " << t.seizures << ", answered " << t.answered << ", busy "
+       << t.busy << ", released by CA " << t.released_by_ca << ", by PSTN " << t.released_by_pstn
+       << ", incoming " << t.incoming_accepted << "/" << t.incoming_offered << "\n";
+  }
+  if (c.attempts || c.skipped || r.mode == "calls" || r.mode == "offnet") {
     std::uint64_t failed = 0;
     for (const auto& [cause, n] : c.failures)
       failed += n;

@@ -53,12 +53,28 @@ struct call_counters {
   latency_samples answer_latency_ms;  ///< off-hook -> answer (both legs sendrecv)
 };
 
+/// The PSTN side of the simulated trunking gateways (sums over every gateway).
+struct trunk_counters {
+  std::uint64_t seizures = 0;          ///< CRCX with X-TR/sup: outgoing PSTN calls placed
+  std::uint64_t alerted = 0;           ///< X-TR/alt notified
+  std::uint64_t answered = 0;          ///< X-TR/ans notified
+  std::uint64_t busy = 0;              ///< released at once with cause 17 (--pstn-answer busy)
+  std::uint64_t released_by_ca = 0;    ///< X-TR/rel signal from the call agent
+  std::uint64_t released_by_pstn = 0;  ///< X-TR/rel event sent to the call agent
+  std::uint64_t incoming_offered = 0;  ///< NTFY X-TR/sup sent (PSTN call toward a line)
+  std::uint64_t incoming_accepted = 0; ///< ... answered 200
+  std::uint64_t incoming_refused = 0;  ///< ... answered with an error or not at all
+  std::uint64_t refused = 0;           ///< commands answered with an error code
+  std::uint64_t dropped_silent = 0;    ///< datagrams swallowed while a gateway stopped answering
+};
+
 struct report_data {
   std::string mode;                   ///< "answer", "calls", "gateway"
   double elapsed_s = 0;
   std::size_t lines = 0;
   std::size_t lines_registered = 0;
   std::size_t gateways = 0;
+  trunk_counters trunks;
   signalling_counters signalling;
   call_counters calls;
   rtp_counters rtp;                   ///< sum over every connection, open and released

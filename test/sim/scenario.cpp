@@ -11,7 +11,8 @@ struct call_scenario::call {
   enum class phase { wait_dial_tone, dialling, proceeding, ringback, talking, releasing, ended };
   explicit call(boost::asio::io_context& io) : timer(io), digit_timer(io) {}
   line* caller = nullptr;
-  line* callee = nullptr;
+  line* callee = nullptr;  ///< nullptr for an off-net call
+  std::string number;      ///< what the caller dials
   phase state = phase::wait_dial_tone;
   clock_type::time_point off_hook_at;
   bool ringback_seen = false;
@@ -95,7 +96,8 @@ void call_scenario::start_call() {
       caller_cursor_ = (caller_cursor_ + i + 1) % n;
     }
   }
-  if (caller) {
+  bool offnet = opts_.scenario == "offnet";
+  if (caller && !offnet) {
     for (std::size_t i = 0; i < n && !callee; ++i) {
       auto* l = lines_[(callee_cursor_ + i) % n];
       if (l != caller && idle(*l)) {
@@ -104,7 +106,7 @@ void call_scenario::start_call() {
       }
     }
   }
-  if (!caller || !callee) {
+  if (!caller || (!callee && !offnet)) {
     counters_.skipped++;
     return;
   }
@@ -112,9 +114,12 @@ void call_scenario::start_call() {
   auto c = std::make_unique<call>(io_);
   c->caller = caller;
   c->callee = callee;
+  // Off-net: the callee is the PSTN behind a trunking gateway (simulated or not).
+  c->number = offnet ? opts_.called[called_cursor_++ % opts_.called.size()] : callee->dn();
   c->off_hook_at = clock_type::now();
   reserved_.insert(caller);
-  reserved_.insert(callee);
+  if (callee)
+    reserved_.insert(callee);
   auto* cp = c.get();
   calls_.push_back(std::move(c));
   cp->self = std::prev(calls_.end());
@@ -209,7 +214,7 @@ void call_scenario::advance(call& c) {
 }
 
 void call_scenario::dial(call& c) {
-  const auto& number = c.callee->dn();
+  const auto& number = c.number;
   while (c.next_digit < number.size()) {
     if (c.state != call::phase::dialling)
       return;
@@ -263,7 +268,8 @@ void call_scenario::finish(call& c) {
   c.timer.cancel();
   c.digit_timer.cancel();
   reserved_.erase(c.caller);
-  reserved_.erase(c.callee);
+  if (c.callee)
+    reserved_.erase(c.callee);
   if (auto it = by_caller_.find(c.caller); it != by_caller_.end() && it->second == &c)
     by_caller_.erase(it);
   auto* cp = &c;

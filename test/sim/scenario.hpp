@@ -73,6 +73,7 @@ private:
   std::uint64_t placed_ = 0;
   std::size_t caller_cursor_ = 0;
   std::size_t callee_cursor_;
+  std::size_t called_cursor_ = 0; ///< --scenario offnet: next --called number
   std::list<std::unique_ptr<call>> calls_;
   std::set<const line*> reserved_;
   /// Caller line -> its call in progress: line events and is_caller() are O(1), not a walk

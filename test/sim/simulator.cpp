@@ -45,6 +45,13 @@ simulator::simulator(boost::asio::io_context& io, sim_options opts,
       lines_.push_back(l.get());
     mtas_.push_back(std::move(m));
   }
+  auto specs = opts_.gateway_list;
+  for (int i = 0; i < opts_.gateways; ++i)
+    specs.push_back({expand_pattern(opts_.gateway_pattern, i + 1), opts_.bind,
+                     opts_.gateway_base_port == 0 ? 0 : opts_.gateway_base_port + i});
+  for (auto& g : specs)
+    gateways_.push_back(std::make_unique<trunk_gateway>(ctx_, trunk_counters_, g.name, g.address,
+                                                        static_cast<std::uint16_t>(g.port)));
   subscribers_.resize(lines_.size());
   for (auto& s : subscribers_)
     s.policy = opts_.answer;
@@ -79,6 +86,12 @@ void simulator::start() {
     announce_("mta " + m->domain() + " " + ep.address().to_string() + ":" +
               std::to_string(ep.port()));
   }
+  for (auto& g : gateways_) {
+    g->start();
+    auto ep = g->local_endpoint();
+    announce_("gateway " + g->name() + " " + ep.address().to_string() + ":" +
+              std::to_string(ep.port()));
+  }
   if (!opts_.scenario.empty()) {
     scenario_ = std::make_unique<call_scenario>(io_, opts_, lines_, calls_, [this] {
       if (finished_)
@@ -108,6 +121,8 @@ void simulator::stop() {
     control_->stop();
   for (auto& m : mtas_)
     m->stop();
+  for (auto& g : gateways_)
+    g->stop();
   for (auto* l : lines_)
     for (const auto& [id, c] : l->connections())
       c.rtp->close();
@@ -179,6 +194,91 @@ void simulator::subscriber_reacts(line& l, subscriber& s, line_event e) {
   }
 }
 
+trunk_gateway* simulator::find_gateway(const std::string& token) const {
+  if (token.empty())
+    return nullptr;
+  if (token.find_first_not_of("0123456789") == std::string::npos && token.size() <= 4) {
+    auto i = std::stoul(token);
+    return i >= 1 && i <= gateways_.size() ? gateways_[i - 1].get() : nullptr;
+  }
+  for (auto& g : gateways_)
+    if (g->name() == token)
+      return g.get();
+  return nullptr;
+}
+
+std::string simulator::execute_gateway(const std::string& verb, std::istringstream& in) {
+  if (verb == "gateways") {
+    boost::json::array a;
+    for (auto& g : gateways_)
+      a.push_back(g->status());
+    return boost::json::serialize(a);
+  }
+  std::string target;
+  in >> target;
+  auto* g = find_gateway(target);
+  if (!g)
+    return target.empty() ? "error " + verb + ": missing gateway"
+                          : "error unknown gateway '" + target + "'";
+  if (verb == "gw-status")
+    return boost::json::serialize(g->status());
+  if (verb == "gw-stop") {
+    g->stop_answering();
+    return "ok";
+  }
+  if (verb == "gw-start") {
+    g->restart();
+    return "ok";
+  }
+  if (verb == "gw-rsip") {
+    std::string method = "restart";
+    in >> method;
+    if (method != "restart" && method != "forced" && method != "graceful" &&
+        method != "disconnected")
+      return "error gw-rsip: unknown restart method '" + method + "'";
+    if (g->state() == "silent")
+      return "error gateway is silent (gw-start first)";
+    g->send_rsip(method);
+    return "ok";
+  }
+  if (verb == "gw-span") {
+    int span = 0;
+    std::string how;
+    in >> span >> how;
+    if (how != "up" && how != "down")
+      return "error gw-span: expected SPAN up|down";
+    return g->set_span(span, how == "up") ? "ok" : "error gw-span: unknown span";
+  }
+  if (verb == "gw-call") {
+    std::string called, calling;
+    in >> called >> calling;
+    if (called.empty())
+      return "error gw-call: missing called number";
+    auto r = g->place_call(called, calling);
+    return r.rfind("error", 0) == 0 ? r : "ok " + r;
+  }
+  if (verb == "gw-release") {
+    std::string channel;
+    int cause = 16;
+    in >> channel >> cause;
+    return g->pstn_release(channel, cause) ? "ok" : "error no PSTN call on '" + channel + "'";
+  }
+  if (verb == "gw-answer") {
+    std::string policy;
+    in >> policy;
+    if (policy == "auto")
+      g->set_answer_policy(answer_policy::automatic);
+    else if (policy == "never")
+      g->set_answer_policy(answer_policy::never);
+    else if (policy == "busy")
+      g->set_answer_policy(answer_policy::busy);
+    else
+      return "error gw-answer: expected auto, never or busy";
+    return "ok";
+  }
+  return "error unknown command '" + verb + "'";
+}
+
 line* simulator::find_line(const std::string& token) const {
   if (token.empty())
     return nullptr;
@@ -196,7 +296,9 @@ line* simulator::find_line(const std::string& token) const {
 
 report_data simulator::report() const {
   report_data r;
-  r.mode = opts_.scenario.empty() ? "answer" : opts_.scenario;
+  r.mode = opts_.scenario.empty() ? (lines_.empty() ? "gateway" : "answer") : opts_.scenario;
+  r.gateways = gateways_.size();
+  r.trunks = trunk_counters_;
   r.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at_).count();
   r.lines = lines_.size();
   for (auto* l : lines_)
@@ -231,7 +333,10 @@ std::string simulator::execute(const std::string& request) {
   if (verb == "ping")
     return "pong";
   if (verb == "help")
-    return "ok commands: offhook onhook flash dial status answer rsip lines report ping";
+    return "ok commands: offhook onhook flash dial status answer rsip lines report ping "
+           "gateways gw-status gw-stop gw-start gw-rsip gw-span gw-call gw-release gw-answer";
+  if (verb == "gateways" || verb.rfind("gw-", 0) == 0)
+    return execute_gateway(verb, in);
   if (verb == "report")
     return boost::json::serialize(to_json(report()));
   if (verb == "lines") {

@@ -5,6 +5,7 @@
 
 #include "runtime/metrics/metrics.hpp"
 #include "test/sim/control.hpp"
+#include "test/sim/gateway.hpp"
 #include "test/sim/line.hpp"
 #include "test/sim/mta.hpp"
 #include "test/sim/options.hpp"
@@ -19,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,8 @@ public:
   /// By 1-based index, endpoint name or directory number; nullptr when unknown.
   line* find_line(const std::string& token) const;
   const std::vector<line*>& lines() const noexcept { return lines_; }
+  /// By name or 1-based index; nullptr when unknown.
+  trunk_gateway* find_gateway(const std::string& token) const;
 
 private:
   struct subscriber {
@@ -59,6 +63,7 @@ private:
   void after(std::chrono::milliseconds delay, std::function<void()> fn);
   void maybe_start_scenario();
   void log(const std::string& text);
+  std::string execute_gateway(const std::string& verb, std::istringstream& in);
 
   boost::asio::io_context& io_;
   sim_options opts_;
@@ -72,6 +77,8 @@ private:
   std::uint64_t rtp_streams_ = 0;
   sim_context ctx_;
   std::vector<std::unique_ptr<mta>> mtas_;
+  trunk_counters trunk_counters_;
+  std::vector<std::unique_ptr<trunk_gateway>> gateways_;
   std::vector<line*> lines_;
   std::vector<subscriber> subscribers_; ///< by line index - 1
   std::unique_ptr<call_scenario> scenario_;

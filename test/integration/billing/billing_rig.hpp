@@ -50,6 +50,11 @@ public:
   std::string log() const { return proc_->output(); }
   /// SIGTERM and wait.
   void stop();
+  /// Any other signal (SIGSTOP/SIGCONT: an RKS that hangs, then resumes).
+  void signal(int sig) {
+    if (proc_)
+      proc_->signal(sig);
+  }
   bool running() { return proc_ && proc_->running(); }
 
 private:

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 using namespace cms::test;
 using namespace std::chrono_literals;
 
@@ -88,6 +90,41 @@ TEST(pair, sigstop_of_the_active_makes_it_step_down_when_it_resumes) {
   ASSERT_TRUE(eventually([&] { return p.role(0) == "standby"; }, 10s)) << p.output(0);
   EXPECT_EQ(p.role(1), "active");
   EXPECT_EQ(p.epoch(0), p.epoch(1));
+}
+
+/// Value of an unlabelled metric of node i ("" when absent or unreachable).
+std::string metric(pair_harness& p, int i, const std::string& name) {
+  auto raw = http_get(p.ports[i].http, "/metrics");
+  std::istringstream in{http_body(raw)};
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(name + " ", 0) == 0)
+      return line.substr(name.size() + 1);
+  return {};
+}
+
+// Call admission follows the role (docs/ha.md): open on the active only, closed on the standby,
+// and closed again on an active that stepped down because it lost its peer and its witnesses.
+TEST(pair, call_admission_is_open_only_on_the_active_and_closes_when_it_steps_down) {
+  pair_harness p{3};
+  p.start(0);
+  p.start(1);
+  ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 15s))
+    << p.output(0) << "\n----\n" << p.output(1);
+  ASSERT_TRUE(eventually([&] {
+    return metric(p, 0, "cms_call_admission_role_open") == "1" && metric(p, 1, "cms_call_admission_role_open") == "0";
+  })) << "active: " << metric(p, 0, "cms_call_admission_role_open")
+      << " standby: " << metric(p, 1, "cms_call_admission_role_open");
+  // Cut the active off from everything: the standby and the witnesses freeze.
+  p.nodes[1]->signal(SIGSTOP);
+  for (auto& w : p.witnesses)
+    w->signal(SIGSTOP);
+  bool stepped_down = eventually([&] { return p.role(0) == "stepping-down"; }, 10s);
+  auto open = metric(p, 0, "cms_call_admission_role_open");
+  for (auto& w : p.witnesses)
+    w->signal(SIGCONT);
+  p.nodes[1]->signal(SIGCONT);
+  ASSERT_TRUE(stepped_down) << p.output(0);
+  EXPECT_EQ(open, "0") << "a node that stepped down must not start new calls";
 }
 
 } // namespace

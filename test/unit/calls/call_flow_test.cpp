@@ -243,6 +243,80 @@ TEST_F(audited_call_test, mta_silent_mid_call_is_found_by_the_audit_and_the_call
   EXPECT_EQ(line(line_b).state, line_state::idle);
 }
 
+TEST_F(audited_call_test, a_line_whose_mta_was_heard_within_the_interval_is_not_audited) {
+  register_both();
+  connect_a_b();
+  auto auep_a = sent(line_a, mgcp::verb::auep).size();
+  auto auep_b = sent(line_b, mgcp::verb::auep).size();
+  sched.advance_time(std::chrono::seconds{6});
+  sched.run();
+  // mta-a speaks at 6 s (an NTFY under an old request id: answered and ignored, but alive).
+  EXPECT_EQ(answer_to(ntfy(line_a, mta_a, "L/hf", std::string{"0"})), 200);
+  sched.advance_time(std::chrono::seconds{5}); // 11 s: both lines' audits are due
+  sched.run();
+  EXPECT_EQ(sent(line_a, mgcp::verb::auep).size(), auep_a);     // heard 5 s ago: spared
+  EXPECT_EQ(sent(line_b, mgcp::verb::auep).size(), auep_b + 1); // silent for 11 s: audited
+  EXPECT_EQ(registry.value("cms_endpoint_audits_spared_total"), 1);
+  sched.advance_time(std::chrono::seconds{6}); // 17 s: mta-a silent for 11 s now
+  sched.run();
+  EXPECT_EQ(sent(line_a, mgcp::verb::auep).size(), auep_a + 1);
+  EXPECT_EQ(line(line_a).state, line_state::in_call);
+  EXPECT_EQ(line(line_b).state, line_state::in_call);
+}
+
+// NCS races between the MTA and the answer to our RQNT: the MTA acts on a request as soon as it
+// has it, and its next NTFY (straight to the line) can overtake the RQNT's answer (which comes
+// through the edge). These were the soak's stuck lines (docs/calls.md, "Races with the MTA").
+
+TEST_F(call_flow_test, off_hook_that_overtakes_the_idle_rqnt_answer_starts_a_call) {
+  register_both();
+  dial_from_a("5559999"); // unallocated: reorder, A waits for its hang-up
+  ASSERT_EQ(line(line_a).state, line_state::off_hook);
+  // A hangs up; the node arms L/hd, but the MTA's answer is slow to come back...
+  wire.swallow = [this](const mgcp::command& c) { return c.endpoint == line_a && c.kind == mgcp::verb::rqnt; };
+  ntfy(line_a, mta_a, "L/hu");
+  auto idle_rqnt = last(line_a, mgcp::verb::rqnt);
+  ASSERT_TRUE(idle_rqnt);
+  ASSERT_EQ(param(*idle_rqnt, "R"), "L/hd(N)");
+  wire.swallow = nullptr;
+  // ...and A lifts the handset again: the MTA reports it under that request's X.
+  ntfy(line_a, mta_a, "L/hd", param(*idle_rqnt, "X"));
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/dl"); // dial tone: a call started
+  EXPECT_EQ(line(line_a).state, line_state::dialling);
+  EXPECT_FALSE(line(line_a).call_id.empty());
+  // The late answer changes nothing, and the call goes on.
+  caf::anon_send(ctx->edge(), cms::test::answer_held_rqnt{line_a});
+  sched.run();
+  EXPECT_EQ(line(line_a).state, line_state::dialling);
+  ntfy(line_a, mta_a, "D/5551002");
+  EXPECT_EQ(line(line_b).state, line_state::ringing);
+}
+
+TEST_F(call_flow_test, a_line_being_armed_for_off_hook_can_be_called) {
+  register_both();
+  connect_a_b();
+  // B hangs up: the call ends and B is armed for off-hook, but that RQNT's answer is slow...
+  wire.swallow = [this](const mgcp::command& c) { return c.endpoint == line_b && c.kind == mgcp::verb::rqnt; };
+  ntfy(line_b, mta_b, "L/hu");
+  auto idle_rqnt = last(line_b, mgcp::verb::rqnt);
+  ASSERT_TRUE(idle_rqnt);
+  ASSERT_EQ(param(*idle_rqnt, "R"), "L/hd(N)");
+  wire.swallow = nullptr;
+  ntfy(line_a, mta_a, "L/hu");
+  ASSERT_EQ(line(line_a).state, line_state::idle);
+  // ...while A calls B again: B is on hook and armed, so it rings (it used to be "busy").
+  auto call_id = dial_from_a("5551002");
+  EXPECT_EQ(param(*last(line_b, mgcp::verb::rqnt), "S"), "L/rg");
+  EXPECT_EQ(line(line_b).state, line_state::ringing);
+  caf::anon_send(ctx->edge(), cms::test::answer_held_rqnt{line_b});
+  sched.run();
+  EXPECT_EQ(line(line_b).state, line_state::ringing);
+  EXPECT_EQ(line(line_b).call_id, call_id);
+  ntfy(line_b, mta_b, "L/hd");
+  EXPECT_EQ(line(line_a).state, line_state::in_call);
+  EXPECT_EQ(line(line_b).state, line_state::in_call);
+}
+
 TEST_F(call_flow_test, called_mta_silent_during_setup_gives_reorder_and_cause_41) {
   register_both();
   wire.script = [this](const mgcp::command& c) -> std::optional<mgcp_reply> {

@@ -22,6 +22,16 @@
 #include <vector>
 
 namespace cms::test {
+/// To the fake edge: answer the held (swallowed) RQNTs of `endpoint` with 200 now. A promise
+/// must be delivered on its actor's own context, hence a message instead of a direct call.
+struct answer_held_rqnt {
+  std::string endpoint;
+};
+} // namespace cms::test
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cms::test::answer_held_rqnt)
+
+namespace cms::test {
 
 /// What crossed the fake wire.
 struct wire_log {
@@ -31,6 +41,8 @@ struct wire_log {
   std::function<std::optional<actors::mgcp_reply>(const mgcp::command&)> script;
   /// Commands to which the fake MTA never answers (the edge reply stays pending).
   std::function<bool(const mgcp::command&)> swallow;
+  /// The swallowed commands with their pending edge replies, for a test to answer late.
+  std::vector<std::pair<mgcp::command, caf::response_promise>> held;
   int next_connection = 1;
 };
 
@@ -49,6 +61,7 @@ inline caf::behavior fake_edge(caf::stateful_actor<edge_state>* self, wire_log* 
       if (log.swallow && log.swallow(req.cmd)) {
         auto rp = self->make_response_promise<actors::mgcp_reply>();
         self->state.swallowed.push_back(rp);
+        log.held.emplace_back(req.cmd, rp);
         return rp;
       }
       if (log.script)
@@ -71,6 +84,15 @@ inline caf::behavior fake_edge(caf::stateful_actor<edge_state>* self, wire_log* 
     },
     [self](actors::mgcp_respond& m) {
       self->state.log->answers.emplace_back(m.peer, m.rsp);
+    },
+    [self](answer_held_rqnt& a) {
+      for (auto& [cmd, rp] : self->state.log->held)
+        if (cmd.endpoint == a.endpoint && cmd.kind == mgcp::verb::rqnt && rp.pending()) {
+          actors::mgcp_reply r;
+          r.rsp.code = 200;
+          r.rsp.transaction_id = cmd.transaction_id;
+          rp.deliver(r);
+        }
     },
   };
 }

@@ -205,4 +205,68 @@ TEST(ha_rules, stepped_down_node_reclaims_only_when_the_peer_is_gone) {
   EXPECT_TRUE(has(a.on_tick(t0 + 1700ms), effect::claim_epoch)) << "peer never seen: reclaim";
 }
 
+// Failover time (docs/ha.md): a claim refused because the dead active's lease has not yet run out
+// is retried claim_retry later, not a whole heartbeat interval later.
+TEST(ha_rules, refused_claim_of_a_standby_that_hears_nobody_is_retried_soon) {
+  ha_rules b{settings("b", 50)};
+  b.start(3, t0);
+  b.on_heartbeat(path::node_link, peer(role::active, 3, 100, "a"), t0);
+  b.on_heartbeat(path::udp, peer(role::active, 3, 100, "a"), t0);
+  EXPECT_FALSE(b.claim_retry_due()) << "no claim was refused";
+  ASSERT_TRUE(has(b.on_tick(t0 + 301ms), effect::claim_epoch));
+  EXPECT_FALSE(b.claim_retry_due()) << "a claim is out";
+  EXPECT_TRUE(b.on_claim_result(4, 0, t0 + 302ms).empty()) << "old lease still held at the witnesses";
+  ASSERT_TRUE(b.claim_retry_due());
+  EXPECT_EQ(*b.claim_retry_due(), b.settings().claim_retry);
+  auto fx = b.on_claim_retry(t0 + 327ms);
+  ASSERT_TRUE(has(fx, effect::claim_epoch));
+  EXPECT_EQ(fx[0].epoch, 4u);
+  EXPECT_TRUE(b.on_claim_retry(t0 + 330ms).empty()) << "never two claims out";
+  fx = b.on_claim_result(4, 2, t0 + 330ms);
+  ASSERT_TRUE(has(fx, effect::become_active));
+  EXPECT_FALSE(b.claim_retry_due());
+  // The first lease counts from when the retried claim was sent.
+  EXPECT_TRUE(b.accepts_new_calls(t0 + 327ms + b.settings().lease - 1ms));
+  EXPECT_FALSE(b.accepts_new_calls(t0 + 327ms + b.settings().lease));
+}
+
+TEST(ha_rules, no_claim_retry_once_the_peer_is_heard_again_or_without_witnesses) {
+  ha_rules b{settings("b", 50)};
+  b.start(3, t0);
+  b.on_heartbeat(path::udp, peer(role::active, 3, 100, "a"), t0);
+  b.on_tick(t0 + 301ms);
+  b.on_claim_result(4, 1, t0 + 302ms);
+  ASSERT_TRUE(b.claim_retry_due());
+  // The active was only slow: its heartbeat is back before the retry fires.
+  b.on_heartbeat(path::udp, peer(role::active, 3, 100, "a"), t0 + 310ms);
+  EXPECT_FALSE(b.claim_retry_due());
+  EXPECT_TRUE(b.on_claim_retry(t0 + 327ms).empty());
+  EXPECT_EQ(b.state().current, role::standby);
+
+  // A refusal that teaches a higher epoch demotes; the retry then claims the epoch after it.
+  ha_rules c{settings("c", 50)};
+  c.start(3, t0);
+  c.on_tick(t0 + 600ms); // nobody heard: claim epoch 4
+  auto fx = c.on_claim_tally(4, 0, 4, 4, t0 + 601ms);
+  EXPECT_EQ(c.state().epoch, 4u);
+  EXPECT_EQ(c.state().current, role::standby);
+  ASSERT_TRUE(c.claim_retry_due());
+  fx = c.on_claim_retry(t0 + 626ms);
+  ASSERT_TRUE(has(fx, effect::claim_epoch));
+  EXPECT_EQ(fx[0].epoch, 5u);
+
+  // A starting node retries on its ticks only (start-up is not the failover path).
+  ha_rules d{settings("d", 50)};
+  d.start(0, t0);
+  d.on_tick(t0 + 600ms);
+  d.on_claim_result(1, 0, t0 + 601ms);
+  EXPECT_FALSE(d.claim_retry_due());
+
+  ha_rules lab{settings("lab", 50, 0)};
+  lab.start(0, t0);
+  lab.on_tick(t0 + 600ms);
+  EXPECT_EQ(lab.state().current, role::active);
+  EXPECT_FALSE(lab.claim_retry_due());
+}
+
 } // namespace

@@ -139,7 +139,22 @@ TEST(sim_options, parses_and_refuses) {
   EXPECT_THROW(parse_options({"--answer", "maybe"}), std::invalid_argument);
   EXPECT_THROW(parse_options({"--scenario", "calls", "--mtas", "1", "--lines", "1"}), std::invalid_argument);
   EXPECT_THROW(parse_options({"--bogus"}), std::invalid_argument);
-  EXPECT_THROW(parse_options({"--gateways", "1"}), std::invalid_argument);
+  // Trunking gateways (issue 5): --gateway NAME@IP:PORT, the PSTN behaviour, the offnet scenario.
+  auto g = parse_options({"--mtas", "0", "--gateway", "gw-1.example@127.0.0.1:2431", "--gateways", "2",
+                          "--pstn-answer", "busy", "--pstn-answer-delay", "250", "--pstn-hold", "1.5"});
+  ASSERT_EQ(g.gateway_list.size(), 1u);
+  EXPECT_EQ(g.gateway_list[0].name, "gw-1.example");
+  EXPECT_EQ(g.gateway_list[0].port, 2431);
+  EXPECT_EQ(g.gateways, 2);
+  EXPECT_EQ(g.pstn_answer, answer_policy::busy);
+  EXPECT_EQ(g.pstn_answer_delay.count(), 250);
+  EXPECT_EQ(g.pstn_hold.count(), 1500);
+  EXPECT_THROW(parse_options({"--gateway", "127.0.0.1:2431"}), std::invalid_argument);
+  EXPECT_THROW(parse_options({"--pstn-answer", "later"}), std::invalid_argument);
+  EXPECT_THROW(parse_options({"--mtas", "0"}), std::invalid_argument);
+  EXPECT_THROW(parse_options({"--scenario", "offnet"}), std::invalid_argument);
+  EXPECT_THROW(parse_options({"--scenario", "offnet", "--called", "12x"}), std::invalid_argument);
+  EXPECT_EQ(parse_options({"--scenario", "offnet", "--called", "1212,4441234"}).called.size(), 2u);
   EXPECT_EQ(expand_pattern("mta-{n}.cable.example", 7), "mta-0007.cable.example");
   EXPECT_EQ(expand_pattern("gw{i}", 12), "gw12");
 }

@@ -292,6 +292,26 @@ TEST_F(DISABLED_subagent_master, sends_every_notification_with_its_varbinds) {
                                 "cmsNotifyReplacedGateway.0 = STRING: gw1.example.net"}))
     << traps_->log();
 
+  ASSERT_TRUE(agent_->notify(
+    trap::gateway_restored("gw1.example.net", "10.0.0.1:2427", "carrier-x", "rsip restart")));
+  EXPECT_TRUE(traps_->wait_for({m + "cmsGatewayRestored",
+                                "cmsNotifyGatewayName.0 = STRING: gw1.example.net",
+                                "cmsNotifyReason.0 = STRING: rsip restart"}))
+    << traps_->log();
+
+  ASSERT_TRUE(agent_->notify(
+    trap::facility_down("l1-pri-1", "gw1.example.net", "carrier-x", "span dropped")));
+  EXPECT_TRUE(traps_->wait_for({m + "cmsFacilityDown", "cmsNotifyFacilityId.0 = STRING: l1-pri-1",
+                                "cmsNotifyGatewayName.0 = STRING: gw1.example.net",
+                                "cmsNotifyCarrier.0 = STRING: carrier-x"}))
+    << traps_->log();
+
+  ASSERT_TRUE(agent_->notify(
+    trap::facility_up("l1-pri-1", "gw9.example.net", "carrier-x", "on spare gw9")));
+  EXPECT_TRUE(traps_->wait_for({m + "cmsFacilityUp", "cmsNotifyFacilityId.0 = STRING: l1-pri-1",
+                                "cmsNotifyGatewayName.0 = STRING: gw9.example.net"}))
+    << traps_->log();
+
   ASSERT_TRUE(agent_->notify(trap::billing_backlog_high(1200, 1000)));
   EXPECT_TRUE(traps_->wait_for({m + "cmsBillingBacklogHigh",
                                 "cmsBillingBacklogRecords.0 = Gauge32: 1200 records",
