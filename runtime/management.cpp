@@ -694,8 +694,9 @@ fs::path find_dashboard_dir() {
     candidates.push_back(exe.parent_path().parent_path() / "share" / "cms" / "dashboard");
   candidates.emplace_back("/usr/local/share/cms/dashboard");
   candidates.emplace_back("/usr/share/cms/dashboard");
-  // A build run from the source tree: the files beside this source file.
-  candidates.push_back(fs::path(__FILE__).parent_path() / "dashboard");
+  // A build run from the source tree. Not __FILE__: a compiler cache with a base directory makes
+  // it relative to the build directory, which is not where cmsd runs.
+  candidates.emplace_back(CMS_DASHBOARD_SOURCE_DIR);
   for (auto& c : candidates)
     if (fs::is_regular_file(c / "index.html", ec))
       return c;
