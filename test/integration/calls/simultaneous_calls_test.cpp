@@ -8,6 +8,7 @@
 
 #include "persistence/database.hpp"
 #include "persistence/outbox.hpp"
+#include "support/mtasim_control.hpp"
 #include "support/process.hpp"
 
 #include <boost/json.hpp>
@@ -29,52 +30,6 @@ constexpr int lines = mtas * lines_per_mta;
 constexpr int calls = lines / 2;
 constexpr std::uint64_t dn_base = 5551001;
 
-/// One persistent connection to mtasim's control port: one request line, one answer line.
-class control_connection {
-public:
-  explicit control_connection(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-      throw std::runtime_error("cannot connect to mtasim's control port");
-    timeval tv{10, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  control_connection(const control_connection&) = delete;
-  control_connection& operator=(const control_connection&) = delete;
-  ~control_connection() { ::close(fd_); }
-
-  std::string request(const std::string& line) {
-    auto out = line + "\n";
-    if (::send(fd_, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size()))
-      return {};
-    for (;;) {
-      if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
-        auto answer = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        return answer;
-      }
-      char chunk[65536];
-      auto n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n <= 0)
-        return {};
-      buffer_.append(chunk, static_cast<std::size_t>(n));
-    }
-  }
-
-  boost::json::object status(int line) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(request("status " + std::to_string(line)), ec);
-    return !ec && v.is_object() ? v.as_object() : boost::json::object{};
-  }
-
-private:
-  int fd_ = -1;
-  std::string buffer_;
-};
 
 boost::json::object get_json(std::uint16_t port, const std::string& path) {
   boost::system::error_code ec;
@@ -125,7 +80,7 @@ protected:
   std::filesystem::path db_file = dir.path() / "data" / "cms.db";
   std::unique_ptr<child_process> node;
   std::unique_ptr<child_process> sim;
-  std::unique_ptr<control_connection> ctl;
+  std::unique_ptr<mtasim_control> ctl;
 
   void SetUp() override {
     std::filesystem::create_directories(dir.path() / "data");
@@ -180,7 +135,7 @@ protected:
       control_port = static_cast<std::uint16_t>(std::stoi(m[1]));
       return true;
     }, 30s)) << sim->output();
-    ctl = std::make_unique<control_connection>(control_port);
+    ctl = std::make_unique<mtasim_control>(control_port);
   }
 
   void TearDown() override {

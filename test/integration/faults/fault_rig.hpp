@@ -6,6 +6,7 @@
 // node is judged by what a subscriber and an operator see: calls, /status, /billing, and the
 // SQLite file opened after the node stopped.
 
+#include "support/mtasim_control.hpp"
 #include "support/process.hpp"
 
 #include <boost/json.hpp>
@@ -28,52 +29,6 @@ constexpr int lines_per_mta = 2;
 constexpr int lines = mtas * lines_per_mta;
 constexpr std::uint64_t dn_base = 5551001;
 
-/// One persistent connection to mtasim's control port: one request line, one answer line.
-class control_connection {
-public:
-  explicit control_connection(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-      throw std::runtime_error("cannot connect to mtasim's control port");
-    timeval tv{10, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  control_connection(const control_connection&) = delete;
-  control_connection& operator=(const control_connection&) = delete;
-  ~control_connection() { ::close(fd_); }
-
-  std::string request(const std::string& line) {
-    auto out = line + "\n";
-    if (::send(fd_, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size()))
-      return {};
-    for (;;) {
-      if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
-        auto answer = buffer_.substr(0, nl);
-        buffer_.erase(0, nl + 1);
-        return answer;
-      }
-      char chunk[65536];
-      auto n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n <= 0)
-        return {};
-      buffer_.append(chunk, static_cast<std::size_t>(n));
-    }
-  }
-
-  boost::json::object status(int line) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(request("status " + std::to_string(line)), ec);
-    return !ec && v.is_object() ? v.as_object() : boost::json::object{};
-  }
-
-private:
-  int fd_ = -1;
-  std::string buffer_;
-};
 
 inline boost::json::object get_json(std::uint16_t port, const std::string& path) {
   boost::system::error_code ec;
@@ -190,7 +145,7 @@ public:
   std::uint16_t mgcp_port = free_port(SOCK_DGRAM);
   std::unique_ptr<child_process> node;
   std::unique_ptr<child_process> sim;
-  std::unique_ptr<control_connection> ctl;
+  std::unique_ptr<mtasim_control> ctl;
   int node_starts = 0;
 
   fault_rig() { std::filesystem::create_directories(data_dir); }
@@ -271,7 +226,7 @@ public:
           return true;
         }, 30s))
       return false;
-    ctl = std::make_unique<control_connection>(control_port);
+    ctl = std::make_unique<mtasim_control>(control_port);
     for (int i = 1; i <= lines; ++i)
       if (!eventually([&] {
             auto s = ctl->status(i);

@@ -9,6 +9,7 @@
 // Cutting the primary link = SIGSTOP of its responder: probes go out and are never answered.
 // Shared by integration_gateways and the long flapping run (integration_gateways_long).
 
+#include "support/mtasim_control.hpp"
 #include "support/process.hpp"
 
 #include <boost/json.hpp>
@@ -29,31 +30,7 @@ namespace cms::test {
 
 /// One request line to mtasim's control port, one response line back.
 inline std::string control_request(std::uint16_t port, const std::string& line) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return "error connect";
-  }
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  auto req = line + "\n";
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string out;
-  char buf[8192];
-  while (out.empty() || out.back() != '\n') {
-    auto n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0)
-      break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
-    out.pop_back();
-  return out;
+  return mtasim_request(port, line, 5, "error connect");
 }
 
 inline boost::json::value parse_json(const std::string& text) {

@@ -4,6 +4,7 @@
 // failover list, a client for mtasim's control port, and read access to each node's store.
 
 #include "persistence/database.hpp"
+#include "support/mtasim_control.hpp"
 #include "support/pair_harness.hpp"
 
 #include <arpa/inet.h>
@@ -15,25 +16,7 @@ namespace cms::test {
 
 /// One request line, one response line over mtasim's control port.
 inline std::string control(std::uint16_t port, const std::string& request) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return {};
-  }
-  timeval tv{3, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  auto line = request + "\n";
-  ::send(fd, line.data(), line.size(), MSG_NOSIGNAL);
-  std::string out;
-  char c;
-  while (::recv(fd, &c, 1, 0) == 1 && c != '\n')
-    out += c;
-  ::close(fd);
-  return out;
+  return mtasim_request(port, request, 3);
 }
 
 inline boost::json::value parse_json(const std::string& text) {
