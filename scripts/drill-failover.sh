@@ -7,6 +7,8 @@
 #   - calls mid-setup that were ended at takeover are reported (cms_ha_calls_ended_on_takeover_total);
 #   - no billing record is lost: every call mtasim saw answered has a call_answer and a
 #     signaling_stop record in the surviving nodes' outboxes, and both outboxes agree;
+#   - billing exactly once at the partner: an `rks` takes both nodes' forwarding, and at the end
+#     it holds every record of the surviving active's outbox once and nothing else;
 #   - RTP gaps (packets lost, as counted by the simulated MTAs) are reported.
 # Everything runs on loopback with free ports; the killed node is restarted and rejoins as standby
 # (snapshot) before the next cycle.
@@ -86,6 +88,7 @@ PY
 
 echo "drill-failover: scratch $scratch, $cycles cycles, $rate calls/s held ${hold}s, $witnesses witnesses"
 build_binaries
+rks_start # the partner's Record Keeping Server: records are counted there at the end
 pair_setup "$witnesses"
 pair_start 0; pair_start 1
 wait_roles active standby 20; objective "pair formed (A active, B standby)" $? "$(roles)"
@@ -131,6 +134,8 @@ sim_wait $((duration + hold + 60))
 objective "mtasim finished its scenario" $? ""
 a=$(active_node)
 wait_drained "$a" 30
+wait_delivered "$a" 60
+read rks_records rks_distinct rks_missing rks_unknown < <(rks_compare "$a")
 report=$(cat "$scratch/mtasim.json" 2>/dev/null)
 answered=$(json_path "$report" calls.answered)
 completed=$(json_path "$report" calls.completed)
@@ -172,6 +177,9 @@ objective "no established call dropped over the whole drill" $([ "${dropped:-1}"
 objective "billing records lost = 0 (answered calls vs call_answer+signaling_stop)" \
   $([ "$lost" -eq 0 ] && [ "$unmatched_a" -eq 0 ]; echo $?) "$lost lost, $unmatched_a unterminated"
 objective "both outboxes hold the same records" $([ "$records_a" = "$records_b" ]; echo $?) "A $records_a, B $records_b"
+objective "RKS holds every record of the surviving active's outbox, exactly once" \
+  $([ "$rks_missing" = 0 ] && [ "$rks_unknown" = 0 ] && [ "$rks_records" = "$rks_distinct" ]; echo $?) \
+  "$rks_records at the RKS ($rks_distinct distinct), $rks_missing missing, $rks_unknown unknown to the outbox"
 objective "RTP: simulated MTAs lost < 1% of packets" \
   $(python3 -c "import sys; sys.exit(0 if ${sent_pkts:-0} > 0 and ${lost_pkts:-0} * 100 < ${sent_pkts:-0} else 1)"; echo $?) \
   "$lost_pkts lost of $sent_pkts"

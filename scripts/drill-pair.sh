@@ -204,3 +204,43 @@ records = db.execute("SELECT count(*) FROM billing_outbox").fetchone()[0]
 print(len(answered & stopped), len(answered - stopped), records)
 PY
 }
+
+# rks_start: an `rks` (TLS, the pair's CA) playing the partner's Record Keeping Server; call before
+# pair_setup, which then points both nodes' billing forwarders at it (PAIR_EXTRA_CONFIG). With
+# config/provisioning.toml it also answers the primary data link's probes (dl-primary's far end,
+# 127.0.0.51:5010): billing only leaves over a link that is up.
+rks_start() {
+  local probe=()
+  [ -n "${PAIR_PROVISIONING:-}" ] || probe=(--probe 127.0.0.51:5010)
+  "$BUILD_DIR/rks" serve --listen 127.0.0.1:0 --port-file "$scratch/rks.port" --db "$scratch/rks.db" \
+    --cert "$scratch/certs/rks.crt" --key "$scratch/certs/rks.key" --ca "$scratch/certs/ca.crt" \
+    "${probe[@]}" --log-level warn > "$scratch/rks.out" 2>&1 &
+  pids+=($!)
+  local _
+  for _ in $(seq 1 50); do [ -s "$scratch/rks.port" ] && break; sleep 0.1; done
+  rks_port=$(cat "$scratch/rks.port" 2>/dev/null)
+  [ -n "$rks_port" ] || { echo "rks did not start: $(cat "$scratch/rks.out")"; exit 2; }
+  export PAIR_EXTRA_CONFIG="${PAIR_EXTRA_CONFIG:-}
+[billing]
+rks_primary = \"127.0.0.1:$rks_port\"
+batch_size = 500"
+}
+
+unsent() { # unsent I: node I's outbox rows not yet acknowledged by the RKS
+  sqlite3 -readonly "file:$scratch/${names[$1]}/cms.db?mode=ro" "select count(*) from billing_outbox where sent = 0" 2>/dev/null
+}
+wait_delivered() { # wait_delivered I SECONDS: node I's forwarder has delivered its whole outbox
+  local end=$(( $(date +%s) + $2 ))
+  while [ "$(date +%s)" -le "$end" ]; do [ "$(unsent "$1")" = 0 ] && return 0; sleep 0.5; done
+  return 1
+}
+# rks_compare I: "<records at the RKS> <distinct ids there> <records of node I's outbox missing at
+# the RKS> <records at the RKS unknown to node I's outbox>"
+rks_compare() {
+  python3 - "$scratch/${names[$1]}/cms.db" "$scratch/rks.db" <<'PY'
+import sqlite3, sys
+outbox = {r[0] for r in sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute("SELECT record_id FROM billing_outbox")}
+rks = [r[0] for r in sqlite3.connect("file:%s?mode=ro" % sys.argv[2], uri=True).execute("SELECT record_id FROM records")]
+print(len(rks), len(set(rks)), len(outbox - set(rks)), len(set(rks) - outbox))
+PY
+}
