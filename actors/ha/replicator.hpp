@@ -83,8 +83,9 @@ struct replicator_environment {
   std::size_t batch_max = 512;
   /// Changes numbered within this window leave in one batch. 0: flush right behind the mailbox,
   /// which under a steady call load sends one node-link message (and gets one acknowledgement)
-  /// per change, ~25 per call; the TLS link's I/O thread then dominated the active's CPU
-  /// (docs/performance.md, "pair"). cmsd sets a few ms; the deterministic tests keep 0.
+  /// per change, ~25 per call, and as many SQLite transactions on the standby: message handling
+  /// on both nodes then dominated the pair's CPU (docs/performance.md, "Pair: where the time
+  /// goes"). cmsd sets a few ms; the deterministic tests keep 0.
   std::chrono::microseconds flush_delay{0};
 };
 
