@@ -46,17 +46,8 @@ build_binaries
 
 # ---- provisioning, RKS, pair -----------------------------------------------------------------
 (source "$drill_root/scripts/bench-lib.sh"; gen_provisioning "$scratch/provisioning.toml" "$mtas" "$lines" "$port_base" 5551001)
-"$BUILD_DIR/rks" serve --listen 127.0.0.1:0 --port-file "$scratch/rks.port" --db "$scratch/rks.db" \
-  --cert "$scratch/certs/rks.crt" --key "$scratch/certs/rks.key" --ca "$scratch/certs/ca.crt" \
-  --log-level warn > "$scratch/rks.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 50); do [ -s "$scratch/rks.port" ] && break; sleep 0.1; done
-rks_port=$(cat "$scratch/rks.port" 2>/dev/null)
-[ -n "$rks_port" ] || { echo "rks did not start: $(cat "$scratch/rks.out")"; exit 2; }
+rks_start
 export PAIR_PROVISIONING="$scratch/provisioning.toml" PAIR_LOG_LEVEL=warn
-export PAIR_EXTRA_CONFIG="[billing]
-rks_primary = \"127.0.0.1:$rks_port\"
-batch_size = 500"
 pair_setup "$witnesses"
 pair_start 0; pair_start 1
 wait_roles active standby 120; objective "pair formed (A active, B standby)" $? "$(roles)"
@@ -70,8 +61,6 @@ say "mtasim: load running for ${duration}s"
 
 # ---- sampling and failovers --------------------------------------------------------------------
 db_bytes() { du -cb "$scratch/${names[$1]}/cms.db"* 2>/dev/null | awk 'END { print $1 }'; }
-unsent() { sqlite3 -readonly "file:$scratch/${names[$1]}/cms.db?mode=ro" \
-  "select count(*) from billing_outbox where sent = 0" 2>/dev/null; }
 rks_count() { sqlite3 -readonly "file:$scratch/rks.db?mode=ro" "select count(*) from records" 2>/dev/null; }
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/${node_pid[$1]}/status" 2>/dev/null; }
 fds() { ls "/proc/${node_pid[$1]}/fd" 2>/dev/null | wc -l; }
@@ -121,7 +110,7 @@ a=$(active_node)
 [ -n "$a" ] || { objective "an active node at the end" 1 "$(roles)"; exit 1; }
 wait_drained "$a" 60
 # Every record reaches the RKS once the load stops (the forwarder drains the outbox).
-for _ in $(seq 1 120); do [ "$(unsent "$a")" = 0 ] && break; sleep 1; done
+wait_delivered "$a" 120
 sleep 2
 sample_row $(( $(date +%s) - t0 )) >> "$scratch/samples.csv"
 
