@@ -37,10 +37,20 @@ pair_setup() {
       "$BUILD_DIR/cms-witness" --listen "127.0.0.1:$port" --cluster drill \
         --state "$scratch/w$k.json" > "$scratch/w$k.out" 2>&1 &
       pid=$!
-      sleep 0.3
-      if kill -0 "$pid" 2>/dev/null; then pids+=("$pid"); wl="$wl${wl:+, }\"127.0.0.1:$port\""; break; fi
+      # Started means it said so: under load a witness that lost its port can take a while to die.
+      local up=1 _
+      for _ in $(seq 1 50); do
+        grep -q "event=started" "$scratch/w$k.out" 2>/dev/null && { up=0; break; }
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
+      if [ "$up" = 0 ]; then pids+=("$pid"); wl="$wl${wl:+, }\"127.0.0.1:$port\""; break; fi
+      kill -KILL "$pid" 2>/dev/null
     done
   done
+  local started
+  started=$(grep -o '"127.0.0.1:' <<< "$wl" | wc -l)
+  [ "$started" = "$w" ] || { echo "only $started of $w witnesses started (see $scratch/w*.out)"; exit 2; }
   read -r http_port[0] http_port[1] link_a link_b < <(free_ports 4 tcp)
   # One allocation for the pair's UDP ports (ports freed by one call could come back in the next).
   local udp_ports
