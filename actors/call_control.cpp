@@ -122,8 +122,8 @@ call_control make_call_control(mgcp::agent& agent, call_control_options opts,
                                     },
                                     restart_policy::permanent});
   out.children.push_back(child_spec{"mgcp-edge",
-                                    [ctx, agent_ptr](caf::event_based_actor* self) {
-                                      auto h = self->spawn(mgcp_edge, agent_ptr);
+                                    [ctx, agent_ptr, fenced = opts.start_fenced](caf::event_based_actor* self) {
+                                      auto h = self->spawn(mgcp_edge, agent_ptr, fenced);
                                       ctx->set_edge(h);
                                       return h;
                                     },

@@ -46,6 +46,11 @@ struct call_control_options {
   std::shared_ptr<const offnet_router> offnet;
   /// Run the billing owner on its own thread (SQLite fsyncs must not stall the scheduler).
   bool detach_outbox = true;
+  /// The MGCP edge starts fenced (answers and sends nothing) until the replicator opens it on
+  /// becoming active. A restarting node of a pair that answered an RSIP and re-armed the line
+  /// before knowing its role took the line's N: away from the active, which then never heard the
+  /// hang-up (drill-failover, docs/ha.md). Standalone test rigs without a replicator leave it off.
+  bool start_fenced = false;
   restart_intensity lines_intensity{100, std::chrono::seconds{10}};
 };
 

@@ -21,8 +21,9 @@ std::optional<mgcp::udp_endpoint> to_udp(const mgcp_peer& p) {
   return mgcp::udp_endpoint{addr, p.port};
 }
 
-caf::behavior mgcp_edge(caf::stateful_actor<mgcp_edge_state>* self, mgcp::agent* agent) {
+caf::behavior mgcp_edge(caf::stateful_actor<mgcp_edge_state>* self, mgcp::agent* agent, bool start_fenced) {
   self->state.agent = agent;
+  self->state.fenced = start_fenced;
   return {
     [self](mgcp_request& req) -> caf::result<mgcp_reply> {
       if (self->state.fenced) {

@@ -59,14 +59,15 @@ struct mgcp_edge_state {
   mgcp::agent* agent = nullptr;
   std::uint64_t next_tag = 1;
   std::unordered_map<std::uint64_t, caf::response_promise> pending;
-  /// Set by the replicator while this node is standby (actors/ha/takeover_protocol.hpp): a
+  /// Set by the replicator while this node is not active (actors/ha/takeover_protocol.hpp): a
   /// standby never sends commands to MTAs (a stray RQNT would move a line's N: back to us).
+  /// A node of a pair starts fenced: until its HA actor has decided, it is not the active.
   bool fenced = false;
   static inline const char* name = "mgcp_edge";
 };
 
 /// The edge actor. Requests still outstanding when it quits end at their requester's timeout.
-caf::behavior mgcp_edge(caf::stateful_actor<mgcp_edge_state>* self, mgcp::agent* agent);
+caf::behavior mgcp_edge(caf::stateful_actor<mgcp_edge_state>* self, mgcp::agent* agent, bool start_fenced);
 
 mgcp_peer to_peer(const mgcp::udp_endpoint& ep);
 /// nullopt when the address is not an IP literal.

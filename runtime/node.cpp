@@ -257,6 +257,7 @@ int node::run() {
   auto provisioned = persistence::provisioning_store{*db}.load_all();
   auto offnet = trunks::make_offnet_router(provisioned);
   call_opts.offnet = offnet;
+  call_opts.start_fenced = true; // silent on MGCP until the HA actor says active (replicator opens it)
   auto calls = actors::make_call_control(agent, std::move(call_opts), metrics); // before agent.start()
   children.insert(children.end(), calls.children.begin(), calls.children.end());
   calls.context->admission.attach_drain(&calls_admission); // POST /admin/drain refuses new calls

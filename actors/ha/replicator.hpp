@@ -96,7 +96,7 @@ struct replicator_state {
   std::uint64_t epoch = 0;
   caf::actor peer;                     ///< the peer node's replicator (a proxy)
   caf::actor_addr catalog, outbox, edge, ha; ///< what we subscribed/attached to
-  bool fence_closed = false;
+  bool fence_closed = true; ///< closed until this node becomes active (sent to every new edge)
   // -- active side --
   std::uint64_t stream = 0;            ///< our stream id while active
   bool standby_synced = false;         ///< the standby took a snapshot of this stream
