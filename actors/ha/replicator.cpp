@@ -690,6 +690,8 @@ void load_stored_image(self_ptr self) {
 caf::behavior replicator(self_ptr self, std::shared_ptr<replicator_environment> env) {
   auto& st = self->state;
   st.env = std::move(env);
+  // Closed until this node becomes active: attach() hands it to every (new) MGCP edge.
+  st.fence_closed = true;
   load_stored_image(self);
   attach(self);
   self->set_down_handler([self](caf::down_msg& msg) {

@@ -83,9 +83,8 @@ struct replicator_environment {
   std::size_t batch_max = 512;
   /// Changes numbered within this window leave in one batch. 0: flush right behind the mailbox,
   /// which under a steady call load sends one node-link message (and gets one acknowledgement)
-  /// per change, ~25 per call, and as many SQLite transactions on the standby: message handling
-  /// on both nodes then dominated the pair's CPU (docs/performance.md, "Pair: where the time
-  /// goes"). cmsd sets a few ms; the deterministic tests keep 0.
+  /// per change, ~25 per call; the TLS link's I/O thread then dominated the active's CPU
+  /// (docs/performance.md, "pair"). cmsd sets a few ms; the deterministic tests keep 0.
   std::chrono::microseconds flush_delay{0};
 };
 
@@ -96,7 +95,7 @@ struct replicator_state {
   std::uint64_t epoch = 0;
   caf::actor peer;                     ///< the peer node's replicator (a proxy)
   caf::actor_addr catalog, outbox, edge, ha; ///< what we subscribed/attached to
-  bool fence_closed = true; ///< closed until this node becomes active (sent to every new edge)
+  bool fence_closed = false;
   // -- active side --
   std::uint64_t stream = 0;            ///< our stream id while active
   bool standby_synced = false;         ///< the standby took a snapshot of this stream

@@ -156,7 +156,8 @@ TEST_F(simultaneous_calls, two_hundred_calls_at_once_with_rtp_both_ways_then_rel
   for (int i = 1; i <= lines; ++i)
     ASSERT_TRUE(eventually([&] {
       auto s = ctl->status(i);
-      return s["registered"] == true && s["awaiting_request"] == false;
+      return s.contains("registered") && s.at("registered") == true && s.contains("awaiting_request")
+                 && s.at("awaiting_request") == false;
     }, 20s)) << "line " << i;
 
   // Callers 1..200 go off hook together, wait for dial tone, then dial callee 200 + i.
@@ -213,8 +214,11 @@ TEST_F(simultaneous_calls, two_hundred_calls_at_once_with_rtp_both_ways_then_rel
   for (int i = 1; i <= lines; ++i)
     ASSERT_TRUE(eventually([&] {
       auto s = ctl->status(i);
+      // Lookups only: operator[] would insert a missing key and move `c`'s storage.
+      auto* hook = s.if_contains("hook");
+      auto* awaiting = s.if_contains("awaiting_request");
       auto* c = s.if_contains("connections");
-      return s["hook"] == "on" && c && c->as_array().empty() && s["awaiting_request"] == false;
+      return hook && *hook == "on" && c && c->as_array().empty() && awaiting && *awaiting == false;
     }, 20s)) << "line " << i << ": " << ctl->status(i);
 
   // The simulator's totals: 400 media streams, nothing malformed.

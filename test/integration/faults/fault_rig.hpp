@@ -230,7 +230,8 @@ public:
     for (int i = 1; i <= lines; ++i)
       if (!eventually([&] {
             auto s = ctl->status(i);
-            return s["registered"] == true && s["awaiting_request"] == false;
+            return s.contains("registered") && s.at("registered") == true && s.contains("awaiting_request")
+                 && s.at("awaiting_request") == false;
           }, 30s))
         return false;
     // The node's side too: every line idle (armed for off-hook), not just the MTAs' view.
@@ -266,8 +267,11 @@ public:
       return "onhook refused";
     auto idle = [&](int line) {
       auto s = ctl->status(line);
+      // Lookups only: operator[] would insert a missing key and move `c`'s storage.
+      auto* hook = s.if_contains("hook");
+      auto* awaiting = s.if_contains("awaiting_request");
       auto* c = s.if_contains("connections");
-      return s["hook"] == "on" && c && c->as_array().empty() && s["awaiting_request"] == false;
+      return hook && *hook == "on" && c && c->as_array().empty() && awaiting && *awaiting == false;
     };
     if (!eventually([&] { return idle(caller) && idle(callee); }, 30s))
       return "lines not idle after the call";
