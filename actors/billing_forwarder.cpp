@@ -354,7 +354,11 @@ caf::behavior billing_forwarder(self_ptr self, forwarder_settings settings,
         send_next(self);
     },
     [self](atom::link_changed, const links::link_status& s) {
-      self->state.links[s.link] = s.state;
+      auto& st = self->state;
+      if (auto it = st.link_transitions.find(s.link); it != st.link_transitions.end() && s.transitions < it->second)
+        return; // older than what we know (a snapshot overtaken by a transition)
+      st.link_transitions[s.link] = s.transitions;
+      st.links[s.link] = s.state;
       update_path(self);
       send_next(self);
     },

@@ -110,6 +110,9 @@ struct billing_forwarder_state {
   bool active = false;
   std::uint64_t epoch = 0;
   std::map<std::string, links::link_state> links;
+  /// Per link, the transition count of the state in `links`: the subscription's snapshot and the
+  /// link actor's updates come from different senders, so an older state can arrive last.
+  std::map<std::string, std::uint64_t> link_transitions;
   management_path path = management_path::none;
   bool in_flight = false;
   std::uint64_t attempt = 0;            ///< id of the batch in flight (late outcomes are ignored)
