@@ -188,6 +188,36 @@ void mark_unreachable(self_ptr self) {
 /// so it never stays deaf in NCS lockstep mode.
 void tell_call(self_ptr self, line_event_kind kind, std::string digits = {});
 
+/// A 401/402 to a request armed for a call means the hook moved while its event was lost (sent to
+/// a node that died, or while the MTA was disconnected): the call hears it now.
+bool hook_mismatch_to_call(self_ptr self, const mgcp_reply& r) {
+  auto& st = self->state;
+  if (!r.ok() || st.data.call_id.empty())
+    return false;
+  if (r.rsp.code != 401 && r.rsp.code != 402) {
+    st.hook_mismatches = 0;
+    return false;
+  }
+  if (++st.hook_mismatches > 3) {
+    logger()->warn("endpoint={} event=hook_mismatch_gave_up code={} call={}", st.data.name, r.rsp.code,
+                   st.data.call_id);
+    return false;
+  }
+  if (r.rsp.code == 402) {
+    st.data.hook_off = false;
+    logger()->info("endpoint={} event=hook_mismatch hook=on call={}", st.data.name, st.data.call_id);
+    tell_call(self, line_event_kind::on_hook);
+    return true;
+  }
+  if (r.rsp.code == 401) {
+    st.data.hook_off = true;
+    logger()->info("endpoint={} event=hook_mismatch hook=off call={}", st.data.name, st.data.call_id);
+    tell_call(self, line_event_kind::off_hook);
+    return true;
+  }
+  return false;
+}
+
 void rearm_current(self_ptr self) {
   auto& st = self->state;
   if (st.armed.events.empty())
@@ -195,6 +225,8 @@ void rearm_current(self_ptr self) {
   arm(self, st.armed, [self](const mgcp_reply& r) {
     if (!r.ok())
       mark_unreachable(self);
+    else
+      hook_mismatch_to_call(self, r);
   });
 }
 
@@ -841,16 +873,10 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
         }
         self->state.data.registered_ms = wall_clock_ms();
         arm(self, self->state.armed, [self](const mgcp_reply& m) {
-          auto& st = self->state;
-          if (!m.ok()) {
+          if (!m.ok())
             mark_unreachable(self);
-          } else if (m.rsp.code == 402 && !st.data.call_id.empty()) {
-            st.data.hook_off = false;
-            tell_call(self, line_event_kind::on_hook);
-          } else if (m.rsp.code == 401 && !st.data.call_id.empty()) {
-            st.data.hook_off = true;
-            tell_call(self, line_event_kind::off_hook);
-          }
+          else
+            hook_mismatch_to_call(self, m);
         });
       });
     },

@@ -93,22 +93,34 @@ void mta::send_from(line& l, mgcp::command cmd, mgcp::agent::outcome_handler don
              l.current_notified_entity().address.address().to_string() + ":" +
              std::to_string(l.current_notified_entity().address.port()));
   auto generation = ca_generation_;
-  agent_->send(l.current_notified_entity().address, std::move(cmd),
-               [this, generation, done = std::move(done)](mgcp::command_outcome o) {
+  auto to = l.current_notified_entity().address;
+  agent_->send(to, std::move(cmd),
+               [this, generation, to, lp = &l, done = std::move(done)](mgcp::command_outcome o) {
                  auto* f = std::get_if<mgcp::transaction_failure>(&o);
-                 if (f && *f != mgcp::transaction_failure::stopped)
-                   fail_over(generation);
+                 if (!f)
+                   failovers_unanswered_ = 0;
+                 else if (*f != mgcp::transaction_failure::stopped)
+                   fail_over(generation, to, *lp);
                  done(std::move(o));
                });
 }
 
-void mta::fail_over(std::uint64_t generation) {
+void mta::fail_over(std::uint64_t generation, const mgcp::udp_endpoint& failed, const line& l) {
   if (generation != ca_generation_)
     return; // another transaction of this MTA already triggered the move
+  // A call agent redirected the line (N:) while this command was retransmitted to the old one:
+  // the new notified entity is the one that answers now, nothing to fail over from.
+  if (l.current_notified_entity().address != failed)
+    return;
   ++ca_generation_;
   ctx_.signalling.failovers++;
-  ca_index_ = (ca_index_ + 1) % ctx_.options.call_agents.size();
-  bool wrapped = ca_index_ == 0;
+  // The next call agent after the one that failed, not after the one we started with: a takeover
+  // moves the lines (N:) without telling us which entry of the list that was.
+  const auto& cas = ctx_.options.call_agents;
+  auto it = std::find(cas.begin(), cas.end(), failed);
+  std::size_t failed_index = it != cas.end() ? static_cast<std::size_t>(it - cas.begin()) : ca_index_;
+  ca_index_ = (failed_index + 1) % cas.size();
+  bool wrapped = ++failovers_unanswered_ >= cas.size();
   auto ne = call_agent_entity();
   ctx_.log(domain_ + ": call agent not answering, moving to " + ne.text);
   auto restart = [this, ne, generation = ca_generation_] {
@@ -119,7 +131,7 @@ void mta::fail_over(std::uint64_t generation) {
       l->send_rsip("disconnected");
     }
   };
-  // Going round the whole list again: pause first so a dead network is not hammered.
+  // Every call agent of the list failed in a row: pause first so a dead network is not hammered.
   if (wrapped)
     ctx_.after(ctx_.options.reconnect_delay, restart);
   else

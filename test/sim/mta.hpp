@@ -47,7 +47,7 @@ public:
 private:
   void on_command(const mgcp::udp_endpoint& from, mgcp::command cmd);
   /// Moves to the next call agent unless a newer failover already happened.
-  void fail_over(std::uint64_t generation);
+  void fail_over(std::uint64_t generation, const mgcp::udp_endpoint& failed, const line& l);
   notified_entity call_agent_entity() const;
 
   sim_context& ctx_;
@@ -59,6 +59,7 @@ private:
   std::vector<std::unique_ptr<line>> lines_;
   std::size_t ca_index_ = 0;
   std::uint64_t ca_generation_ = 0; ///< bumped on every failover
+  std::size_t failovers_unanswered_ = 0; ///< failovers since a call agent last answered
 };
 
 /// Does the local name pattern ("*", "aaln/*", "aaln/1") cover this line's local name?

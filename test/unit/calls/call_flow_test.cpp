@@ -364,6 +364,36 @@ TEST_F(call_flow_test, crashed_call_actor_is_contained) {
   EXPECT_NE(next, call_id);
 }
 
+// The hang-up NTFY was lost (sent to a node that died, or while the MTA was in its disconnected
+// procedure); the MTA comes back with RSIP disconnected already on hook. Re-arming the call's
+// request gets 402 ("phone on hook"): that is the hang-up, and the call must end on it instead of
+// lingering until an audit that a line heard from is spared.
+TEST_F(call_flow_test, rsip_disconnected_from_a_line_that_hung_up_meanwhile_releases_the_call) {
+  register_both();
+  auto call_id = connect_a_b();
+  wire.script = [this](const mgcp::command& c) -> std::optional<mgcp_reply> {
+    auto requested = c.param("R");
+    if (c.endpoint != line_b || c.kind != mgcp::verb::rqnt || !requested
+        || std::string{*requested}.find("hu") == std::string::npos)
+      return std::nullopt;
+    mgcp_reply r;
+    r.rsp.code = 402; // what an MTA on hook answers a request for the hang-up
+    r.rsp.transaction_id = c.transaction_id;
+    return r;
+  };
+  rsip(line_b, mta_b, "disconnected");
+  wire.script = nullptr;
+  EXPECT_TRUE(line(line_b).call_id.empty());
+  EXPECT_EQ(line(line_b).state, line_state::idle);
+  EXPECT_EQ(line(line_a).state, line_state::off_hook);
+  EXPECT_EQ(gauge("cms_calls_active"), 0);
+  flush_billing();
+  auto rows = billing_for(call_id);
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows.back().event, "signaling_stop");
+  EXPECT_EQ(rows.back().release_cause, cause::normal_clearing);
+}
+
 TEST_F(call_flow_test, called_party_hangs_up_first) {
   register_both();
   auto call_id = connect_a_b();

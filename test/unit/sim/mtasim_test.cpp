@@ -69,6 +69,25 @@ cms::mgcp::udp_endpoint registered_mta(fake_call_agent& ca, const std::string& e
   return r ? r->from : cms::mgcp::udp_endpoint{};
 }
 
+/// The notified entity naming `ca`, as a call agent puts it in N:.
+std::string notified_entity_of(const fake_call_agent& ca) {
+  return "ca@[" + ca.endpoint().address().to_string() + "]:" + std::to_string(ca.endpoint().port());
+}
+
+/// An mtasim with two call agents in its list, registered at the first.
+struct two_agents {
+  fake_call_agent first, second{"127.0.0.2"};
+  mtasim_process sim{args(first, second)};
+  cms::mgcp::udp_endpoint mta = registered_mta(first, line1);
+  control_client ctl{sim.control_port()};
+
+  static std::vector<std::string> args(const fake_call_agent& a, const fake_call_agent& b) {
+    auto v = base_args(a);
+    v[1] = a.address() + "," + b.address();
+    return v;
+  }
+};
+
 } // namespace
 
 TEST(mtasim, every_line_sends_rsip_restart) {
@@ -308,6 +327,47 @@ TEST(mtasim, moves_to_the_next_call_agent_when_the_first_stops_answering) {
   std::string out;
   EXPECT_EQ(sim.terminate(&out), 0);
   EXPECT_NE(out.find("failovers 1"), std::string::npos) << out;
+}
+
+// A takeover moves the lines (N:) to the second call agent without the MTA choosing it. When that
+// one dies, the MTA must fail over to the agent after the one that failed (the first), not to the
+// entry after its own starting choice (the second again, dead: a pause and a second failover).
+TEST(mtasim, fails_over_from_the_call_agent_that_failed_not_from_its_first_choice) {
+  two_agents t;
+  for (const auto& l : {line1, line2})
+    ASSERT_EQ(code_of(t.second.send(t.mta, make_command(verb::rqnt, l, {{"X", "B1"}, {"R", "L/hd(N)"},
+                                                                        {"N", notified_entity_of(t.second)}}))), 200);
+  t.second.stop();
+  ASSERT_EQ(t.ctl.request("offhook 1"), "ok");
+  auto rsip = t.first.wait_for([](const received& r) {
+    return r.cmd.kind == verb::rsip && r.cmd.endpoint == line1 && r.cmd.param("RM")
+           && *r.cmd.param("RM") == "disconnected";
+  }, 15s);
+  ASSERT_TRUE(rsip);
+  std::string out;
+  EXPECT_EQ(t.sim.terminate(&out), 0);
+  EXPECT_NE(out.find("failovers 1"), std::string::npos) << out;
+}
+
+// The old call agent stops answering while the MTA retransmits an NTFY to it, and meanwhile the new
+// one redirects the line (N:): the failed NTFY is the old agent's, not a reason to restart.
+TEST(mtasim, a_failure_of_the_agent_the_line_was_redirected_from_is_not_a_failover) {
+  two_agents t;
+  ASSERT_EQ(code_of(t.first.send(t.mta, make_command(verb::rqnt, line1, {{"X", "9"}, {"R", "L/hd(N)"}}))), 200);
+  t.first.stop();
+  ASSERT_EQ(t.ctl.request("offhook 1"), "ok");
+  std::this_thread::sleep_for(150ms); // the NTFY is out, retransmitted to the dead agent
+  ASSERT_EQ(code_of(t.second.send(t.mta, make_command(verb::rqnt, line1, {{"X", "B2"}, {"R", "L/hu(N)"},
+                                                                         {"N", notified_entity_of(t.second)}}))), 200);
+  std::this_thread::sleep_for(2500ms); // past the NTFY's last retransmission to the first agent
+  EXPECT_EQ(t.second.count(is(verb::rsip)), 0u);
+  ASSERT_EQ(t.ctl.request("onhook 1"), "ok");
+  auto ntfy = t.second.wait_for(is(verb::ntfy, line1));
+  ASSERT_TRUE(ntfy);
+  EXPECT_EQ(param_of_cmd(*ntfy, "O"), "L/hu");
+  std::string out;
+  EXPECT_EQ(t.sim.terminate(&out), 0);
+  EXPECT_NE(out.find("failovers 0"), std::string::npos) << out;
 }
 
 TEST(mtasim, rejects_bad_command_lines) {
