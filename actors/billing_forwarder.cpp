@@ -144,8 +144,16 @@ void send_next(self_ptr self) {
   auto& st = self->state;
   if (!st.active || st.in_flight || st.path == management_path::none || !ensure_store(self))
     return;
-  if (self->clock().now() < st.retry_at)
+  const auto now = self->clock().now();
+  if (now < st.retry_at)
     return;
+  if (now < st.paced_until) {
+    if (!st.pace_wake_pending) {
+      st.pace_wake_pending = true;
+      self->delayed_send(self, st.paced_until - now, atom::pace_v);
+    }
+    return;
+  }
   auto records = st.outbox->pending(st.settings.batch_size);
   if (records.empty())
     return;
@@ -199,7 +207,11 @@ void on_batch_done(self_ptr self, std::uint64_t attempt, bool ok, std::uint64_t 
         .set(static_cast<std::int64_t>(st.pending));
     }
     publish_position(self);
-    send_next(self); // drain a backlog back to back
+    if (st.settings.max_records_per_s > 0 && marked > 0)
+      st.paced_until = st.in_flight_since
+                       + std::chrono::microseconds{static_cast<std::int64_t>(marked) * 1'000'000
+                                                   / st.settings.max_records_per_s};
+    send_next(self); // drain a backlog back to back (or after the ceiling's pause)
     return;
   }
   ++st.consecutive_failures;
@@ -360,6 +372,10 @@ caf::behavior billing_forwarder(self_ptr self, forwarder_settings settings,
       st.link_transitions[s.link] = s.transitions;
       st.links[s.link] = s.state;
       update_path(self);
+      send_next(self);
+    },
+    [self](atom::pace) {
+      self->state.pace_wake_pending = false;
       send_next(self);
     },
     [self](atom::batch_done, std::uint64_t attempt, bool ok, std::uint64_t up_to,

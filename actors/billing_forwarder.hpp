@@ -25,6 +25,11 @@
 //   (atom::status)        -> std::string             JSON: active, path, pending, position, ...
 //   (atom::tick)                                     internal poll timer
 //   (atom::batch_done, attempt, ok, up_to, error)    internal: the sender's outcome
+//   (atom::pace)                                     internal: the drain ceiling's pause is over
+//
+// Drain ceiling (`max_records_per_s`): a backlog (after a link outage) otherwise drains back to
+// back, and every batch (SQLite read, JSON, TLS, marking sent) takes CPU from call signalling on a
+// small machine. With a ceiling, the next batch waits until the previous one's records fit in it.
 
 #include "actors/data_link_protocol.hpp"
 #include "actors/ha/ha_rules.hpp"
@@ -94,6 +99,8 @@ struct forwarder_settings {
   /// much and name it "cms-billing", so that draining a backlog (SQLite reads, JSON, marking sent)
   /// only takes CPU that call signalling leaves over. 0 (tests on a shared thread): leave it.
   int thread_nice = 0;
+  /// [billing] drain_max_records_per_s: ceiling of the forwarding rate; 0 = as fast as the RKS acks.
+  std::uint32_t max_records_per_s = 0;
 };
 
 /// Pure path choice (unit-tested): which RKS address to use given the links' last known states
@@ -122,6 +129,8 @@ struct billing_forwarder_state {
   std::uint64_t pending = 0;            ///< unsent records at the last poll
   std::chrono::milliseconds backoff{0};
   caf::actor_clock::time_point retry_at;
+  caf::actor_clock::time_point paced_until; ///< drain ceiling: no batch before this
+  bool pace_wake_pending = false;           ///< an atom::pace is on its way
   std::uint64_t consecutive_failures = 0;
   bool alarm = false;
   bool store_failed = false;            ///< opening the store failed (logged once)

@@ -74,5 +74,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(cms, caf::first_custom_type_id)
   CAF_ADD_ATOM(cms, cms::atom, repl_billing, "repl_bill") ///< (repl_bill, records) outbox -> replicator
   CAF_ADD_ATOM(cms, cms::atom, repl_acked, "repl_ackd")  ///< (repl_ackd, seq, on_both) replicator -> outbox
   CAF_ADD_ATOM(cms, cms::atom, commit, "bo_commit")      ///< (bo_commit, record) -> seq: durable (both nodes)
+  CAF_ADD_ATOM(cms, cms::atom, pace, "fwd_pace")         ///< forwarder internal: the drain pause is over
 
 CAF_END_TYPE_ID_BLOCK(cms)

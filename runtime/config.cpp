@@ -172,6 +172,8 @@ void read_billing(table_reader& t, billing_section& b) {
   if (b.rks_backup && !b.rks_primary)
     t.fail("rks_backup", "set without billing.rks_primary");
   b.batch_size = static_cast<int>(t.integer("batch_size", 1, 100'000).value_or(b.batch_size));
+  b.drain_max_records_per_s = static_cast<int>(
+      t.integer("drain_max_records_per_s", 0, 10'000'000).value_or(b.drain_max_records_per_s));
 }
 
 void read_links(table_reader& t, links_section& l) {

@@ -97,6 +97,7 @@ struct billing_section {
   std::optional<host_port> rks_primary; ///< Record Keeping Server; absent: records stay in outbox
   std::optional<host_port> rks_backup;
   int batch_size = 100; ///< records per RKS transfer
+  int drain_max_records_per_s = 0; ///< forwarding ceiling while a backlog drains; 0 = none
 };
 
 struct links_section {

@@ -308,6 +308,7 @@ int node::run() {
   if (cfg_.billing.rks_backup)
     fwd.rks_backup = billing::rks_endpoint{cfg_.billing.rks_backup->host, cfg_.billing.rks_backup->port};
   fwd.batch_size = static_cast<std::size_t>(cfg_.billing.batch_size);
+  fwd.max_records_per_s = static_cast<std::uint32_t>(cfg_.billing.drain_max_records_per_s);
   // The standby learns what the RKS acknowledged, so after a failover it resumes from there.
   fwd.on_position = billing::position_to_replicator([repl_slot] { return repl_slot->get(); });
   fwd.thread_nice = 10; // a backlog drains on the CPU that call signalling leaves (docs/billing.md)

@@ -19,13 +19,14 @@
 #
 # Options: --rate R (100) --duration S (30) --hold S (2) --rounds N (1) --backlog N (100000)
 #   --batch-size N ([billing] batch_size, 100) --wrk-connections N (8) --json FILE --keep
+#   --drain-ceiling N ([billing] drain_max_records_per_s, 0 = none): pace the backlog's drain
 #   --no-wrk / --backlog 0: one half of the flood only (to tell which half interferes)
 # Environment: BUILD_DIR (build-bench; Release), BENCH_NO_BUILD=1 (use the binaries as they are),
 #   RKS_NICE (19), FORWARDER_NICE (unset: the node's own nice 10 for its forwarder thread).
 set -uo pipefail
 source "$(dirname "$0")/bench-lib.sh"
 
-rate=100; duration=30; hold=2; rounds=1; backlog=100000; batch_size=100; wrk_conns=8
+rate=100; duration=30; hold=2; rounds=1; backlog=100000; batch_size=100; wrk_conns=8; drain_ceiling=0
 json_out=""; keep=""; use_wrk=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,11 +36,12 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift ;;
     --backlog) backlog=$2; shift ;;
     --batch-size) batch_size=$2; shift ;;
+    --drain-ceiling) drain_ceiling=$2; shift ;;
     --wrk-connections) wrk_conns=$2; shift ;;
     --no-wrk) use_wrk=0 ;;
     --json) json_out=$2; shift ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench-priority: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -73,7 +75,8 @@ key = \"$scratch/certs/node-a.key\"
 ca = \"$scratch/certs/ca.crt\"
 [billing]
 rks_primary = \"127.0.0.1:$RKS_PORT\"
-batch_size = $batch_size"
+batch_size = $batch_size
+drain_max_records_per_s = $drain_ceiling"
 
 # rks_start / rks_stop: the partner's Record Keeping Server on its fixed port.
 rks_start() {
@@ -203,7 +206,7 @@ rks_stop
 stop_pid "$NODE_PID"
 
 python3 - "$results" "$json_out" "$rate" "$duration" "$hold" "$backlog" "$held" "${node_pending:-}" \
-  "$((MTAS * LINES))" "$batch_size" "$wrk_conns" <<'PY'
+  "$((MTAS * LINES))" "$batch_size" "$wrk_conns" "$drain_ceiling" <<'PY'
 import json, sys, os, statistics as stat
 res = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 quiet = [r for r in res if r["tag"] == "quiet"]; flood = [r for r in res if r["tag"] == "flood"]
@@ -216,15 +219,16 @@ f = {k: med(flood, k) for k in ("p50", "p95", "p99", "max", "attempts", "failed"
 ratio = lambda a, b: (b / a) if a and b is not None else None
 out = {"rate_cps": float(sys.argv[3]), "duration_s": float(sys.argv[4]), "hold_s": float(sys.argv[5]),
        "backlog": int(sys.argv[6]), "lines": int(sys.argv[9]), "batch_size": int(sys.argv[10]),
-       "wrk_connections": int(sys.argv[11]), "rounds": res, "quiet": q, "flood": f,
+       "wrk_connections": int(sys.argv[11]), "drain_ceiling": int(sys.argv[12]), "rounds": res, "quiet": q, "flood": f,
        "p50_ratio": ratio(q["p50"], f["p50"]), "p99_ratio": ratio(q["p99"], f["p99"]),
        "rks_records": int(sys.argv[7]), "node_pending_at_end": sys.argv[8]}
 out["goal_met"] = out["p99_ratio"] is not None and out["p99_ratio"] <= 1.2
 os.makedirs(os.path.dirname(os.path.abspath(sys.argv[2])), exist_ok=True)
 json.dump(out, open(sys.argv[2], "w"), indent=1)
 fmt = lambda v, p="%.2f": "n/a" if v is None else p % v
-print("\n== MGCP-before-management priority (cmsd standalone, %g calls/s, hold %g s, %d s per round, %d round(s), %d lines) =="
-      % (out["rate_cps"], out["hold_s"], out["duration_s"], len(quiet), out["lines"]))
+print("\n== MGCP-before-management priority (cmsd standalone, %g calls/s, hold %g s, %d s per round, %d round(s), %d lines, drain ceiling %s) =="
+      % (out["rate_cps"], out["hold_s"], out["duration_s"], len(quiet), out["lines"],
+         "%d records/s" % out["drain_ceiling"] if out["drain_ceiling"] else "none"))
 print("%-28s %14s %14s %8s" % ("", "without flood", "with flood", "ratio"))
 for k in ("p50", "p95", "p99", "max"):
     print("%-28s %14s %14s %8s" % ("setup latency %s (ms)" % k, fmt(q[k]), fmt(f[k]), fmt(ratio(q[k], f[k]))))

@@ -176,6 +176,28 @@ TEST_F(forwarder_test, sends_in_order_one_batch_at_a_time_and_marks_sent_only_af
   EXPECT_EQ(sequences(sender->batches[3].records), (std::vector<std::uint64_t>{8}));
 }
 
+TEST_F(forwarder_test, a_drain_ceiling_spaces_the_batches_on_the_actor_clock) {
+  settings.max_records_per_s = 30; // batches of 3: one batch per 100 ms at most
+  outbox.append(records(1, 9));
+  auto f = spawn_forwarder();
+  link(f, "p2p", link_state::up);
+  role(f, ha::role::active);
+  ASSERT_EQ(sender->batches.size(), 1u);
+  ack(0);
+  EXPECT_EQ(sender->batches.size(), 1u); // acked at once, but the next batch waits for the ceiling
+  sched.advance_time(99ms);
+  sched.run();
+  EXPECT_EQ(sender->batches.size(), 1u);
+  elapse(1ms);
+  ASSERT_EQ(sender->batches.size(), 2u);
+  ack(1);
+  elapse(100ms);
+  ASSERT_EQ(sender->batches.size(), 3u);
+  ack(2);
+  EXPECT_EQ(pending(), 0u);
+  EXPECT_EQ(*test::request_now<std::uint64_t>(sys, sched, f, caf::make_message(atom::position_v)), 9u);
+}
+
 TEST_F(forwarder_test, uses_the_backup_while_the_primary_is_down_and_stores_while_both_are) {
   auto f = spawn_forwarder();
   role(f, ha::role::active);
