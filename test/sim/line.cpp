@@ -704,7 +704,9 @@ void line::notify() {
   ++digit_timer_generation_;
   digit_timer_.cancel();
   host_.signalling().ntfy_sent++;
+  notify_in_flight_ = true;
   host_.send_from(*this, std::move(cmd), [this](mgcp::command_outcome o) {
+    notify_in_flight_ = false;
     if (auto* r = std::get_if<mgcp::response>(&o)) {
       if (r->code >= 200 && r->code < 300) {
         host_.signalling().ntfy_acked++;

@@ -105,6 +105,8 @@ public:
 
   // ---- inspection ----
   hook_state hook() const noexcept { return hook_; }
+  /// An NTFY is out without its final response (or failure) yet.
+  bool notify_in_flight() const noexcept { return notify_in_flight_; }
   /// Is this signal ("rg", "dl", "rt", "bz", "ro") among the active ones?
   bool signal_active(std::string_view name) const;
   bool event_requested(std::string_view package_and_name) const;
@@ -163,6 +165,7 @@ private:
   bool quarantine_discard_ = false;
 
   bool awaiting_request_ = false;      ///< NTFY sent, lockstep until the next RQNT
+  bool notify_in_flight_ = false;      ///< an NTFY without its final outcome yet
   std::deque<event_name> quarantine_;  ///< events seen while awaiting the next request
   std::vector<std::string> observed_;  ///< accumulated events of the current request
   std::string dialled_;                ///< digits matched against the digit map

@@ -47,6 +47,7 @@ boost::json::object to_json(const report_data& r) {
   o["elapsed_s"] = r.elapsed_s;
   o["lines"] = r.lines;
   o["lines_registered"] = r.lines_registered;
+  o["lines_off_hook"] = r.lines_off_hook;
   o["gateways"] = r.gateways;
 
   boost::json::object sig;
@@ -115,7 +116,8 @@ std::string to_text(const report_data& r) {
   std::ostringstream os;
   os << std::fixed << std::setprecision(1);
   os << "mtasim report (" << r.mode << ", " << r.elapsed_s << " s)\n";
-  os << "  lines            " << r.lines_registered << "/" << r.lines << " registered";
+  os << "  lines            " << r.lines_registered << "/" << r.lines << " registered, "
+     << r.lines_off_hook << " off hook";
   if (r.gateways)
     os << ", " << r.gateways << " gateways";
   os << "\n";

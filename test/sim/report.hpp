@@ -73,6 +73,7 @@ struct report_data {
   double elapsed_s = 0;
   std::size_t lines = 0;
   std::size_t lines_registered = 0;
+  std::size_t lines_off_hook = 0; ///< when the report was taken (0 after a settled scenario)
   std::size_t gateways = 0;
   trunk_counters trunks;
   signalling_counters signalling;

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include <iostream>
 #include <sstream>
 
@@ -94,8 +96,11 @@ void simulator::start() {
   }
   if (!opts_.scenario.empty()) {
     scenario_ = std::make_unique<call_scenario>(io_, opts_, lines_, calls_, [this] {
-      if (finished_)
-        finished_();
+      // Bounded: a hang-up NTFY to a dead call agent gives up after its retransmissions.
+      auto retransmissions = std::min<std::chrono::milliseconds>(
+          opts_.rto_max * (opts_.max_retransmissions + 1), std::chrono::seconds{10});
+      auto bound = opts_.hangup_delay + opts_.answer_delay + retransmissions + std::chrono::seconds{1};
+      settle_then_finish(std::chrono::steady_clock::now() + bound);
     });
     register_timer_ = std::make_unique<boost::asio::steady_timer>(io_, opts_.register_timeout);
     register_timer_->async_wait([this](const boost::system::error_code& ec) {
@@ -107,6 +112,20 @@ void simulator::start() {
     });
   }
   announce_("ready");
+}
+
+void simulator::settle_then_finish(std::chrono::steady_clock::time_point deadline) {
+  bool settled = std::none_of(lines_.begin(), lines_.end(), [](const line* l) {
+    return l->hook() == line::hook_state::off_hook || l->notify_in_flight();
+  });
+  if (settled || stopped_ || std::chrono::steady_clock::now() >= deadline) {
+    if (!settled && !stopped_)
+      log("scenario over; lines still off hook or notifying at the settle deadline");
+    if (finished_)
+      finished_();
+    return;
+  }
+  after(std::chrono::milliseconds{20}, [this, deadline] { settle_then_finish(deadline); });
 }
 
 void simulator::stop() {
@@ -301,9 +320,12 @@ report_data simulator::report() const {
   r.trunks = trunk_counters_;
   r.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at_).count();
   r.lines = lines_.size();
-  for (auto* l : lines_)
+  for (auto* l : lines_) {
     if (l->registered())
       ++r.lines_registered;
+    if (l->hook() == line::hook_state::off_hook)
+      ++r.lines_off_hook;
+  }
   r.signalling = signalling_;
   r.calls = calls_;
   r.rtp = rtp_released_;

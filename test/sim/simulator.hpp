@@ -62,6 +62,9 @@ private:
   void subscriber_reacts(line& l, subscriber& s, line_event e);
   void after(std::chrono::milliseconds delay, std::function<void()> fn);
   void maybe_start_scenario();
+  /// After the scenario: wait until every subscriber is back on hook and its last NTFY answered
+  /// (callees hang up `hangup_delay` after their caller), then report finished.
+  void settle_then_finish(std::chrono::steady_clock::time_point deadline);
   void log(const std::string& text);
   std::string execute_gateway(const std::string& verb, std::istringstream& in);
 

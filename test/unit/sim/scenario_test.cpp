@@ -192,7 +192,7 @@ TEST(mtasim_scenario, places_answers_holds_and_releases_calls_with_media) {
   cms::sim::test::mtasim_process sim({"--ca", ca.address(), "--mtas", "3", "--lines", "2",
                                       "--base-port", "0", "--scenario", "calls", "--rate", "4",
                                       "--hold", "0.4", "--duration", "3", "--answer-delay", "100",
-                                      "--hangup-delay", "50", "--digit-interval", "0",
+                                      "--hangup-delay", "300", "--digit-interval", "0",
                                       "--setup-timeout", "3", "--json"});
   std::string out;
   ASSERT_EQ(sim.wait_exit(60s, &out), 0) << out;
@@ -205,6 +205,8 @@ TEST(mtasim_scenario, places_answers_holds_and_releases_calls_with_media) {
   auto completed = calls.at("completed").as_int64();
   EXPECT_EQ(report.at("mode").as_string(), "calls");
   EXPECT_EQ(report.at("lines_registered").as_int64(), 6);
+  // The scenario ends once the last callee hung up too (300 ms after its caller), not before.
+  EXPECT_EQ(report.at("lines_off_hook").as_int64(), 0);
   EXPECT_GT(attempts, 2);
   EXPECT_GT(completed, 0);
   EXPECT_EQ(calls.at("answered").as_int64(), completed);
