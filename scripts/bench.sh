@@ -129,20 +129,23 @@ if [ -x "$bench_root/scripts/drill-failover.sh" ] && [ -z "$calls_only" ]; then
   # The drill's report: "cycle detection_ms restore_ms ..." then one row per kill.
   failover=$(python3 - "$scratch/failover.txt" "$drill_rc" <<'PY'
 import sys
-det, res, rows = [], [], False
+det, res, adm, rows = [], [], [], None
 for line in open(sys.argv[1]):
     f = line.split()
-    if f[:3] == ["cycle", "detection_ms", "restore_ms"]:
-        rows = True; continue
-    if rows and len(f) >= 3 and f[0].isdigit():
-        det.append(float(f[1])); res.append(float(f[2]))
+    if f[:1] == ["cycle"] and "detection_ms" in f and "restore_ms" in f:
+        rows = {name: i for i, name in enumerate(f)}; continue
+    if rows and len(f) >= len(rows) and f[0].isdigit():
+        det.append(float(f[rows["detection_ms"]])); res.append(float(f[rows["restore_ms"]]))
+        if "admission_ms" in rows:
+            adm.append(float(f[rows["admission_ms"]]))
     elif rows and f and not f[0].isdigit():
         rows = False
 def pct(v, p):
     v = sorted(v); return v[min(len(v) - 1, max(0, int(round(p / 100.0 * len(v) + 0.5)) - 1))]
 if det:
-    print("%d kills: detection p50 %.0f / p95 %.0f / max %.0f ms; restoration p50 %.0f / p95 %.0f / max %.0f ms (drill exit %s)"
-          % (len(det), pct(det, 50), pct(det, 95), max(det), pct(res, 50), pct(res, 95), max(res), sys.argv[2]))
+    admitted = ("; new calls admitted p50 %.0f / p95 %.0f / max %.0f ms" % (pct(adm, 50), pct(adm, 95), max(adm))) if adm else ""
+    print("%d kills: detection p50 %.0f / p95 %.0f / max %.0f ms%s; restoration (first call answered) p50 %.0f / p95 %.0f / max %.0f ms (drill exit %s)"
+          % (len(det), pct(det, 50), pct(det, 95), max(det), admitted, pct(res, 50), pct(res, 95), max(res), sys.argv[2]))
 else:
     print("n/a (drill-failover.sh printed no report; exit %s)" % sys.argv[2])
 PY

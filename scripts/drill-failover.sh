@@ -23,8 +23,9 @@
 #   every line is in a call the survivor resumed, and "new calls succeed" then measures waiting
 #   for a free line rather than the takeover.
 #   --json: the per-cycle figures and their p50/p95/max (benchmark of issue 6 item 8).
-#   Times are taken by one poller process (10 ms period) started at the kill: detection = the
-#   survivor's /status says active; admission = the survivor's cms_call_admitted_total rises (it
+#   Times are taken by one poller process (10 ms period) started at the kill: peer lost = the
+#   survivor's /status says its peer is not up (heartbeats missed); detection = it says active
+#   (with witnesses: after the dead active's lease ran out); admission = the survivor's cms_call_admitted_total rises (it
 #   admitted a new off-hook); restoration = mtasim counts one more answered call (a call takes
 #   ~0.4 s from off-hook to answer in this scenario, included).
 #   BUILD_DIR=<dir with cmsd, mtasim, cms-witness> (default build-release, built when missing)
@@ -69,40 +70,34 @@ def answered():
         return json.loads(buf)["calls"]["answered"]
     except Exception:
         return None
-def admitted():
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{http}/metrics", timeout=0.5) as r:
-            for line in r.read().decode().splitlines():
-                if line.startswith("cms_call_admitted_total"):
-                    return float(line.split()[-1])
-    except Exception:
-        return None
-    return 0.0
-def role():
+def status():
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{http}/status", timeout=0.5) as r:
-            return json.load(r).get("role")
+            d = json.load(r)
+            return (d.get("role"), d.get("cluster", {}).get("peer_state"),
+                    d.get("counters", {}).get("cms_call_admitted_total"))
     except Exception:
-        return None
+        return (None, None, None)
 base = answered()
-admitted0 = admitted()
+admitted0 = status()[2]
 t0 = time.monotonic()
 os.kill(pid, signal.SIGKILL)
-detect = restore = admit = -1
+detect = restore = admit = lost = -1
 while time.monotonic() - t0 < 10 and (detect < 0 or restore < 0 or admit < 0):
     now = lambda: int((time.monotonic() - t0) * 1000)
-    if detect < 0 and role() == "active":
+    role, peer, admitted = status()
+    if lost < 0 and peer is not None and peer != "up":
+        lost = now()
+    if detect < 0 and role == "active":
         detect = now()
-    if detect >= 0 and admit < 0 and admitted0 is not None:
-        n = admitted()
-        if n is not None and n > admitted0:
-            admit = now()
+    if detect >= 0 and admit < 0 and admitted0 is not None and admitted is not None and admitted > admitted0:
+        admit = now()
     if restore < 0 and base is not None:
         n = answered()
         if n is not None and n > base:
             restore = now()
     time.sleep(0.01)
-print(detect, restore, admit)
+print(detect, restore, admit, lost)
 PY
 }
 
@@ -130,10 +125,10 @@ for cycle in $(seq 1 "$cycles"); do
   dropped0=$(sim_report_field calls.failures.dropped)
   ended0=$(metric "$s" cms_ha_calls_ended_on_takeover_total)
   say "cycle $cycle: kill -9 ${names[$a]} (active) with $established established and $midsetup mid-setup calls"
-  read -r detect restore admit < <(kill_and_time "${node_pid[$a]}" "${http_port[$s]}" "$sim_control")
+  read -r detect restore admit lost < <(kill_and_time "${node_pid[$a]}" "${http_port[$s]}" "$sim_control")
   objective "cycle $cycle: ${names[$s]} took over" $([ "$detect" -ge 0 ]; echo $?) "after ${detect} ms"
   objective "cycle $cycle: calls succeed again within ${restore_ms} ms of the kill" \
-    $([ "$restore" -ge 0 ] && [ "$restore" -le "$restore_ms" ]; echo $?) "${restore} ms (detection ${detect} ms, new calls admitted ${admit} ms)"
+    $([ "$restore" -ge 0 ] && [ "$restore" -le "$restore_ms" ]; echo $?) "${restore} ms (peer declared lost ${lost} ms, active ${detect} ms, new calls admitted ${admit} ms)"
   sleep 2
   kept=$(calls_in "$s" "" | wc -l)
   dropped=$(( $(sim_report_field calls.failures.dropped) - dropped0 ))
@@ -141,7 +136,7 @@ for cycle in $(seq 1 "$cycles"); do
   objective "cycle $cycle: established calls kept (none dropped)" $([ "$dropped" -eq 0 ]; echo $?) \
     "$established established before the kill, $dropped dropped, $kept calls listed on ${names[$s]}"
   printf '  [INFO] cycle %s: mid-setup calls ended at takeover: %s of %s\n' "$cycle" "$ended" "$midsetup"
-  echo "$cycle $detect $restore $established $dropped $midsetup $ended $admit" >> "$scratch/cycles.txt"
+  echo "$cycle $detect $restore $established $dropped $midsetup $ended $admit $lost" >> "$scratch/cycles.txt"
   # The killed node rejoins as standby and resynchronises before the next cycle.
   pair_start "$a"
   wait_role "$a" standby 20; objective "cycle $cycle: ${names[$a]} rejoined as standby" $? "$(roles)"
@@ -167,9 +162,9 @@ read billed_b unmatched_b records_b < <(billing_summary 1)
 lost=$(( answered > billed_a ? answered - billed_a : 0 ))
 echo
 echo "Report"
-printf '  %-8s %-14s %-14s %-14s %-12s %-9s %-12s %s\n' cycle detection_ms admission_ms restore_ms established dropped mid_setup ended_at_takeover
-while read -r c d r e dr m en ad; do
-  printf '  %-8s %-14s %-14s %-14s %-12s %-9s %-12s %s\n' "$c" "$d" "$ad" "$r" "$e" "$dr" "$m" "$en"
+printf '  %-6s %-13s %-13s %-13s %-11s %-12s %-8s %-10s %s\n' cycle peer_lost_ms detection_ms admission_ms restore_ms established dropped mid_setup ended_at_takeover
+while read -r c d r e dr m en ad lo; do
+  printf '  %-6s %-13s %-13s %-13s %-11s %-12s %-8s %-10s %s\n' "$c" "$lo" "$d" "$ad" "$r" "$e" "$dr" "$m" "$en"
 done < "$scratch/cycles.txt"
 lease=$(sed -n 's/^lease_ms = //p' "$scratch/${names[0]}.toml")
 python3 - "$scratch/cycles.txt" "${json_out:-$scratch/failover.json}" "$witnesses" "$rate" "$lease" <<'PY'
@@ -180,12 +175,12 @@ def pct(v, p):  # nearest rank
     return v[max(0, math.ceil(p / 100 * len(v)) - 1)] if v else -1
 out = {"cycles": len(rows), "witnesses": int(sys.argv[3]), "rate_cps": float(sys.argv[4]),
        "lease_ms": int(sys.argv[5] or 0), "heartbeat_interval_ms": 100, "heartbeat_misses": 3}
-for name, col in (("detection_ms", 1), ("admission_ms", 7), ("restoration_ms", 2)):
+for name, col in (("peer_lost_ms", 8), ("detection_ms", 1), ("admission_ms", 7), ("restoration_ms", 2)):
     v = [r[col] for r in rows]
     out[name] = {"p50": pct(v, 50), "p95": pct(v, 95), "max": max(v) if v else -1,
                  "min": min(v) if v else -1, "failed": sum(1 for x in v if x < 0), "samples": v}
 json.dump(out, open(sys.argv[2], "w"), indent=1)
-for name in ("detection_ms", "admission_ms", "restoration_ms"):
+for name in ("peer_lost_ms", "detection_ms", "admission_ms", "restoration_ms"):
     d = out[name]
     print(f"  {name:<15} p50 {d['p50']:>5}  p95 {d['p95']:>5}  max {d['max']:>5}  min {d['min']:>5}  (over {len(rows)} kills)")
 print(f"  figures written to {sys.argv[2]}")
