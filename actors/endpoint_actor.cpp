@@ -12,6 +12,7 @@
 #include <atomic>
 #include <limits>
 #include <random>
+#include <utility>
 
 namespace cms::actors {
 
@@ -187,6 +188,7 @@ void mark_unreachable(self_ptr self) {
 /// (it will then send the next RQNT through a treatment or release); if not, the line is re-armed
 /// so it never stays deaf in NCS lockstep mode.
 void tell_call(self_ptr self, line_event_kind kind, std::string digits = {});
+void originate(self_ptr self);
 
 /// A 401/402 to a request armed for a call means the hook moved while its event was lost (sent to
 /// a node that died, or while the MTA was disconnected): the call hears it now.
@@ -253,8 +255,18 @@ void arm_rest(self_ptr self, std::string tone, int attempts = 0) {
       mark_unreachable(self);
       return;
     }
+    const bool originate_if_off_hook = std::exchange(st.offhook_while_unheard_originates, false);
     if (r.rsp.code == 401) { // already off hook
       st.data.hook_off = true;
+      if (originate_if_off_hook) {
+        logger()->info("endpoint={} event=off_hook_while_unheard", st.data.name);
+        st.ctx->metrics.registry
+          .get_counter("cms_endpoint_offhook_while_unheard_total",
+                       "Off-hooks found by the claim or re-registration audit: the call starts then")
+          .inc();
+        originate(self);
+        return;
+      }
       arm_rest(self, tone, attempts + 1);
       return;
     }
@@ -280,6 +292,8 @@ void register_line(self_ptr self) {
     set_state(self, line_state::unregistered);
   send_mgcp(self, make_command(self, mgcp::verb::auep), [self](const mgcp_reply& r) {
     auto& st = self->state;
+    if (!r.ok() || r.rsp.code >= 300)
+      st.offhook_while_unheard_originates = false;
     if (!r.ok()) {
       mark_unreachable(self);
       return;
@@ -443,6 +457,7 @@ void handle_rsip(self_ptr self, const inbound_command& in) {
       // The MTA lost contact and found us again; a call in progress survives.
       if (st.data.state == line_state::disconnected && st.call)
         set_state(self, line_state::in_call);
+      st.offhook_while_unheard_originates = st.data.call_id.empty() && !st.data.hook_off;
       register_line(self);
       break;
     case mgcp::restart_method::forced:
@@ -861,6 +876,7 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
       // An NTFY the MTA sent to the old active carries the replicated X: still accept it once.
       st.adopted_request_id = st.data.request_id;
       if (st.data.call_id.empty()) {
+        st.offhook_while_unheard_originates = target == line_state::idle && !st.data.hook_off;
         register_line(self);
         return;
       }

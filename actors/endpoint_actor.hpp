@@ -46,6 +46,10 @@ struct endpoint_actor_state {
   std::uint32_t id_base = 0;      ///< random prefix of our X: values, distinct across restarts
   std::string adopted_request_id; ///< takeover: the old active's X:, accepted once (NTFY in flight)
   int hook_mismatches = 0; ///< 401/402 in a row told to the call; bounded so a confused MTA cannot loop us
+  /// Claimed at takeover (or back from RSIP disconnected) as idle: a 401 to the idle request means
+  /// the subscriber went off hook while no node listened (the NTFY went to the dead node), so
+  /// the attempt starts now instead of leaving the caller without dial tone.
+  bool offhook_while_unheard_originates = false;
   /// splitmix64 state for call ids. Not std::mt19937_64: its 2.5 kB of state per line was a
   /// quarter of an idle line's memory at 100k lines, and seeding each one from random_device
   /// cost a system call per line at start-up.

@@ -394,6 +394,37 @@ TEST_F(call_flow_test, rsip_disconnected_from_a_line_that_hung_up_meanwhile_rele
   EXPECT_EQ(rows.back().release_cause, cause::normal_clearing);
 }
 
+// The subscriber went off hook while no node listened (its NTFY went to the node that died); the
+// MTA then re-registers (RSIP disconnected). The idle request is refused with 401 "phone off hook":
+// that is the attempt, and it gets dial tone now instead of silence until the caller gives up.
+TEST_F(call_flow_test, off_hook_found_when_an_idle_line_comes_back_starts_the_call) {
+  register_both();
+  wire.script = [this](const mgcp::command& c) -> std::optional<mgcp_reply> {
+    auto requested = c.param("R");
+    if (c.endpoint != line_a || c.kind != mgcp::verb::rqnt || !requested
+        || std::string{*requested}.find("hd") == std::string::npos)
+      return std::nullopt;
+    mgcp_reply r;
+    r.rsp.code = 401; // what an MTA off hook answers a request for the off-hook
+    r.rsp.transaction_id = c.transaction_id;
+    return r;
+  };
+  wire.sent.clear();
+  rsip(line_a, mta_a, "disconnected");
+  wire.script = nullptr;
+  EXPECT_FALSE(line(line_a).call_id.empty());
+  EXPECT_EQ(line(line_a).state, line_state::dialling);
+  auto dial = last(line_a, mgcp::verb::rqnt);
+  ASSERT_TRUE(dial);
+  EXPECT_EQ(param(*dial, "S"), "L/dl");
+  EXPECT_EQ(registry.value("cms_endpoint_offhook_while_unheard_total"), 1);
+  ntfy(line_a, mta_a, "D/5551002");
+  EXPECT_EQ(line(line_b).state, line_state::ringing);
+  // Back on hook, idle again: a later 401 (phone left off hook after a call) is not an attempt.
+  ntfy(line_a, mta_a, "L/hu");
+  EXPECT_EQ(line(line_a).state, line_state::idle);
+}
+
 TEST_F(call_flow_test, called_party_hangs_up_first) {
   register_both();
   auto call_id = connect_a_b();
