@@ -58,15 +58,19 @@ typename Inspector::result_type inspect(Inspector& f, repl_batch& x) {
 /// A standby (re)joins. `outbox_last`: the highest billing sequence it still holds; `orphans`:
 /// records it committed itself as an active and no standby ever acknowledged (it drops them and
 /// hands them to the active, whose outbox deduplicates by record id).
+/// More records to hand over than fit one message: `orphans_only` asks the active to adopt this
+/// chunk and answer without a snapshot; the standby drops the chunk and sends the next one.
 struct repl_snapshot_request {
   std::uint64_t epoch = 0;
   std::uint64_t outbox_last = 0;
   std::vector<billing::billing_record> orphans;
+  bool orphans_only = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, repl_snapshot_request& x) {
-  return f(caf::meta::type_name("repl_snapshot_request"), x.epoch, x.outbox_last, x.orphans);
+  return f(caf::meta::type_name("repl_snapshot_request"), x.epoch, x.outbox_last, x.orphans,
+           x.orphans_only);
 }
 
 /// The active's consistent image: every live line/call state numbered up to `seq`, plus the
@@ -79,12 +83,13 @@ struct repl_snapshot {
   std::vector<repl_record> image;
   std::vector<billing::billing_record> billing;
   std::uint64_t rks_position = 0;
+  bool orphans_only = false; ///< answer to an orphans_only request: chunk adopted, no image
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, repl_snapshot& x) {
   return f(caf::meta::type_name("repl_snapshot"), x.epoch, x.stream, x.seq, x.refused, x.image,
-           x.billing, x.rks_position);
+           x.billing, x.rks_position, x.orphans_only);
 }
 
 } // namespace cms::ha

@@ -270,7 +270,11 @@ caf::result<repl_snapshot> serve_snapshot(self_ptr self, repl_snapshot_request& 
     for (auto& r : req.orphans)
       self->send(o, r);
   if (!req.orphans.empty())
-    logger()->warn("event=orphans_adopted records={}", req.orphans.size());
+    logger()->warn("event=orphans_adopted records={} more={}", req.orphans.size(), req.orphans_only);
+  if (req.orphans_only) {
+    s.orphans_only = true;
+    return s;
+  }
   standby_lost(self);
   s.stream = st.stream;
   s.seq = st.env->image->seq;
@@ -395,6 +399,34 @@ bool apply(self_ptr self, const std::vector<repl_record>& records, std::uint64_t
 
 void request_snapshot(self_ptr self);
 
+/// An orphans_only round was adopted by the active: drop those rows here, then hand over the next
+/// chunk. Without the rounds, rows past one message's worth stayed behind, collided with the
+/// snapshot and the standby re-sent the same first chunk forever (soak of 2026-11-25).
+void drop_handed_over(self_ptr self, const std::vector<std::uint64_t>& orphans) {
+  auto& st = self->state;
+  auto* db = store(self);
+  if (!db)
+    return;
+  try {
+    persistence::transaction tx{*db};
+    auto del = db->prepare("DELETE FROM billing_outbox WHERE sequence = ?");
+    for (auto seq : orphans) {
+      del.reset();
+      del.bind(1, static_cast<std::int64_t>(seq));
+      del.run();
+    }
+    tx.commit();
+  } catch (const std::exception& e) {
+    logger()->error("event=orphans_drop_failed records={} error=\"{}\"", orphans.size(), e.what());
+    st.db.reset();
+    return;
+  }
+  counter(self, "cms_replication_orphan_rounds_total",
+          "Chunks of own records handed to the active before a snapshot").inc();
+  logger()->info("event=orphans_handed_over records={}", orphans.size());
+  request_snapshot(self);
+}
+
 void apply_snapshot(self_ptr self, repl_snapshot& s, const std::vector<std::uint64_t>& orphans) {
   auto& st = self->state;
   auto* db = store(self);
@@ -403,8 +435,9 @@ void apply_snapshot(self_ptr self, repl_snapshot& s, const std::vector<std::uint
   try {
     persistence::transaction tx{*db};
     // Every row listed went to the active with the request (after a divergence: all of them).
+    auto del = db->prepare("DELETE FROM billing_outbox WHERE sequence = ?");
     for (auto seq : orphans) {
-      auto del = db->prepare("DELETE FROM billing_outbox WHERE sequence = ?");
+      del.reset();
       del.bind(1, static_cast<std::int64_t>(seq));
       del.run();
     }
@@ -466,7 +499,9 @@ void request_snapshot(self_ptr self) {
   try {
     // After a divergence even our "replicated" rows may differ from the active's: all of them
     // go over (its outbox keeps one record per record id) and its outbox comes back from 1.
-    req.orphans = read_records(*db, st.diverged ? "sequence > ?1" : "replicated = 0 AND sequence > ?1", 0, 100000);
+    req.orphans = read_records(*db, st.diverged ? "sequence > ?1" : "replicated = 0 AND sequence > ?1", 0,
+                               st.env->orphan_chunk);
+    req.orphans_only = req.orphans.size() >= st.env->orphan_chunk; // there may be more: rounds
     req.outbox_last
       = st.diverged ? 0 : scalar(*db, "SELECT max(sequence) FROM billing_outbox WHERE replicated = 1");
   } catch (const std::exception& e) {
@@ -490,7 +525,10 @@ void request_snapshot(self_ptr self) {
         }
         if (!accept_epoch(self, s.epoch, "snapshot") || st.current != role::standby)
           return;
-        apply_snapshot(self, s, orphans);
+        if (s.orphans_only)
+          drop_handed_over(self, orphans);
+        else
+          apply_snapshot(self, s, orphans);
       },
       [self](caf::error& err) {
         self->state.snapshot_in_flight = false;

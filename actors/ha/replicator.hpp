@@ -80,6 +80,8 @@ struct replicator_environment {
   metrics::registry* metrics = nullptr;
   std::chrono::milliseconds tick{200};
   std::chrono::milliseconds snapshot_timeout{10000};
+  /// Records handed to the active per snapshot request (more go in further orphans_only rounds).
+  std::size_t orphan_chunk = 100000;
   std::size_t batch_max = 512;
   /// Changes numbered within this window leave in one batch. 0: flush right behind the mailbox,
   /// which under a steady call load sends one node-link message (and gets one acknowledgement)
