@@ -96,6 +96,27 @@ TEST_F(outbox_test, pending_and_mark_sent_follow_sequence_order) {
   EXPECT_EQ(box.count(), 10u); // sent records stay until purged
 }
 
+// mark_replicated runs on every standby acknowledgement: it must reach the unacknowledged tail
+// through the partial index, not scan the outbox from sequence 1 under the write lock.
+TEST_F(outbox_test, marking_replicated_uses_the_index_of_the_unreplicated_tail) {
+  auto db = database::open(db_path_);
+  outbox box(db);
+  std::vector<billing_record> batch;
+  for (int i = 0; i < 10; ++i)
+    batch.push_back(record("call-" + std::to_string(i), "signaling_start", i));
+  box.append(batch);
+  EXPECT_EQ(box.mark_replicated(4), 4);
+  EXPECT_EQ(box.mark_replicated(4), 0);
+  EXPECT_EQ(box.mark_replicated(10), 6);
+  auto plan = db.prepare("EXPLAIN QUERY PLAN UPDATE billing_outbox SET replicated = 1 "
+                         "WHERE replicated = 0 AND sequence <= ?");
+  plan.bind(1, 10);
+  std::string steps;
+  while (plan.step())
+    steps += plan.column_text(3) + "\n";
+  EXPECT_NE(steps.find("billing_outbox_unreplicated"), std::string::npos) << steps;
+}
+
 TEST_F(outbox_test, sequences_continue_after_reopen_and_purge) {
   {
     auto db = database::open(db_path_);
