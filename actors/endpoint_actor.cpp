@@ -319,6 +319,11 @@ void register_line(self_ptr self) {
 void tell_call(self_ptr self, line_event_kind kind, std::string digits) {
   auto& st = self->state;
   if (!st.call) {
+    if (!st.data.call_id.empty()
+        && (kind == line_event_kind::on_hook || kind == line_event_kind::off_hook)) {
+      st.hook_change_for_call = kind; // the call resumes later (takeover): it hears it then
+      return;
+    }
     rearm_current(self);
     return;
   }
@@ -343,6 +348,7 @@ void leave_call(self_ptr self, std::string tone) {
   st.call = nullptr;
   auto call_id = std::move(st.data.call_id);
   st.data.call_id.clear();
+  st.hook_change_for_call.reset();
   stop_audit(self);
   if (!st.data.connection_id.empty()) {
     auto cmd = make_command(self, mgcp::verb::dlcx);
@@ -847,6 +853,7 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
       if (st.call)
         self->demonitor(st.call);
       st.call = nullptr;
+      st.hook_change_for_call.reset();
       stop_audit(self);
       ++st.graceful_generation;
       auto target = a.state.state;
@@ -876,7 +883,8 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
       // An NTFY the MTA sent to the old active carries the replicated X: still accept it once.
       st.adopted_request_id = st.data.request_id;
       if (st.data.call_id.empty()) {
-        st.offhook_while_unheard_originates = target == line_state::idle && !st.data.hook_off;
+        st.offhook_while_unheard_originates
+          = a.image_current && target == line_state::idle && !st.data.hook_off;
         register_line(self);
         return;
       }
@@ -926,6 +934,8 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
         self->monitor(st.call);
       if (st.data.state == line_state::in_call)
         schedule_audit(self);
+      if (auto kind = std::exchange(st.hook_change_for_call, std::nullopt); kind && st.call)
+        tell_call(self, *kind);
       return true;
     },
     [self](audit_atom, std::uint64_t gen) {

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace cms::actors {
@@ -50,6 +51,9 @@ struct endpoint_actor_state {
   /// the subscriber went off hook while no node listened (the NTFY went to the dead node), so
   /// the attempt starts now instead of leaving the caller without dial tone.
   bool offhook_while_unheard_originates = false;
+  /// A hook change learnt (401/402) while the line's call had not attached yet (takeover: lines are
+  /// claimed before their calls resume): told to the call when it attaches.
+  std::optional<line_event_kind> hook_change_for_call;
   /// splitmix64 state for call ids. Not std::mt19937_64: its 2.5 kB of state per line was a
   /// quarter of an idle line's memory at 100k lines, and seeding each one from random_device
   /// cost a system call per line at start-up.

@@ -575,7 +575,7 @@ void on_batch(self_ptr self, repl_batch& b) {
 // ---- roles -------------------------------------------------------------------------------------
 
 /// This node became active: adopt the replicated image (issue 6 item 4).
-void take_over(self_ptr self) {
+void take_over(self_ptr self, bool image_current) {
   auto& st = self->state;
   auto& img = *st.env->image;
   auto& ctx = *st.env->calls;
@@ -588,7 +588,7 @@ void take_over(self_ptr self) {
     if (!actors::decode_state(sys, r.state, e))
       continue;
     if (auto line = ctx.directory.find(e.name)) {
-      self->send(line, actors::adopt_line{std::move(e)});
+      self->send(line, actors::adopt_line{std::move(e), image_current});
       ++lines;
     }
   }
@@ -631,13 +631,14 @@ void on_role(self_ptr self, role r, std::uint64_t epoch) {
   st.current = r;
   st.epoch = std::max(st.epoch, epoch);
   if (r == role::active && previous != role::active) {
+    const bool image_current = previous == role::standby && st.synced;
     st.stream = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
     st.acked = st.env->image->seq;
     st.synced = false;
     st.snapshot_in_flight = false;
     standby_lost(self);
     set_fence(self, false);
-    take_over(self);
+    take_over(self, image_current);
   } else if (r == role::standby) {
     if (previous == role::active || previous == role::stepping_down)
       quiesce(self);

@@ -24,6 +24,9 @@ namespace cms::actors {
 
 struct adopt_line {
   endpoint_state state;
+  /// The standby followed the stream up to the takeover: an idle line in it is idle now unless its
+  /// subscriber just lifted the handset (a stale image would start calls on lines in calls).
+  bool image_current = false;
 };
 
 struct quiesce_line {};

@@ -2,6 +2,7 @@
 
 #include "calls_fixture.hpp"
 
+#include "actors/ha/takeover_protocol.hpp"
 #include "actors/type_ids.hpp"
 
 using namespace cms;
@@ -10,6 +11,24 @@ using cms::test::calls_fixture;
 
 using call_flow_test = calls_fixture;
 
+namespace {
+
+/// What an MTA answers a request for `event` ("hu"/"hd") when the hook is already there: 402 "phone
+/// on hook" / 401 "phone off hook" (RFC 3435), for RQNTs to `endpoint`; everything else as usual.
+auto hook_state_refusal(std::string endpoint, std::string event, int code) {
+  return [endpoint, event, code](const mgcp::command& c) -> std::optional<mgcp_reply> {
+    auto requested = c.param("R");
+    if (c.endpoint != endpoint || c.kind != mgcp::verb::rqnt || !requested
+        || std::string{*requested}.find(event) == std::string::npos)
+      return std::nullopt;
+    mgcp_reply r;
+    r.rsp.code = code;
+    r.rsp.transaction_id = c.transaction_id;
+    return r;
+  };
+}
+
+} // namespace
 
 TEST_F(call_flow_test, basic_call_from_off_hook_to_billing) {
   register_both();
@@ -371,16 +390,7 @@ TEST_F(call_flow_test, crashed_call_actor_is_contained) {
 TEST_F(call_flow_test, rsip_disconnected_from_a_line_that_hung_up_meanwhile_releases_the_call) {
   register_both();
   auto call_id = connect_a_b();
-  wire.script = [this](const mgcp::command& c) -> std::optional<mgcp_reply> {
-    auto requested = c.param("R");
-    if (c.endpoint != line_b || c.kind != mgcp::verb::rqnt || !requested
-        || std::string{*requested}.find("hu") == std::string::npos)
-      return std::nullopt;
-    mgcp_reply r;
-    r.rsp.code = 402; // what an MTA on hook answers a request for the hang-up
-    r.rsp.transaction_id = c.transaction_id;
-    return r;
-  };
+  wire.script = hook_state_refusal(line_b, "hu", 402);
   rsip(line_b, mta_b, "disconnected");
   wire.script = nullptr;
   EXPECT_TRUE(line(line_b).call_id.empty());
@@ -399,16 +409,7 @@ TEST_F(call_flow_test, rsip_disconnected_from_a_line_that_hung_up_meanwhile_rele
 // that is the attempt, and it gets dial tone now instead of silence until the caller gives up.
 TEST_F(call_flow_test, off_hook_found_when_an_idle_line_comes_back_starts_the_call) {
   register_both();
-  wire.script = [this](const mgcp::command& c) -> std::optional<mgcp_reply> {
-    auto requested = c.param("R");
-    if (c.endpoint != line_a || c.kind != mgcp::verb::rqnt || !requested
-        || std::string{*requested}.find("hd") == std::string::npos)
-      return std::nullopt;
-    mgcp_reply r;
-    r.rsp.code = 401; // what an MTA off hook answers a request for the off-hook
-    r.rsp.transaction_id = c.transaction_id;
-    return r;
-  };
+  wire.script = hook_state_refusal(line_a, "hd", 401);
   wire.sent.clear();
   rsip(line_a, mta_a, "disconnected");
   wire.script = nullptr;
@@ -423,6 +424,44 @@ TEST_F(call_flow_test, off_hook_found_when_an_idle_line_comes_back_starts_the_ca
   // Back on hook, idle again: a later 401 (phone left off hook after a call) is not an attempt.
   ntfy(line_a, mta_a, "L/hu");
   EXPECT_EQ(line(line_a).state, line_state::idle);
+}
+
+// Takeover: lines are claimed before their calls resume. A claim that learns the callee hung up
+// meanwhile (402 to the re-armed request: the NTFY went to the dead node) keeps that for the call,
+// which hears it when it attaches; before, it was re-armed and forgotten, and the call stayed up.
+TEST_F(call_flow_test, a_hang_up_learnt_by_the_claim_before_the_call_resumed_ends_the_call) {
+  register_both();
+  auto call_id = connect_a_b();
+  auto a = line(line_a), b = line(line_b);
+  call_state c;
+  c.call_id = call_id;
+  c.phase = call_phase::connected;
+  c.originating = line_a;
+  c.terminating = line_b;
+  c.calling_number = "5551001";
+  c.called_number = "5551002";
+  c.route = "on-net";
+  c.orig_connection = a.connection_id;
+  c.term_connection = b.connection_id;
+  // This node steps down (calls and lines quiesced), then becomes active again with that image.
+  for (auto& name : {line_a, line_b})
+    caf::anon_send(ctx->directory.find(name), quiesce_line{});
+  caf::anon_send(ctx->manager(), quiesce_calls{});
+  sched.run();
+  wire.script = hook_state_refusal(line_b, "hu", 402);
+  caf::anon_send(ctx->directory.find(line_a), adopt_line{a, true});
+  caf::anon_send(ctx->directory.find(line_b), adopt_line{b, true});
+  sched.run(); // the claims: B's re-armed request answered 402, no call attached yet
+  wire.script = nullptr;
+  caf::anon_send(ctx->manager(), resume_call{c});
+  sched.run();
+  EXPECT_TRUE(line(line_b).call_id.empty());
+  EXPECT_EQ(gauge("cms_calls_active"), 0);
+  flush_billing();
+  auto rows = billing_for(call_id);
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows.back().event, "signaling_stop");
+  EXPECT_EQ(rows.back().release_cause, cause::normal_clearing);
 }
 
 TEST_F(call_flow_test, called_party_hangs_up_first) {
