@@ -405,6 +405,8 @@ void originate(self_ptr self) {
         }
         st.call = call;
         self->monitor(call);
+        if (auto kind = std::exchange(st.hook_change_for_call, std::nullopt))
+          tell_call(self, *kind);
       },
       [fail](caf::error&) { fail(); });
 }

@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include <memory>
+#include <mutex>
 
 namespace cms {
 
@@ -35,10 +36,37 @@ boost::json::object cluster_json(const cluster_snapshot& c) {
           {"last_failover_reason", c.last_failover_reason}};
 }
 
+/// The counters part of /status, taken from the registry at most once per `max_age`.
+class counters_cache {
+public:
+  explicit counters_cache(std::chrono::milliseconds max_age) : max_age_(max_age) {}
+
+  std::shared_ptr<const boost::json::object> get(metrics::registry& registry) {
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard g{mutex_};
+    if (!value_ || now - taken_ >= max_age_) {
+      auto fresh = std::make_shared<boost::json::object>();
+      for (auto& s : registry.snapshot())
+        if (s.type != metrics::kind::histogram)
+          (*fresh)[sample_key(s)] = s.value;
+      value_ = std::move(fresh);
+      taken_ = now;
+    }
+    return value_;
+  }
+
+private:
+  std::chrono::milliseconds max_age_;
+  std::mutex mutex_;
+  std::shared_ptr<const boost::json::object> value_;
+  std::chrono::steady_clock::time_point taken_;
+};
+
 } // namespace
 
 void add_status_routes(http::server& server, status_context ctx) {
   auto shared = std::make_shared<status_context>(std::move(ctx));
+  auto counters = std::make_shared<counters_cache>(shared->counters_max_age);
 
   // Healthy means the actor system is serving: the root supervisor must answer within 1 s.
   server.add_route(http::verb::get, "/healthz", [shared](const http::request&, http::respond_fn respond) {
@@ -57,13 +85,9 @@ void add_status_routes(http::server& server, status_context ctx) {
     }, 0);
   });
 
-  server.add_route(http::verb::get, "/status", [shared](const http::request&, http::respond_fn respond) {
+  server.add_route(http::verb::get, "/status", [shared, counters](const http::request&, http::respond_fn respond) {
     auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - shared->started);
     auto c = shared->cluster.get();
-    boost::json::object counters;
-    for (auto& s : shared->metrics.snapshot())
-      if (s.type != metrics::kind::histogram)
-        counters[sample_key(s)] = s.value;
     boost::json::object body{{"node_id", shared->node_id},
                              {"version", cms::version},
                              {"role", c.role},
@@ -71,7 +95,7 @@ void add_status_routes(http::server& server, status_context ctx) {
                              {"uptime_s", uptime.count()},
                              {"started_ms", shared->started_utc_ms},
                              {"cluster", cluster_json(c)},
-                             {"counters", std::move(counters)}};
+                             {"counters", *counters->get(shared->metrics)}};
     respond(http::json_response(200, body));
   });
 
