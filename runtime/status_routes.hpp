@@ -22,9 +22,9 @@ struct status_context {
   std::string node_id;
   std::chrono::steady_clock::time_point started;
   std::int64_t started_utc_ms = 0;
-  /// /status reuses its counter snapshot this long: each snapshot walks the metrics registry under
-  /// the lock that call signalling takes for its counters, and a monitoring poller (or wrk at
-  /// 9,000 requests/s) must not turn into lock traffic on the call path. 0: every request.
+  /// /status serves the body it built this long ago at most: building it walks the metrics registry
+  /// under the lock that call signalling takes for its counters, and a monitoring poller (or wrk
+  /// at 20,000 requests/s) must not turn into lock traffic on the call path. 0: every request.
   std::chrono::milliseconds counters_max_age{100};
 };
 

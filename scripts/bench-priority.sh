@@ -22,7 +22,9 @@
 #   --drain-ceiling N ([billing] drain_max_records_per_s, 0 = none): pace the backlog's drain
 #   --no-wrk / --backlog 0: one half of the flood only (to tell which half interferes)
 # Environment: BUILD_DIR (build-bench; Release), BENCH_NO_BUILD=1 (use the binaries as they are),
-#   RKS_NICE (19), FORWARDER_NICE (unset: the node's own nice 10 for its forwarder thread).
+#   RKS_NICE (19), FORWARDER_NICE (unset: the node's own nice 10 for its forwarder thread),
+#   WRK_NICE (0, relative to the script's own nice): 19 makes wrk stand for a monitoring host of its
+#   own, as the RKS does for the partner's machine; 0 lets it take a core from the node.
 set -uo pipefail
 source "$(dirname "$0")/bench-lib.sh"
 
@@ -41,7 +43,7 @@ while [ $# -gt 0 ]; do
     --no-wrk) use_wrk=0 ;;
     --json) json_out=$2; shift ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "bench-priority: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -135,7 +137,7 @@ run_round() {
     rks_start
     local wrk_pid=""
     if [ "$use_wrk" = 1 ]; then
-      wrk -t1 -c"$wrk_conns" -d"${duration}s" --latency "http://127.0.0.1:$NODE_HTTP/status" \
+      nice -n "${WRK_NICE:-0}" wrk -t1 -c"$wrk_conns" -d"${duration}s" --latency "http://127.0.0.1:$NODE_HTTP/status" \
         > "$scratch/wrk-$2.txt" 2>&1 &
       wrk_pid=$!
       bench_pids+=("$wrk_pid")

@@ -1,5 +1,5 @@
-// GET /status over a real HTTP connection: its counters come from a snapshot of the metrics
-// registry reused for counters_max_age, so a poller hammering /status does not turn into traffic
+// GET /status over a real HTTP connection: its body (counters included) is built at most once per
+// counters_max_age, so a poller hammering /status does not turn into traffic
 // on the registry lock that call signalling takes.
 
 #include "unit/http/http_test_support.hpp"
