@@ -399,6 +399,16 @@ bool apply(self_ptr self, const std::vector<repl_record>& records, std::uint64_t
 
 void request_snapshot(self_ptr self);
 
+/// Deletes the outbox rows handed to the active (inside the caller's transaction).
+void delete_handed_over(persistence::database& db, const std::vector<std::uint64_t>& orphans) {
+  auto del = db.prepare("DELETE FROM billing_outbox WHERE sequence = ?");
+  for (auto seq : orphans) {
+    del.reset();
+    del.bind(1, static_cast<std::int64_t>(seq));
+    del.run();
+  }
+}
+
 /// An orphans_only round was adopted by the active: drop those rows here, then hand over the next
 /// chunk. Without the rounds, rows past one message's worth stayed behind, collided with the
 /// snapshot and the standby re-sent the same first chunk forever (soak of 2026-11-25).
@@ -409,12 +419,7 @@ void drop_handed_over(self_ptr self, const std::vector<std::uint64_t>& orphans) 
     return;
   try {
     persistence::transaction tx{*db};
-    auto del = db->prepare("DELETE FROM billing_outbox WHERE sequence = ?");
-    for (auto seq : orphans) {
-      del.reset();
-      del.bind(1, static_cast<std::int64_t>(seq));
-      del.run();
-    }
+    delete_handed_over(*db, orphans);
     tx.commit();
   } catch (const std::exception& e) {
     logger()->error("event=orphans_drop_failed records={} error=\"{}\"", orphans.size(), e.what());
@@ -435,12 +440,7 @@ void apply_snapshot(self_ptr self, repl_snapshot& s, const std::vector<std::uint
   try {
     persistence::transaction tx{*db};
     // Every row listed went to the active with the request (after a divergence: all of them).
-    auto del = db->prepare("DELETE FROM billing_outbox WHERE sequence = ?");
-    for (auto seq : orphans) {
-      del.reset();
-      del.bind(1, static_cast<std::int64_t>(seq));
-      del.run();
-    }
+    delete_handed_over(*db, orphans);
     db->exec("DELETE FROM actor_state");
     persistence::ha_store states{*db};
     for (auto& r : s.image)

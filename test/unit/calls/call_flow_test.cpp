@@ -9,7 +9,18 @@ using namespace cms;
 using namespace cms::actors;
 using cms::test::calls_fixture;
 
-using call_flow_test = calls_fixture;
+class call_flow_test : public calls_fixture {
+protected:
+  /// No call left, and the call's last billing record is its signaling_stop with normal clearing.
+  void expect_released_normally(const std::string& call_id) {
+    EXPECT_EQ(gauge("cms_calls_active"), 0);
+    flush_billing();
+    auto rows = billing_for(call_id);
+    ASSERT_FALSE(rows.empty());
+    EXPECT_EQ(rows.back().event, "signaling_stop");
+    EXPECT_EQ(rows.back().release_cause, cause::normal_clearing);
+  }
+};
 
 namespace {
 
@@ -396,12 +407,7 @@ TEST_F(call_flow_test, rsip_disconnected_from_a_line_that_hung_up_meanwhile_rele
   EXPECT_TRUE(line(line_b).call_id.empty());
   EXPECT_EQ(line(line_b).state, line_state::idle);
   EXPECT_EQ(line(line_a).state, line_state::off_hook);
-  EXPECT_EQ(gauge("cms_calls_active"), 0);
-  flush_billing();
-  auto rows = billing_for(call_id);
-  ASSERT_FALSE(rows.empty());
-  EXPECT_EQ(rows.back().event, "signaling_stop");
-  EXPECT_EQ(rows.back().release_cause, cause::normal_clearing);
+  expect_released_normally(call_id);
 }
 
 // The subscriber went off hook while no node listened (its NTFY went to the node that died); the
@@ -456,12 +462,7 @@ TEST_F(call_flow_test, a_hang_up_learnt_by_the_claim_before_the_call_resumed_end
   caf::anon_send(ctx->manager(), resume_call{c});
   sched.run();
   EXPECT_TRUE(line(line_b).call_id.empty());
-  EXPECT_EQ(gauge("cms_calls_active"), 0);
-  flush_billing();
-  auto rows = billing_for(call_id);
-  ASSERT_FALSE(rows.empty());
-  EXPECT_EQ(rows.back().event, "signaling_stop");
-  EXPECT_EQ(rows.back().release_cause, cause::normal_clearing);
+  expect_released_normally(call_id);
 }
 
 TEST_F(call_flow_test, called_party_hangs_up_first) {
