@@ -22,7 +22,14 @@ public:
   explicit sqlite_billing_writer(const std::filesystem::path& file)
     : db_(persistence::database::open(file)), outbox_(db_) {}
   std::vector<std::uint64_t> append(const std::vector<billing::billing_record>& batch) override {
-    return outbox_.append(batch);
+    // BEGIN IMMEDIATE: the append reads (dedupe by record id) before it writes. In a deferred
+    // transaction a commit by another connection in between (the forwarder marking records sent)
+    // makes the write fail at once with SQLITE_BUSY_SNAPSHOT, without waiting: the soak saw about
+    // two such failures a minute. Taking the write lock first waits for it instead.
+    persistence::transaction tx{db_, persistence::transaction::mode::immediate};
+    auto sequences = outbox_.append(batch);
+    tx.commit();
+    return sequences;
   }
   void mark_replicated(std::uint64_t sequence) override { outbox_.mark_replicated(sequence); }
 
