@@ -102,6 +102,11 @@ void read_http(table_reader& t, http_section& h) {
   h.max_request_bytes =
       static_cast<std::size_t>(t.integer("max_request_bytes", 1024, 64 * 1024 * 1024)
                                    .value_or(static_cast<std::int64_t>(h.max_request_bytes)));
+  h.max_requests_per_s =
+      t.integer("max_requests_per_s", 0, 1'000'000).value_or(h.max_requests_per_s);
+  h.request_burst = t.integer("request_burst", 0, 1'000'000).value_or(h.request_burst);
+  h.max_pace_delay = std::chrono::milliseconds(
+      t.integer("max_pace_delay_ms", 0, 60'000).value_or(h.max_pace_delay.count()));
   h.tls = t.boolean("tls").value_or(h.tls);
 }
 

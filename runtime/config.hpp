@@ -56,6 +56,11 @@ struct http_section {
   std::uint16_t port = 8080;              ///< 0 lets the kernel choose
   std::optional<std::string> admin_token; ///< required on mutating admin requests when set
   std::size_t max_request_bytes = 64 * 1024;
+  /// The management request budget (runtime/http/request_pacer.hpp): requests beyond this rate
+  /// wait for their slot, and are refused 429 when it is more than max_pace_delay away. 0: unpaced.
+  std::int64_t max_requests_per_s = 1000;
+  std::int64_t request_burst = 100;
+  std::chrono::milliseconds max_pace_delay{1000};
   /// Serve HTTPS (only) with the node's certificate and key from [tls]; needs [tls] configured.
   bool tls = false;
 };

@@ -171,6 +171,9 @@ int node::run() {
   http_cfg.bind = cfg_.http.bind;
   http_cfg.port = cfg_.http.port;
   http_cfg.max_request_bytes = cfg_.http.max_request_bytes;
+  http_cfg.pacing.requests_per_s = static_cast<double>(cfg_.http.max_requests_per_s);
+  http_cfg.pacing.burst = static_cast<std::size_t>(cfg_.http.request_burst);
+  http_cfg.pacing.max_delay = cfg_.http.max_pace_delay;
   if (cfg_.http.tls) { // HTTPS with the node's certificate (config checks [tls] is set)
     http_cfg.tls_certificate = cfg_.tls.certificate.string();
     http_cfg.tls_key = cfg_.tls.key.string();

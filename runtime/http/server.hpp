@@ -5,6 +5,7 @@
 // asynchronous and answer through respond_fn from any thread (typically an actor's reply).
 
 #include "runtime/http/message.hpp"
+#include "runtime/http/request_pacer.hpp"
 #include "runtime/metrics/metrics.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -25,6 +26,8 @@ struct server_config {
   std::chrono::milliseconds idle_timeout{30'000};  ///< between requests and for slow senders
   std::size_t max_connections = 256;               ///< beyond it new connections get 503
   std::chrono::milliseconds handler_timeout{5'000}; ///< a handler silent this long yields 503
+  /// Request rate bound (request_pacer.hpp); unpaced by default, the node sets [http]'s.
+  pacing_config pacing;
   /// HTTPS only (runtime/http/tls.hpp): PEM certificate chain and private key. Both empty: plain
   /// HTTP. A plain HTTP request on an HTTPS port is answered 400 in clear text and closed.
   std::string tls_certificate;

@@ -39,6 +39,8 @@ struct server_state : std::enable_shared_from_this<server_state> {
   metrics::registry& registry;
   metrics::gauge& active_connections;
   metrics::counter& connections_total;
+  metrics::counter& paced_total;
+  request_pacer pacer;
   std::shared_ptr<spdlog::logger> log;
   router routes;
   /// HTTPS: the TLS context every session shares; null for plain HTTP. Set by start().

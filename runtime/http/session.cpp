@@ -39,7 +39,8 @@ bool is_parse_error(const boost::system::error_code& ec) {
 } // namespace
 
 session::session(asio::ip::tcp::socket socket, std::shared_ptr<server_state> state)
-  : stream_(std::move(socket)), state_(std::move(state)), handler_timer_(stream_.get_executor()) {
+  : stream_(std::move(socket)), state_(std::move(state)), handler_timer_(stream_.get_executor()),
+    pace_timer_(stream_.get_executor()) {
   boost::system::error_code ec;
   auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec) {
@@ -232,6 +233,32 @@ void session::on_read_error(beast::error_code ec) {
 }
 
 void session::dispatch_request() {
+  auto slot = state_->pacer.admit(std::chrono::steady_clock::now());
+  if (!slot.admitted) {
+    auto r = json_error(429, "too many requests: the management request rate bound is reached");
+    auto seconds = std::chrono::ceil<std::chrono::seconds>(slot.delay).count();
+    r.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, seconds)));
+    r.error_reason = "rate_limited";
+    head_ = parser_->get().method() == verb::head;
+    keep_alive_ = parser_->get().keep_alive() && !state_->stopping;
+    send(std::move(r));
+    return;
+  }
+  if (slot.delay <= std::chrono::steady_clock::duration::zero()) {
+    route_request();
+    return;
+  }
+  state_->paced_total.inc();
+  stream_.expires_never();
+  pace_timer_.expires_after(slot.delay);
+  pace_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->closed_)
+      return;
+    self->route_request();
+  });
+}
+
+void session::route_request() {
   auto& wire = parser_->get();
   head_ = wire.method() == verb::head;
   keep_alive_ = wire.keep_alive() && !state_->stopping;
@@ -437,6 +464,7 @@ void session::close_now() {
     return;
   closed_ = true;
   handler_timer_.cancel();
+  pace_timer_.cancel();
   boost::system::error_code ignored;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   stream_.close();

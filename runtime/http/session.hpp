@@ -58,7 +58,9 @@ private:
   void on_body(boost::system::error_code ec);
   /// Maps a read failure to an answer (413/431/400/408) or a silent close.
   void on_read_error(boost::system::error_code ec);
+  /// Takes the request's slot from the server's pacer: serves it now, after a delay, or 429.
   void dispatch_request();
+  void route_request();
   void on_handler_answer(std::uint64_t generation, response r);
   /// Answers with a JSON error, then closes after draining what the client still sends.
   void fail(unsigned status, const std::string& message, const std::string& reason);
@@ -75,6 +77,7 @@ private:
   boost::beast::flat_buffer buffer_;
   std::optional<request_parser> parser_;
   boost::asio::steady_timer handler_timer_;
+  boost::asio::steady_timer pace_timer_;
   std::string remote_address_;
   std::uint16_t remote_port_ = 0;
 

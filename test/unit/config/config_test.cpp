@@ -109,6 +109,9 @@ call_agent_name = "ca@x.example"
 port = 0
 admin_token = "s3cret"
 max_request_bytes = 4096
+max_requests_per_s = 200
+request_burst = 20
+max_pace_delay_ms = 300
 [peer]
 address = "10.0.0.2"
 port = 5000
@@ -143,6 +146,9 @@ agentx_socket = "tcp:localhost:705"
   EXPECT_EQ(cfg.http.port, 0);
   EXPECT_EQ(cfg.http.admin_token.value_or(""), "s3cret");
   EXPECT_EQ(cfg.http.max_request_bytes, 4096u);
+  EXPECT_EQ(cfg.http.max_requests_per_s, 200);
+  EXPECT_EQ(cfg.http.request_burst, 20);
+  EXPECT_EQ(cfg.http.max_pace_delay.count(), 300);
   EXPECT_EQ(cfg.peer.heartbeat_interval.count(), 50);
   EXPECT_EQ(cfg.peer.udp_heartbeat_port, 6000);
   EXPECT_EQ(cfg.peer.peer_udp_heartbeat_port, 6000); // defaults to ours
@@ -176,6 +182,11 @@ TEST_F(config_test, unknown_section_and_nested_table_are_refused) {
   auto n = refused(std::string(minimal) + "[http.extra]\nx = 1\n");
   EXPECT_EQ(n.key(), "http.extra");
   EXPECT_EQ(n.line(), 6u);
+}
+
+TEST_F(config_test, a_negative_request_rate_bound_is_refused) {
+  auto e = refused(std::string(minimal) + "[http]\nmax_requests_per_s = -5\n");
+  EXPECT_EQ(e.key(), "http.max_requests_per_s");
 }
 
 TEST_F(config_test, wrong_type_is_refused) {
