@@ -307,8 +307,11 @@ void register_line(self_ptr self) {
     st.data.registered_ms = wall_clock_ms();
     logger()->debug("endpoint={} event=registered peer={}:{}", st.data.name, st.data.peer.address,
                     st.data.peer.port);
+    // A line found off hook without a call (its call was lost with the node that died, or the
+    // handset was left off) gets reorder, not silence: the subscriber hangs up, the line comes
+    // back idle. Before, such a line stayed off hook for good (the soak's "lines not idle").
     if (st.data.call_id.empty())
-      arm_rest(self, {});
+      arm_rest(self, "L/ro");
     else
       rearm_current(self);
   });

@@ -432,6 +432,31 @@ TEST_F(call_flow_test, off_hook_found_when_an_idle_line_comes_back_starts_the_ca
   EXPECT_EQ(line(line_a).state, line_state::idle);
 }
 
+// Takeover from an image that may be stale: an idle line the claim finds off hook does not start a
+// call (the off-hook may be the answer to a call the old node lost), but it is not left silent
+// either: reorder tells the subscriber to hang up, and the hang-up brings the line back to idle.
+// Before, such a line stayed off hook with no tone for good (5 of 2,048 lines after the 1-hour soak).
+TEST_F(call_flow_test, a_line_the_claim_finds_off_hook_without_a_call_hears_reorder_until_it_hangs_up) {
+  register_both();
+  auto a = line(line_a);
+  caf::anon_send(ctx->directory.find(line_a), quiesce_line{});
+  sched.run();
+  wire.script = hook_state_refusal(line_a, "hd", 401);
+  wire.sent.clear();
+  caf::anon_send(ctx->directory.find(line_a), adopt_line{a, false});
+  sched.run();
+  wire.script = nullptr;
+  EXPECT_TRUE(line(line_a).call_id.empty());
+  EXPECT_EQ(line(line_a).state, line_state::off_hook);
+  auto parked = last(line_a, mgcp::verb::rqnt);
+  ASSERT_TRUE(parked);
+  EXPECT_EQ(param(*parked, "S"), "L/ro");
+  EXPECT_EQ(param(*parked, "R"), "L/hu(N)");
+  EXPECT_EQ(registry.value("cms_endpoint_offhook_while_unheard_total"), 0);
+  ntfy(line_a, mta_a, "L/hu");
+  EXPECT_EQ(line(line_a).state, line_state::idle);
+}
+
 // Takeover: lines are claimed before their calls resume. A claim that learns the callee hung up
 // meanwhile (402 to the re-armed request: the NTFY went to the dead node) keeps that for the call,
 // which hears it when it attaches; before, it was re-armed and forgotten, and the call stayed up.
