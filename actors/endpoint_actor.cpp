@@ -290,8 +290,10 @@ void register_line(self_ptr self) {
   auto& st = self->state;
   if (st.data.call_id.empty())
     set_state(self, line_state::unregistered);
+  st.registering = true;
   send_mgcp(self, make_command(self, mgcp::verb::auep), [self](const mgcp_reply& r) {
     auto& st = self->state;
+    st.registering = false;
     if (!r.ok() || r.rsp.code >= 300)
       st.offhook_while_unheard_originates = false;
     if (!r.ok()) {
@@ -430,6 +432,16 @@ bool from_line_mta(self_ptr self, const inbound_command& in) {
   return !d.peer.empty() && in.from == d.peer;
 }
 
+/// The MTA is back after we or it lost contact: re-audit and re-arm; a call in progress survives,
+/// and an off-hook found by the audit of an idle line is the attempt that went unheard.
+void rejoin(self_ptr self) {
+  auto& st = self->state;
+  if (st.data.state == line_state::disconnected && st.call)
+    set_state(self, line_state::in_call);
+  st.offhook_while_unheard_originates = st.data.call_id.empty() && !st.data.hook_off;
+  register_line(self);
+}
+
 void handle_rsip(self_ptr self, const inbound_command& in) {
   auto& st = self->state;
   auto method = mgcp::restart_method::restart;
@@ -466,10 +478,7 @@ void handle_rsip(self_ptr self, const inbound_command& in) {
       break;
     case mgcp::restart_method::disconnected:
       // The MTA lost contact and found us again; a call in progress survives.
-      if (st.data.state == line_state::disconnected && st.call)
-        set_state(self, line_state::in_call);
-      st.offhook_while_unheard_originates = st.data.call_id.empty() && !st.data.hook_off;
-      register_line(self);
+      rejoin(self);
       break;
     case mgcp::restart_method::forced:
       st.data.graceful_pending = false;
@@ -501,8 +510,32 @@ void handle_rsip(self_ptr self, const inbound_command& in) {
   }
 }
 
+/// An NTFY from the line's own MTA while we hold the line unregistered or disconnected: the MTA is
+/// alive and believes it is registered here (a command of ours timed out while it was busy, or the
+/// image of a takeover said so). In NCS lockstep it now waits for a request that would never come,
+/// so the line would stay dead for good (a line of the 1-hour soak did). Audit and re-arm it as on
+/// RSIP disconnected; an off-hook found then is the attempt this NTFY reported.
+bool rejoin_on_notify(self_ptr self, const inbound_command& in) {
+  auto& st = self->state;
+  if (st.data.state != line_state::unregistered && st.data.state != line_state::disconnected)
+    return false;
+  respond(self, in, 200, "OK");
+  if (st.registering)
+    return true; // the audit on its way arms the line
+  logger()->info("endpoint={} event=rejoined_on_notify state={}", st.data.name,
+                 to_string(st.data.state));
+  st.ctx->metrics.registry
+    .get_counter("cms_endpoint_rejoined_on_notify_total",
+                 "Lines held unregistered or disconnected that re-registered on their MTA's NTFY")
+    .inc();
+  rejoin(self);
+  return true;
+}
+
 void handle_ntfy(self_ptr self, const inbound_command& in) {
   auto& st = self->state;
+  if (rejoin_on_notify(self, in))
+    return;
   auto x = in.cmd.param("X");
   if (x && !st.adopted_request_id.empty() && mgcp::text::iequals(*x, st.adopted_request_id)) {
     // Taken over: this NTFY answers the old active's request (it never got through there).

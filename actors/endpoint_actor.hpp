@@ -51,6 +51,8 @@ struct endpoint_actor_state {
   /// the subscriber went off hook while no node listened (the NTFY went to the dead node), so
   /// the attempt starts now instead of leaving the caller without dial tone.
   bool offhook_while_unheard_originates = false;
+  /// A registration audit (AUEP) is on its way: an NTFY meanwhile does not start another.
+  bool registering = false;
   /// A hook change learnt (401/402) while the line's call had not attached yet (takeover: lines are
   /// claimed before their calls resume): told to the call when it attaches.
   std::optional<line_event_kind> hook_change_for_call;

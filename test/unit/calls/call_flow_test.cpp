@@ -232,6 +232,33 @@ TEST_F(call_flow_test, hang_up_with_a_silent_far_end_still_releases_everything) 
   EXPECT_EQ(billing_for(call_id).back().release_cause, cause::normal_clearing);
 }
 
+// A command of ours timed out (the MTA was busy, not gone): we hold the line disconnected while the
+// MTA believes it is registered. Its next NTFY used to be answered 200 and ignored, and in NCS
+// lockstep the MTA then waited for a request that never came: the line was dead for good (one line
+// of the 1-hour soak). Now that NTFY re-audits the line, and its off-hook is the attempt.
+TEST_F(call_flow_test, an_ntfy_from_a_line_held_disconnected_brings_it_back_and_its_off_hook_dials) {
+  register_both();
+  wire.script = [this](const mgcp::command& c) -> std::optional<mgcp_reply> {
+    if (c.endpoint != line_b)
+      return std::nullopt;
+    mgcp_reply r;
+    r.fail = mgcp_reply::failure::timeout;
+    return r;
+  };
+  auto call_id = dial_from_a("5551002"); // B's ringing request times out: B disconnected
+  EXPECT_EQ(line(line_b).state, line_state::disconnected);
+  ntfy(line_a, mta_a, "L/hu");
+  wire.script = hook_state_refusal(line_b, "hd", 401);
+  auto auep_before = sent(line_b, mgcp::verb::auep).size();
+  EXPECT_EQ(answer_to(ntfy(line_b, mta_b, "L/hd")), 200);
+  wire.script = nullptr;
+  EXPECT_EQ(sent(line_b, mgcp::verb::auep).size(), auep_before + 1);
+  EXPECT_EQ(registry.value("cms_endpoint_rejoined_on_notify_total"), 1);
+  EXPECT_EQ(line(line_b).state, line_state::dialling);
+  EXPECT_NE(line(line_b).call_id, call_id);
+  EXPECT_EQ(param(*last(line_b, mgcp::verb::rqnt), "S"), "L/dl");
+}
+
 class audited_call_test : public calls_fixture {
 protected:
   actors::call_settings settings() override {
