@@ -65,6 +65,7 @@ port = $4
 [http]
 bind = "127.0.0.1"
 port = $5
+max_requests_per_s = ${BENCH_HTTP_RATE:-1000}
 [peer]
 address = "127.0.0.1"
 port = $peer_link

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 
 namespace cms::sim {
 
@@ -29,6 +30,16 @@ namespace {
 double ms_since(clock_type::time_point t) {
   return std::chrono::duration<double, std::milli>(clock_type::now() - t).count();
 }
+
+const char* phase_name(int p) {
+  static const char* names[] = {"wait_dial_tone", "dialling", "proceeding", "ringback",
+                                "talking",        "releasing", "ended"};
+  return p >= 0 && p < 7 ? names[p] : "?";
+}
+
+/// Failed calls are rare below capacity: each one is worth a line to find it in the node's log.
+/// Above capacity (shed calls by the thousand) only the first few of each cause are printed.
+constexpr std::uint64_t failures_printed_per_cause = 20;
 
 } // namespace
 
@@ -237,7 +248,16 @@ void call_scenario::dial(call& c) {
 void call_scenario::fail(call& c, const char* cause) {
   if (c.state == call::phase::ended)
     return;
-  counters_.failures[cause]++;
+  auto n = ++counters_.failures[cause];
+  if (n <= failures_printed_per_cause)
+    std::cerr << "mtasim: call failed: cause=" << cause << " caller=" << c.caller->endpoint_name()
+              << " callee=" << (c.callee ? c.callee->endpoint_name() : c.number)
+              << " phase=" << phase_name(static_cast<int>(c.state)) << " after_ms="
+              << static_cast<long long>(ms_since(c.off_hook_at)) << " at_utc_ms="
+              << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count()
+              << "\n";
   c.state = call::phase::ended;
   c.caller->on_hook();
   finish(c);
