@@ -39,6 +39,17 @@ auto hook_state_refusal(std::string endpoint, std::string event, int code) {
   };
 }
 
+/// The MTA of `endpoint` is silent: every command to it fails as after its last retransmission.
+auto silent_mta(std::string endpoint) {
+  return [endpoint](const mgcp::command& c) -> std::optional<mgcp_reply> {
+    if (c.endpoint != endpoint)
+      return std::nullopt;
+    mgcp_reply r;
+    r.fail = mgcp_reply::failure::timeout;
+    return r;
+  };
+}
+
 } // namespace
 
 TEST_F(call_flow_test, basic_call_from_off_hook_to_billing) {
@@ -215,13 +226,7 @@ TEST_F(call_flow_test, hang_up_with_a_silent_far_end_still_releases_everything) 
   register_both();
   auto call_id = connect_a_b();
   // B's MTA goes silent: the agent reports a transaction failure (Max2) on everything to it.
-  wire.script = [this](const mgcp::command& c) -> std::optional<mgcp_reply> {
-    if (c.endpoint != line_b)
-      return std::nullopt;
-    mgcp_reply r;
-    r.fail = mgcp_reply::failure::timeout;
-    return r;
-  };
+  wire.script = silent_mta(line_b);
   ntfy(line_a, mta_a, "L/hu");
   EXPECT_EQ(line(line_a).state, line_state::idle);
   EXPECT_TRUE(line(line_a).connection_id.empty());
@@ -238,13 +243,7 @@ TEST_F(call_flow_test, hang_up_with_a_silent_far_end_still_releases_everything) 
 // of the 1-hour soak). Now that NTFY re-audits the line, and its off-hook is the attempt.
 TEST_F(call_flow_test, an_ntfy_from_a_line_held_disconnected_brings_it_back_and_its_off_hook_dials) {
   register_both();
-  wire.script = [this](const mgcp::command& c) -> std::optional<mgcp_reply> {
-    if (c.endpoint != line_b)
-      return std::nullopt;
-    mgcp_reply r;
-    r.fail = mgcp_reply::failure::timeout;
-    return r;
-  };
+  wire.script = silent_mta(line_b);
   auto call_id = dial_from_a("5551002"); // B's ringing request times out: B disconnected
   EXPECT_EQ(line(line_b).state, line_state::disconnected);
   ntfy(line_a, mta_a, "L/hu");
@@ -271,13 +270,7 @@ protected:
 TEST_F(audited_call_test, mta_silent_mid_call_is_found_by_the_audit_and_the_call_torn_down) {
   register_both();
   auto call_id = connect_a_b();
-  wire.script = [this](const mgcp::command& c) -> std::optional<mgcp_reply> {
-    if (c.endpoint != line_b)
-      return std::nullopt;
-    mgcp_reply r;
-    r.fail = mgcp_reply::failure::timeout;
-    return r;
-  };
+  wire.script = silent_mta(line_b);
   sched.advance_time(std::chrono::seconds{11});
   sched.run();
   EXPECT_EQ(line(line_b).state, line_state::disconnected);
