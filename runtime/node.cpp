@@ -111,11 +111,20 @@ void open_node_link(caf::actor_system& sys, const caf::actor& root, const config
     logger->error("event=node_link_disabled reason=\"no [tls] certificate/key/ca configured\"");
     return;
   }
-  caf::scoped_actor scoped{sys};
-  caf::actor ha;
-  scoped->request(root, std::chrono::seconds{5}, atom::lookup_v, std::string{"ha"})
-    .receive([&](const caf::actor& a) { ha = a; },
-             [&](const caf::error& err) { throw std::runtime_error("no HA actor: " + sys.render(err)); });
+  // Asked through an event-based actor that fulfils a promise, not a scoped_actor's blocking
+  // receive: CAF hands a blocking actor's mailbox to this thread in a way ThreadSanitizer cannot
+  // see (the one report left by scripts/tsan.sh), while a promise is ordinary synchronisation.
+  std::promise<caf::actor> found;
+  auto answer = found.get_future();
+  sys.spawn([&found, root](caf::event_based_actor* self) {
+    self->request(root, std::chrono::seconds{5}, atom::lookup_v, std::string{"ha"})
+      .then([&found](const caf::actor& a) { found.set_value(a); },
+            [&found, self](const caf::error& err) {
+              found.set_exception(std::make_exception_ptr(
+                std::runtime_error("no HA actor: " + self->system().render(err))));
+            });
+  });
+  caf::actor ha = answer.get();
   auto port = caf::openssl::publish(ha, cfg.peer.listen_port, cfg.peer.listen_address.c_str(), true);
   if (!port)
     throw std::runtime_error("cannot publish the node link on " + cfg.peer.listen_address + ":"
