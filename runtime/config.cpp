@@ -85,6 +85,9 @@ void read_mgcp(table_reader& t, mgcp_section& m, const std::string& node_id) {
   m.port = port(t, "port", m.port);
   m.dscp = static_cast<int>(t.integer("dscp", 0, max_dscp).value_or(m.dscp));
   m.call_agent_name = non_empty(t, "call_agent_name", "ca@" + node_id);
+  m.receive_buffer_bytes = static_cast<std::size_t>(
+      t.integer("receive_buffer_bytes", 0, 256 * 1024 * 1024)
+          .value_or(static_cast<std::int64_t>(m.receive_buffer_bytes)));
   // The notified entity is "local@domain"; anything else is rejected by MGCP gateways.
   auto at = m.call_agent_name.find('@');
   if (at == std::string::npos || at == 0 || at + 1 == m.call_agent_name.size())

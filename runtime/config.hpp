@@ -49,6 +49,8 @@ struct mgcp_section {
   std::uint16_t port = 2727;   ///< call agent port (RFC 3435); 0 lets the kernel choose
   int dscp = 26;               ///< AF31 for call signalling
   std::string call_agent_name; ///< the "N:" notified entity; default "ca@<node.id>"
+  /// Kernel receive buffer of the MGCP socket (mgcp::agent_config); 0: the kernel's default.
+  std::size_t receive_buffer_bytes = 4 * 1024 * 1024;
 };
 
 struct http_section {

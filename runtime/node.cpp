@@ -174,6 +174,7 @@ int node::run() {
   mgcp_cfg.bind_address = cfg_.mgcp.bind;
   mgcp_cfg.port = cfg_.mgcp.port;
   mgcp_cfg.dscp = cfg_.mgcp.dscp;
+  mgcp_cfg.receive_buffer_bytes = cfg_.mgcp.receive_buffer_bytes;
   mgcp::agent agent{signalling.io, mgcp_cfg, metrics};
 
   http::server_config http_cfg;
@@ -402,6 +403,11 @@ int node::run() {
                  agent.local_endpoint().address().to_string(), agent.local_endpoint().port(),
                  http.local_endpoint().address().to_string(), http.local_endpoint().port(),
                  cluster.get().role);
+    // A capped buffer (net.core.rmem_max, no CAP_NET_ADMIN) loses datagrams in bursts: say so.
+    auto rcvbuf = agent.receive_buffer_bytes();
+    if (cfg_.mgcp.receive_buffer_bytes > 0 && rcvbuf < cfg_.mgcp.receive_buffer_bytes)
+      logger->warn("event=mgcp_receive_buffer_capped asked={} got={} hint=\"raise net.core.rmem_max\"",
+                   cfg_.mgcp.receive_buffer_bytes, rcvbuf);
     std::promise<int> stop_signal;
     auto stopped = stop_signal.get_future();
     boost::asio::signal_set signals{management.io, SIGTERM, SIGINT};

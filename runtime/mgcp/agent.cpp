@@ -10,7 +10,9 @@
 #include <netinet/ip.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
+#include <climits>
 #include <map>
 #include <mutex>
 #include <random>
@@ -44,6 +46,28 @@ const char* reason_for(const decode_error& e) noexcept {
   case 539: return "bad_parameter";
   default: return "bad_message";
   }
+}
+
+/// The buffer size as set (Asio halves what Linux reports: the kernel doubles a SO_RCVBUF for its
+/// own bookkeeping).
+std::size_t receive_buffer_of(asio::ip::udp::socket& socket) {
+  asio::socket_base::receive_buffer_size size;
+  boost::system::error_code ec;
+  socket.get_option(size, ec);
+  return ec ? 0 : static_cast<std::size_t>(size.value());
+}
+
+/// Asks for `bytes` of receive buffer. The kernel silently caps SO_RCVBUF at net.core.rmem_max;
+/// SO_RCVBUFFORCE goes beyond it when the process may (CAP_NET_ADMIN). What the socket got is
+/// logged by the caller and shown as a metric, so a capped buffer is visible.
+void ask_receive_buffer(asio::ip::udp::socket& socket, std::size_t bytes) {
+  if (bytes == 0)
+    return;
+  int want = static_cast<int>(std::min<std::size_t>(bytes, INT_MAX / 2));
+  boost::system::error_code ec;
+  socket.set_option(asio::socket_base::receive_buffer_size(want), ec);
+  if (receive_buffer_of(socket) < static_cast<std::size_t>(want))
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want);
 }
 
 void set_traffic_class(asio::ip::udp::socket& socket, int dscp) {
@@ -165,6 +189,11 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
       throw std::system_error(ec.value(), std::system_category(),
                               "mgcp agent: binding " + peer_label(local));
     }
+    ask_receive_buffer(socket_, cfg_.receive_buffer_bytes);
+    metrics_
+      .get_gauge("cms_mgcp_receive_buffer_bytes",
+                 "Kernel receive buffer of the MGCP socket (SO_RCVBUF as set; Linux reports twice that)")
+      .set(static_cast<double>(receive_buffer_of(socket_)));
     try {
       set_traffic_class(socket_, cfg_.dscp);
     } catch (...) {
@@ -471,6 +500,10 @@ udp_endpoint agent::local_endpoint() const {
   boost::system::error_code ec;
   auto ep = impl_->core->socket_.local_endpoint(ec);
   return ec ? udp_endpoint{} : ep;
+}
+
+std::size_t agent::receive_buffer_bytes() const {
+  return impl_->core->socket_.is_open() ? receive_buffer_of(impl_->core->socket_) : 0;
 }
 
 } // namespace cms::mgcp

@@ -105,6 +105,7 @@ bind = "0.0.0.0"
 port = 2728
 dscp = 46
 call_agent_name = "ca@x.example"
+receive_buffer_bytes = 1048576
 [http]
 port = 0
 admin_token = "s3cret"
@@ -143,6 +144,7 @@ agentx_socket = "tcp:localhost:705"
   EXPECT_EQ(cfg.node.data_dir, "/var/lib/cms");
   EXPECT_EQ(cfg.mgcp.port, 2728);
   EXPECT_EQ(cfg.mgcp.dscp, 46);
+  EXPECT_EQ(cfg.mgcp.receive_buffer_bytes, 1048576u);
   EXPECT_EQ(cfg.http.port, 0);
   EXPECT_EQ(cfg.http.admin_token.value_or(""), "s3cret");
   EXPECT_EQ(cfg.http.max_request_bytes, 4096u);

@@ -482,6 +482,28 @@ TEST(MgcpAgent, SocketCarriesTheConfiguredDscp) {
   }
 }
 
+TEST(MgcpAgent, SocketGetsTheConfiguredReceiveBufferAndShowsIt) {
+  agent_config plain = fast_config();
+  running_agent kernel_default{plain};
+  kernel_default.run();
+  auto default_size = kernel_default.agent().receive_buffer_bytes();
+  ASSERT_GT(default_size, 0u);
+
+  agent_config cfg = fast_config();
+  cfg.receive_buffer_bytes = 3 * 1024 * 1024; // below this machine's rmem_max or forced as root
+  running_agent ca{cfg};
+  ca.run();
+  int fd = fd_bound_to(ca.endpoint());
+  ASSERT_GE(fd, 0);
+  int size = 0;
+  socklen_t len = sizeof size;
+  ASSERT_EQ(::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len), 0);
+  EXPECT_GE(static_cast<std::size_t>(size), 2 * cfg.receive_buffer_bytes); // Linux doubles it
+  EXPECT_GT(static_cast<std::size_t>(size), default_size);
+  EXPECT_EQ(ca.agent().receive_buffer_bytes(), cfg.receive_buffer_bytes);
+  EXPECT_EQ(ca.metrics().value("cms_mgcp_receive_buffer_bytes"), cfg.receive_buffer_bytes);
+}
+
 TEST(MgcpAgent, BadDscpOrBusyPortIsAClearError) {
   boost::asio::io_context io;
   metrics::registry reg;
