@@ -246,6 +246,11 @@ void arm_rest(self_ptr self, std::string tone, int attempts = 0) {
     return;
   }
   bool off = st.data.hook_off;
+  // Off hook without a call, a line always hears a tone: the call's choice, else reorder. Silence
+  // left a subscriber holding a dead handset for good: the callee whose caller left, or whose
+  // call the dead node took with it (the soaks' lines "not idle" at the end).
+  if (off && tone.empty())
+    tone = "L/ro";
   armed_request what{off ? tone : std::string{}, off ? hangup_events : idle_events, false};
   arm(self, what, [self, tone, attempts, off](const mgcp_reply& r) {
     auto& st = self->state;
@@ -309,11 +314,10 @@ void register_line(self_ptr self) {
     st.data.registered_ms = wall_clock_ms();
     logger()->debug("endpoint={} event=registered peer={}:{}", st.data.name, st.data.peer.address,
                     st.data.peer.port);
-    // A line found off hook without a call (its call was lost with the node that died, or the
-    // handset was left off) gets reorder, not silence: the subscriber hangs up, the line comes
-    // back idle. Before, such a line stayed off hook for good (the soak's "lines not idle").
+    // A line found off hook here (its call was lost with the node that died, or the handset
+    // was left off) gets reorder from arm_rest until it hangs up.
     if (st.data.call_id.empty())
-      arm_rest(self, "L/ro");
+      arm_rest(self, {});
     else
       rearm_current(self);
   });

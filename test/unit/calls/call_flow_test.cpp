@@ -520,6 +520,24 @@ TEST_F(call_flow_test, called_party_hangs_up_first) {
   EXPECT_EQ(billing_for(call_id).back().release_cause, cause::normal_clearing);
 }
 
+// The caller hangs up first: the callee, still off hook with no call, hears reorder until it
+// hangs up. Before, it was parked in silence; a subscriber (or mtasim) that waits for a tone or a
+// released connection never hung up when the connection went with a node that died.
+TEST_F(call_flow_test, the_party_left_off_hook_after_the_other_hung_up_hears_reorder) {
+  register_both();
+  connect_a_b();
+  ntfy(line_a, mta_a, "L/hu");
+  EXPECT_EQ(line(line_a).state, line_state::idle);
+  EXPECT_EQ(line(line_b).state, line_state::off_hook);
+  auto parked = last(line_b, mgcp::verb::rqnt);
+  ASSERT_TRUE(parked);
+  EXPECT_EQ(param(*parked, "S"), "L/ro");
+  EXPECT_EQ(param(*parked, "R"), "L/hu(N)");
+  ntfy(line_b, mta_b, "L/hu");
+  EXPECT_EQ(line(line_b).state, line_state::idle);
+  EXPECT_EQ(param(*last(line_b, mgcp::verb::rqnt), "S"), "<absent>");
+}
+
 TEST_F(call_flow_test, calling_yourself_is_busy) {
   register_both();
   auto call_id = dial_from_a("5551001");
