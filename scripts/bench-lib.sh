@@ -142,6 +142,18 @@ bench_cleanup() {
 
 # A node provisioned with MTAS x LINES lines, started: sets NODE_PID, NODE_MGCP, NODE_HTTP,
 # NODE_DIR, MTA_PORT_BASE, DN_BASE. setup_node DIR MTAS LINES
+# wait_line_actors HTTP_PORT N: until the node at HTTP_PORT lists N line actors (GET /endpoints
+# total); dies after 600 s.
+wait_line_actors() {
+  local up=0
+  for _ in $(seq 1 1200); do
+    up=$(http_json "$1" "/endpoints?limit=1" "d['total']")
+    [ "${up:-0}" -ge "$2" ] 2>/dev/null && return 0
+    sleep 0.5
+  done
+  die "only ${up:-0} of $2 line actors up after 600 s"
+}
+
 setup_node() {
   NODE_DIR=$1
   MTA_PORT_BASE=${MTA_PORT_BASE:-20000}
@@ -157,14 +169,9 @@ setup_node() {
   start_node "$NODE_DIR/node.toml" "$NODE_DIR/cmsd.out"
   # Every line's actor must be up before the MTAs register: an RSIP for a line whose actor has
   # not started yet is refused (500) and the MTA backs off.
-  local want=$(( $2 * $3 )) up=0
-  for _ in $(seq 1 1200); do
-    up=$(http_json "$NODE_HTTP" "/endpoints?limit=1" "d['total']")
-    [ "${up:-0}" -ge "$want" ] 2>/dev/null && break
-    sleep 0.5
-  done
+  local want=$(( $2 * $3 ))
+  wait_line_actors "$NODE_HTTP" "$want"
   NODE_LINES_UP_S=$(( SECONDS - t0 ))
-  [ "${up:-0}" -ge "$want" ] 2>/dev/null || die "only ${up:-0} of $want line actors up after 600 s"
   bsay "cmsd: $want line actors up ${NODE_LINES_UP_S} s after start"
 }
 

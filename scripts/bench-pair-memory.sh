@@ -86,14 +86,9 @@ a=$(active_node); s=$((1 - a))
 bsay "pair formed: $(roles), standby synchronised"
 # Every line's actor must be up before the MTAs register (an RSIP for a line whose actor has not
 # started yet is refused and the MTA backs off): as bench-lib.sh's setup_node, on the active.
-t0=$SECONDS up=0
-while [ $((SECONDS - t0)) -lt 600 ]; do
-  up=$(http_json "${http_port[$a]}" "/endpoints?limit=1" "d['total']")
-  [ "${up:-0}" -ge "$lines" ] 2>/dev/null && break
-  sleep 0.5
-done
+t0=$SECONDS
+wait_line_actors "${http_port[$a]}" "$lines"
 lines_up_s=$((SECONDS - t0))
-[ "${up:-0}" -ge "$lines" ] 2>/dev/null || die "only ${up:-0} of $lines line actors up after 600 s"
 
 # ---- samples -------------------------------------------------------------------------------------
 # active_status: "role calls_active lag_records lag_ms epoch replication_seq" of the active.
