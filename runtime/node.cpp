@@ -116,14 +116,16 @@ void open_node_link(caf::actor_system& sys, const caf::actor& root, const config
   // see (the one report left by scripts/tsan.sh), while a promise is ordinary synchronisation.
   std::promise<caf::actor> found;
   auto answer = found.get_future();
-  sys.spawn([&found, root](caf::event_based_actor* self) {
+  // (The unused int: CAF 0.17 dereferences a null argument tuple, UBSan, when a lambda actor is
+  // spawned without arguments.)
+  sys.spawn([&found, root](caf::event_based_actor* self, int) {
     self->request(root, std::chrono::seconds{5}, atom::lookup_v, std::string{"ha"})
       .then([&found](const caf::actor& a) { found.set_value(a); },
             [&found, self](const caf::error& err) {
               found.set_exception(std::make_exception_ptr(
                 std::runtime_error("no HA actor: " + self->system().render(err))));
             });
-  });
+  }, 0);
   caf::actor ha = answer.get();
   auto port = caf::openssl::publish(ha, cfg.peer.listen_port, cfg.peer.listen_address.c_str(), true);
   if (!port)
