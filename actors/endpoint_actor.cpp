@@ -325,12 +325,18 @@ void register_line(self_ptr self) {
 
 // ---- the call ----------------------------------------------------------------------------------
 
+/// Bounded: a line cannot say more than this while its call is being attached; beyond it an MTA
+/// is confused or lying and the oldest events go.
+constexpr std::size_t max_events_for_call = 8;
+
 void tell_call(self_ptr self, line_event_kind kind, std::string digits) {
   auto& st = self->state;
   if (!st.call) {
-    if (!st.data.call_id.empty()
-        && (kind == line_event_kind::on_hook || kind == line_event_kind::off_hook)) {
-      st.hook_change_for_call = kind; // the call resumes later (takeover): it hears it then
+    if (!st.data.call_id.empty()) {
+      // The call exists but its handle has not reached us yet: it hears this when it attaches.
+      if (st.events_for_call.size() == max_events_for_call)
+        st.events_for_call.erase(st.events_for_call.begin());
+      st.events_for_call.emplace_back(kind, std::move(digits));
       return;
     }
     rearm_current(self);
@@ -349,6 +355,13 @@ void tell_call(self_ptr self, line_event_kind kind, std::string digits) {
       [](caf::error&) { /* the call is gone: its down message cleans up */ });
 }
 
+/// The call has attached: it hears, in order, what the line said before.
+void tell_held_events(self_ptr self) {
+  auto held = std::exchange(self->state.events_for_call, {});
+  for (auto& [kind, digits] : held)
+    tell_call(self, kind, std::move(digits));
+}
+
 /// The line leaves its call (release or crash): close what the call left open and re-arm.
 void leave_call(self_ptr self, std::string tone) {
   auto& st = self->state;
@@ -357,7 +370,7 @@ void leave_call(self_ptr self, std::string tone) {
   st.call = nullptr;
   auto call_id = std::move(st.data.call_id);
   st.data.call_id.clear();
-  st.hook_change_for_call.reset();
+  st.events_for_call.clear();
   stop_audit(self);
   if (!st.data.connection_id.empty()) {
     auto cmd = make_command(self, mgcp::verb::dlcx);
@@ -395,6 +408,7 @@ void originate(self_ptr self) {
       return;
     logger()->error("endpoint={} event=originate_failed", st.data.name);
     st.data.call_id.clear();
+    st.events_for_call.clear();
     arm_rest(self, "L/ro");
   };
   if (!manager) {
@@ -414,8 +428,7 @@ void originate(self_ptr self) {
         }
         st.call = call;
         self->monitor(call);
-        if (auto kind = std::exchange(st.hook_change_for_call, std::nullopt))
-          tell_call(self, *kind);
+        tell_held_events(self);
       },
       [fail](caf::error&) { fail(); });
 }
@@ -597,17 +610,17 @@ void handle_ntfy(self_ptr self, const inbound_command& in) {
       }
     } else if (name == "hu") {
       st.data.hook_off = false;
-      if (st.call) {
-        tell_call(self, line_event_kind::on_hook);
+      if (st.call || !st.data.call_id.empty()) {
+        tell_call(self, line_event_kind::on_hook); // held when the call is still attaching
         acted = true;
-      } else if (st.data.call_id.empty()) {
+      } else {
         arm_rest(self, {});
         acted = true;
       }
     }
   }
-  if (!digits.empty() && st.call) {
-    tell_call(self, line_event_kind::digits, digits);
+  if (!digits.empty() && (st.call || !st.data.call_id.empty())) {
+    tell_call(self, line_event_kind::digits, digits); // held when the call is still attaching
     acted = true;
   }
   // Nobody will send the next RQNT: re-arm ourselves. (With a call being created, its first
@@ -895,7 +908,7 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
       if (st.call)
         self->demonitor(st.call);
       st.call = nullptr;
-      st.hook_change_for_call.reset();
+      st.events_for_call.clear();
       stop_audit(self);
       ++st.graceful_generation;
       auto target = a.state.state;
@@ -976,8 +989,8 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
         self->monitor(st.call);
       if (st.data.state == line_state::in_call)
         schedule_audit(self);
-      if (auto kind = std::exchange(st.hook_change_for_call, std::nullopt); kind && st.call)
-        tell_call(self, *kind);
+      if (st.call)
+        tell_held_events(self);
       return true;
     },
     [self](audit_atom, std::uint64_t gen) {

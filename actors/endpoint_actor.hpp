@@ -26,6 +26,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace cms::actors {
 
@@ -53,9 +55,11 @@ struct endpoint_actor_state {
   bool offhook_while_unheard_originates = false;
   /// A registration audit (AUEP) is on its way: an NTFY meanwhile does not start another.
   bool registering = false;
-  /// A hook change learnt (401/402) while the line's call had not attached yet (takeover: lines are
-  /// claimed before their calls resume): told to the call when it attaches.
-  std::optional<line_event_kind> hook_change_for_call;
+  /// What the line heard while its call was not attached yet, told to the call in order when it
+  /// attaches: a hook change learnt (401/402) at takeover (lines are claimed before their calls
+  /// resume), or the digits and hang-up of a caller whose call's handle is still on its way from
+  /// the manager (its dial-tone request can overtake that reply under load).
+  std::vector<std::pair<line_event_kind, std::string>> events_for_call;
   /// splitmix64 state for call ids. Not std::mt19937_64: its 2.5 kB of state per line was a
   /// quarter of an idle line's memory at 100k lines, and seeding each one from random_device
   /// cost a system call per line at start-up.

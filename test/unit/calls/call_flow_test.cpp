@@ -50,6 +50,37 @@ auto silent_mta(std::string endpoint) {
   };
 }
 
+/// A call manager slow to answer: it passes originate requests to the real manager at once (the
+/// call starts and asks its line for dial tone) but holds the reply with the call's handle until
+/// told. Under load the manager's reply can reach the line after the call's first request and the
+/// MTA's next NTFY; this reproduces that order on the test scheduler.
+using release_atom = caf::atom_constant<caf::atom("release")>;
+
+struct slow_manager_state {
+  caf::actor real;
+  std::vector<std::pair<caf::response_promise, caf::actor>> held;
+  static inline const char* name = "slow_manager";
+};
+
+caf::behavior slow_manager(caf::stateful_actor<slow_manager_state>* self, caf::actor real) {
+  self->state.real = std::move(real);
+  return {
+    [self](originate_call& req) -> caf::result<caf::actor> {
+      auto rp = self->make_response_promise<caf::actor>();
+      self->request(self->state.real, caf::infinite, std::move(req))
+        .then([self, rp](caf::actor& call) mutable { self->state.held.emplace_back(rp, call); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self](call_update& u) { self->send(self->state.real, std::move(u)); },
+    [self](release_atom) {
+      for (auto& [rp, call] : self->state.held)
+        rp.deliver(call);
+      self->state.held.clear();
+    },
+  };
+}
+
 } // namespace
 
 TEST_F(call_flow_test, basic_call_from_off_hook_to_billing) {
@@ -507,6 +538,68 @@ TEST_F(call_flow_test, a_hang_up_learnt_by_the_claim_before_the_call_resumed_end
   caf::anon_send(ctx->manager(), resume_call{c});
   sched.run();
   EXPECT_TRUE(line(line_b).call_id.empty());
+  expect_released_normally(call_id);
+}
+
+class slow_manager_test : public call_flow_test {
+protected:
+  caf::actor real_manager, proxy;
+
+  /// A goes off hook; its call starts and plays dial tone, but the line has not got the call's
+  /// handle yet.
+  std::string off_hook_with_the_call_handle_held() {
+    register_both();
+    real_manager = ctx->manager();
+    proxy = sys.spawn(slow_manager, real_manager);
+    ctx->set_manager(proxy);
+    ntfy(line_a, mta_a, "L/hd");
+    // Only the reply to the line is held: the call's updates go straight to the manager again, so
+    // that its last update is not overtaken by its down message.
+    ctx->set_manager(real_manager);
+    auto dial = last(line_a, mgcp::verb::rqnt);
+    EXPECT_TRUE(dial && param(*dial, "S") == "L/dl");
+    EXPECT_EQ(gauge("cms_calls_active"), 1);
+    return line(line_a).call_id;
+  }
+
+  void release_handle() {
+    caf::anon_send(proxy, release_atom::value);
+    sched.run();
+  }
+
+  void TearDown() override {
+    if (proxy)
+      caf::anon_send_exit(proxy, caf::exit_reason::user_shutdown);
+    call_flow_test::TearDown();
+  }
+};
+
+TEST_F(slow_manager_test, digits_that_overtake_the_call_handle_still_route_the_call) {
+  auto call_id = off_hook_with_the_call_handle_held();
+  ASSERT_FALSE(call_id.empty());
+  // The MTA's digits under the dial-tone request arrive before the manager's reply: the line
+  // keeps them (before, it dropped them and the caller waited for ringback until it gave up).
+  ntfy(line_a, mta_a, "D/5551002");
+  EXPECT_EQ(line(line_b).state, line_state::idle);
+  release_handle();
+  EXPECT_EQ(line(line_b).state, line_state::ringing);
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/rt");
+  ntfy(line_b, mta_b, "L/hd");
+  EXPECT_EQ(line(line_a).state, line_state::in_call);
+  ntfy(line_a, mta_a, "L/hu");
+  ntfy(line_b, mta_b, "L/hu");
+  expect_released_normally(call_id);
+}
+
+TEST_F(slow_manager_test, a_hang_up_that_overtakes_the_call_handle_ends_the_call) {
+  auto call_id = off_hook_with_the_call_handle_held();
+  ntfy(line_a, mta_a, "D/5551002");
+  ntfy(line_a, mta_a, "L/hu");
+  release_handle();
+  // The digits and then the hang-up, in that order: B may have been seized, but the call ends.
+  EXPECT_TRUE(line(line_a).call_id.empty());
+  EXPECT_EQ(line(line_a).state, line_state::idle);
+  EXPECT_NE(line(line_b).state, line_state::ringing);
   expect_released_normally(call_id);
 }
 
