@@ -438,6 +438,7 @@ caf::behavior running(self_ptr self) {
   });
   return {
     [self](line_event& ev) -> bool { return on_line_event(self, ev); },
+    [self](end_call& e) { release(self, e.cause, "L/ro"); }, // the node stops: bill it now
     [self](call_timeout& t) {
       auto& st = self->state;
       if (t.generation != st.timer_generation)

@@ -19,6 +19,11 @@ void forget(self_ptr self, const std::string& call_id) {
   st.ctx->metrics.calls_active.add(-1);
   if (auto catalog = st.ctx->catalog())
     self->send(catalog, call_removed{call_id});
+  if (st.stopping && st.calls.empty()) {
+    for (auto& rp : st.waiting_for_calls_to_end)
+      rp.deliver(st.ended_at_stop);
+    st.waiting_for_calls_to_end.clear();
+  }
 }
 
 } // namespace
@@ -63,8 +68,10 @@ caf::behavior call_manager(self_ptr self, std::shared_ptr<call_context> ctx) {
     }
   });
   return {
-    [self](originate_call& req) -> caf::actor {
+    [self](originate_call& req) -> caf::result<caf::actor> {
       auto& st = self->state;
+      if (st.stopping) // the line plays reorder (endpoint_actor: originate_failed)
+        return caf::make_error(caf::sec::runtime_error, "node stopping");
       auto id = req.call_id;
       auto call = self->spawn<caf::monitored>(call_actor, st.ctx, std::move(req));
       auto& e = st.calls[id];
@@ -123,6 +130,20 @@ caf::behavior call_manager(self_ptr self, std::shared_ptr<call_context> ctx) {
         st.ctx->metrics.calls_active.add(-1);
       }
       st.calls.clear();
+    },
+    [self](end_all_calls& req) -> caf::result<std::size_t> {
+      auto& st = self->state;
+      st.stopping = true;
+      if (st.calls.empty())
+        return st.ended_at_stop;
+      st.ended_at_stop += st.calls.size();
+      log::get("call_manager")->warn("event=ending_calls_at_stop calls={} cause={}", st.calls.size(),
+                                     req.cause);
+      for (auto& [id, e] : st.calls)
+        self->send(e.handle, end_call{req.cause});
+      auto rp = self->make_response_promise<std::size_t>();
+      st.waiting_for_calls_to_end.push_back(rp);
+      return rp;
     },
     [self](atom::lookup, const std::string& call_id) -> caf::result<caf::actor> {
       auto it = self->state.calls.find(call_id);

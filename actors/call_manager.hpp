@@ -9,6 +9,8 @@
 //   originate_call -> caf::actor            spawn the call, answer its handle
 //   call_update                              from a call (adopted if the manager was restarted)
 //   (atom::lookup, call_id) -> caf::actor    the actor of a call in progress (tests, admin)
+//   end_all_calls -> std::size_t             node stop: refuse new calls, end every call, answer
+//                                            once the last one has its stop record durable
 
 #include "actors/call_context.hpp"
 #include "actors/call_protocol.hpp"
@@ -18,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace cms::actors {
 
@@ -28,6 +31,10 @@ struct call_manager_state {
   };
   std::shared_ptr<call_context> ctx;
   std::unordered_map<std::string, entry> calls;
+  /// The node is stopping (end_all_calls): no new call, and these wait for the last call to end.
+  bool stopping = false;
+  std::size_t ended_at_stop = 0;
+  std::vector<caf::response_promise> waiting_for_calls_to_end;
   static inline const char* name = "call_manager";
 };
 

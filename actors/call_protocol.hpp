@@ -95,8 +95,24 @@ struct call_timeout {
   std::uint64_t generation = 0;
 };
 
+// ---- node stop (standalone: no peer takes the calls over) --------------------------------------
+
+/// To the call manager: refuse new calls and end every call in progress with `cause`. Answered
+/// with the number of calls ended once each has deleted its connections and its signaling_stop
+/// record is durable, so the billing outbox can close after it without losing a stop record.
+struct end_all_calls {
+  int cause = 0;
+};
+
+/// To a call: release now with `cause` (DLCX both legs, bill signaling_stop, free the lines).
+struct end_call {
+  int cause = 0;
+};
+
 } // namespace cms::actors
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cms::actors::end_all_calls)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cms::actors::end_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cms::actors::originate_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cms::actors::call_update)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cms::actors::call_timeout)

@@ -15,6 +15,7 @@
 #include "persistence/outbox.hpp"
 #include "persistence/provisioning.hpp"
 #include "persistence/ha_store.hpp"
+#include "runtime/actor_ask.hpp"
 #include "runtime/actor_slot.hpp"
 #include "runtime/caf_setup.hpp"
 #include "runtime/ha_udp.hpp"
@@ -111,27 +112,33 @@ void open_node_link(caf::actor_system& sys, const caf::actor& root, const config
     logger->error("event=node_link_disabled reason=\"no [tls] certificate/key/ca configured\"");
     return;
   }
-  // Asked through an event-based actor that fulfils a promise, not a scoped_actor's blocking
-  // receive: CAF hands a blocking actor's mailbox to this thread in a way ThreadSanitizer cannot
-  // see (the one report left by scripts/tsan.sh), while a promise is ordinary synchronisation.
-  std::promise<caf::actor> found;
-  auto answer = found.get_future();
-  // (The unused int: CAF 0.17 dereferences a null argument tuple, UBSan, when a lambda actor is
-  // spawned without arguments.)
-  sys.spawn([&found, root](caf::event_based_actor* self, int) {
-    self->request(root, std::chrono::seconds{5}, atom::lookup_v, std::string{"ha"})
-      .then([&found](const caf::actor& a) { found.set_value(a); },
-            [&found, self](const caf::error& err) {
-              found.set_exception(std::make_exception_ptr(
-                std::runtime_error("no HA actor: " + self->system().render(err))));
-            });
-  }, 0);
-  caf::actor ha = answer.get();
+  auto found = ask_and_wait<caf::actor>(sys, root, std::chrono::seconds{5}, atom::lookup_v,
+                                        std::string{"ha"});
+  if (!found)
+    throw std::runtime_error("no HA actor: " + sys.render(found.error()));
+  caf::actor ha = *found;
   auto port = caf::openssl::publish(ha, cfg.peer.listen_port, cfg.peer.listen_address.c_str(), true);
   if (!port)
     throw std::runtime_error("cannot publish the node link on " + cfg.peer.listen_address + ":"
                              + std::to_string(cfg.peer.listen_port) + ": " + sys.render(port.error()));
   logger->info("event=node_link_listening address={}:{}", cfg.peer.listen_address, *port);
+}
+
+/// A node that stops while it is active and no peer is up takes its calls with nobody to resume
+/// them: end them first, while the MGCP edge and the billing outbox still run, so that both legs'
+/// connections are deleted and every signaling_stop record is durable. With a peer up, the peer
+/// takes the calls over from the replicated image instead, and they are left alone.
+void end_calls_at_stop(caf::actor_system& sys, const caf::actor& manager,
+                       const cluster_snapshot& cluster) {
+  auto logger = log::get("node");
+  if (cluster.role != "active" || cluster.peer_state == "up")
+    return;
+  auto ended = ask_and_wait<std::size_t>(sys, manager, std::chrono::seconds{3},
+                                         actors::end_all_calls{actors::cause::temporary_failure});
+  if (ended)
+    logger->info("event=calls_ended_at_stop calls={}", *ended);
+  else
+    logger->error("event=calls_not_ended_at_stop error=\"{}\"", sys.render(ended.error()));
 }
 
 } // namespace
@@ -421,6 +428,8 @@ int node::run() {
     logger->info("event=stopping signal={}", signo);
   }
 
+  if (exit_code == 0 && calls.context)
+    end_calls_at_stop(sys, calls.context->manager(), cluster.get());
   watchdog = std::make_unique<shutdown_watchdog>(std::chrono::milliseconds{2000});
   http.stop();
   mgmt->stop();

@@ -259,4 +259,60 @@ TEST_F(simultaneous_calls, two_hundred_calls_at_once_with_rtp_both_ways_then_rel
   EXPECT_EQ(callees.size(), static_cast<std::size_t>(calls));
 }
 
+
+// A standalone node stopped (SIGTERM) with calls up has nobody to hand them to: before it closes
+// its MGCP socket and its billing outbox it ends them, so that the MTAs hold no orphan connection
+// and every call has its signaling_stop record (before, the records were lost: "no outbox").
+TEST_F(simultaneous_calls, a_node_stopped_alone_with_calls_up_deletes_their_connections_and_bills_every_stop) {
+  constexpr int up = 10;
+  ASSERT_TRUE(eventually([&] { return listing_total(http_port, "/endpoints?state=idle&limit=1") == lines; }, 60s))
+    << diagnostics();
+  for (int i = 1; i <= up; ++i)
+    for (int l : {i, calls + i})
+      ASSERT_TRUE(eventually([&] {
+        auto s = ctl->status(l);
+        return s.contains("registered") && s.at("registered") == true && s.contains("awaiting_request")
+               && s.at("awaiting_request") == false;
+      }, 20s)) << "line " << l;
+  for (int i = 1; i <= up; ++i) {
+    ASSERT_EQ(ctl->request("offhook " + std::to_string(i)), "ok");
+    ASSERT_TRUE(eventually([&] { return has_signal(ctl->status(i), "dl"); }, 30s)) << "no dial tone on line " << i;
+    ASSERT_EQ(ctl->request("dial " + std::to_string(i) + " " + std::to_string(dn_base + calls + i - 1)), "ok");
+  }
+  ASSERT_TRUE(eventually([&] { return listing_total(http_port, "/calls?state=connected&limit=1") == up; }, 60s))
+    << diagnostics();
+  for (int i = 1; i <= up; ++i)
+    for (int l : {i, calls + i})
+      ASSERT_TRUE(eventually([&] {
+        auto s = ctl->status(l);
+        auto* c = only_connection(s);
+        return c && c->at("mode") == "sendrecv";
+      }, 30s)) << "line " << l << ": " << ctl->status(l);
+
+  node->signal(SIGTERM);
+  ASSERT_EQ(node->wait_exit(30s), 0) << node->output();
+  EXPECT_NE(node->output().find("event=ending_calls_at_stop calls=" + std::to_string(up)), std::string::npos)
+    << node->output();
+  // Every leg's connection was deleted on its MTA before the node went.
+  for (int i = 1; i <= up; ++i)
+    for (int l : {i, calls + i}) {
+      auto s = ctl->status(l);
+      auto* c = s.if_contains("connections");
+      EXPECT_TRUE(c && c->as_array().empty()) << "line " << l << ": " << s;
+    }
+  // Three records per call, the last a stop with cause 41, and nothing else.
+  auto db = cms::persistence::database::open(db_file);
+  auto rows = cms::persistence::outbox{db}.pending(10 * up);
+  std::map<std::string, std::vector<cms::billing::billing_record>> by_call;
+  for (auto& r : rows)
+    by_call[r.call_id].push_back(r);
+  ASSERT_EQ(by_call.size(), static_cast<std::size_t>(up));
+  for (auto& [id, recs] : by_call) {
+    ASSERT_EQ(recs.size(), 3u) << id;
+    EXPECT_EQ(recs[1].event, "call_answer") << id;
+    EXPECT_EQ(recs[2].event, "signaling_stop") << id;
+    EXPECT_EQ(recs[2].release_cause, 41) << id;
+  }
+}
+
 } // namespace

@@ -603,6 +603,36 @@ TEST_F(slow_manager_test, a_hang_up_that_overtakes_the_call_handle_ends_the_call
   expect_released_normally(call_id);
 }
 
+TEST_F(call_flow_test, a_node_stopping_alone_ends_its_calls_with_their_stop_records_then_refuses_new_ones) {
+  register_both();
+  auto call_id = connect_a_b();
+  wire.sent.clear();
+  auto ended = ask<std::size_t>(ctx->manager(), end_all_calls{cause::temporary_failure});
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(*ended, 1u);
+  // Both connections deleted on the MTAs, and both parties (still off hook) hear reorder.
+  EXPECT_EQ(sent(line_a, mgcp::verb::dlcx).size(), 1u);
+  EXPECT_EQ(sent(line_b, mgcp::verb::dlcx).size(), 1u);
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/ro");
+  EXPECT_EQ(param(*last(line_b, mgcp::verb::rqnt), "S"), "L/ro");
+  EXPECT_EQ(gauge("cms_calls_active"), 0);
+  // The stop record is in the outbox's hands (queued: a lone node's outbox answers then, and
+  // flushes its queue before it stops).
+  flush_billing();
+  auto rows = billing_for(call_id);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows.back().event, "signaling_stop");
+  EXPECT_EQ(rows.back().release_cause, cause::temporary_failure);
+  // No new call while stopping: an off-hook gets reorder at once.
+  ntfy(line_a, mta_a, "L/hu");
+  ntfy(line_a, mta_a, "L/hd");
+  EXPECT_TRUE(line(line_a).call_id.empty());
+  EXPECT_EQ(param(*last(line_a, mgcp::verb::rqnt), "S"), "L/ro");
+  EXPECT_EQ(gauge("cms_calls_active"), 0);
+  // Asked again (or with no call at all): answered at once.
+  EXPECT_EQ(ask<std::size_t>(ctx->manager(), end_all_calls{cause::temporary_failure}), 1u);
+}
+
 TEST_F(call_flow_test, called_party_hangs_up_first) {
   register_both();
   auto call_id = connect_a_b();
