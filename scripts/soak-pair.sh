@@ -48,7 +48,7 @@ build_binaries
 (source "$drill_root/scripts/bench-lib.sh"; gen_provisioning "$scratch/provisioning.toml" "$mtas" "$lines" "$port_base" 5551001)
 # Provisioning first: with it, the RKS needs no data-link probe on the default provisioning's fixed
 # address (127.0.0.51:5010), which a drill or test beside the soak may need.
-export PAIR_PROVISIONING="$scratch/provisioning.toml" PAIR_LOG_LEVEL=warn
+export PAIR_PROVISIONING="$scratch/provisioning.toml" PAIR_LOG_LEVEL=${PAIR_LOG_LEVEL:-warn}
 rks_start
 pair_setup "$witnesses"
 pair_start 0; pair_start 1

@@ -53,6 +53,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -80,6 +81,8 @@ struct replicator_environment {
   metrics::registry* metrics = nullptr;
   std::chrono::milliseconds tick{200};
   std::chrono::milliseconds snapshot_timeout{10000};
+  /// A standby without a snapshot for this long warns and re-introduces itself (watch_sync).
+  std::chrono::milliseconds sync_watch{15000};
   /// Records handed to the active per snapshot request (more go in further orphans_only rounds).
   std::size_t orphan_chunk = 100000;
   std::size_t batch_max = 512;
@@ -113,6 +116,10 @@ struct replicator_state {
   /// The store refused the active's records (a sequence or record id held differently): the next
   /// snapshot hands over every local billing record and takes the active's outbox from the start.
   bool diverged = false;
+  /// Since when (actor clock) this standby has been waiting for a snapshot; the tick warns and
+  /// re-introduces it to the active when the wait grows long (watch_sync).
+  std::optional<caf::actor_clock::time_point> unsynced_since;
+  caf::actor_clock::time_point last_sync_warning;
   std::uint64_t head = 0;              ///< active's head at its last batch
   std::int64_t head_at_ms = 0;
   std::uint64_t refused = 0;

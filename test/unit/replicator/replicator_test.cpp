@@ -38,6 +38,8 @@ struct script {
   std::vector<std::uint64_t> refusals;
   std::vector<std::uint64_t> epochs_seen;
   int subscribed = 0;
+  int attaches = 0;      ///< (repl_attach, replicator) received: as the HA actor
+  int introductions = 0; ///< (repl_peer, replicator) received: as the peer replicator
 };
 
 /// Plays the peer replicator (either role) and the HA actor, recording everything.
@@ -55,8 +57,8 @@ caf::behavior scripted_peer(caf::event_based_actor* self, std::shared_ptr<script
     },
     [s](atom::epoch_seen, std::uint64_t epoch, const std::string&) { s->epochs_seen.push_back(epoch); },
     [s](atom::subscribe, const caf::actor&) { ++s->subscribed; },
-    [](atom::repl_attach, const caf::actor&) {},
-    [](atom::repl_peer, const caf::actor&) {},
+    [s](atom::repl_attach, const caf::actor&) { ++s->attaches; },
+    [s](atom::repl_peer, const caf::actor&) { ++s->introductions; },
     // Test controls: join an active as a standby; send a message as this actor (a known sender).
     [self, s](join_atom, const caf::actor& active, std::uint64_t epoch) {
       self->request(active, caf::infinite, repl_snapshot_request{epoch, 0, {}})
@@ -220,6 +222,22 @@ TEST_F(replicator_test, standby_ignores_duplicates_and_applies_only_what_is_new)
   EXPECT_EQ(count("cms_replication_gaps_total"), 0u);
 }
 
+TEST_F(replicator_test, an_rks_position_marks_the_records_of_its_own_batch_sent) {
+  join_as_standby();
+  // The RKS acknowledged records 41..42 right after they were committed: records and position
+  // leave the active in one batch, the position last.
+  repl_record position;
+  position.seq = 13;
+  position.kind = "rks_position";
+  position.value = 42;
+  from_peer(batch(2, 7, {billing_rec(11, 41, "c1"), billing_rec(12, 42, "c2"), position}));
+  ASSERT_EQ(env->image->seq, 13u);
+  auto db = persistence::database::open(env->db_file);
+  auto q = db.prepare("SELECT count(*) FROM billing_outbox WHERE sent = 0");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.column_int64(0), 0) << "the standby, once active, would send them to the RKS again";
+}
+
 TEST_F(replicator_test, standby_resynchronises_on_a_gap_with_a_new_snapshot) {
   join_as_standby();
   from_peer(batch(2, 7, {line(11, "l1", 'a')}));
@@ -270,6 +288,25 @@ TEST_F(replicator_test, higher_epoch_is_reported_to_the_ha_actor_and_a_lower_one
   EXPECT_EQ(ha_seen->epochs_seen.back(), 5u);
 }
 
+TEST_F(replicator_test, a_standby_left_without_a_snapshot_warns_and_introduces_itself_again) {
+  // The active refuses every snapshot: the standby stays unsynchronised with a peer it knows.
+  peer_seen->snapshot.refused = true;
+  peer_seen->snapshot.epoch = 2;
+  set_role(cms::ha::role::standby, 2);
+  caf::anon_send(rep, atom::repl_peer_v, peer);
+  sched.run();
+  ASSERT_GE(peer_seen->snapshot_requests, 1);
+  EXPECT_EQ(count("cms_replication_resync_attempts_total"), 0u);
+  auto attaches_before = ha_seen->attaches;
+  for (auto waited = 0ms; waited < env->sync_watch + 2 * env->tick; waited += env->tick)
+    tick();
+  EXPECT_EQ(count("cms_replication_resync_attempts_total"), 1u);
+  // It dropped the peer's handle and asks the HA actors to introduce it again, tick after tick.
+  EXPECT_FALSE(status().at("peer").as_bool());
+  tick();
+  EXPECT_GT(ha_seen->attaches, attaches_before + 1);
+}
+
 // -- active side ----------------------------------------------------------------------------------
 
 class active_replicator : public replicator_test {
@@ -313,6 +350,17 @@ TEST_F(active_replicator, serves_a_consistent_snapshot_then_streams_every_change
   }
   EXPECT_EQ(seqs, (std::vector<std::uint64_t>{2, 3, 4})) << "continues at snapshot seq + 1, in order";
   EXPECT_EQ(env->image->entries.at("endpoint/l1").state, (std::vector<char>{'c'}));
+}
+
+TEST_F(active_replicator, a_known_standby_introduced_again_by_the_ha_actors_gets_our_handle_again) {
+  // The standby lost our answer (or dropped our handle): the HA actors pass its handle on again.
+  auto before = peer_seen->introductions;
+  caf::anon_send(rep, atom::repl_peer_v, peer);
+  sched.run();
+  EXPECT_EQ(peer_seen->introductions, before + 1);
+  // Straight from the standby itself it knows us already: no answer, no ping-pong.
+  from_peer(atom::repl_peer_v, peer);
+  EXPECT_EQ(peer_seen->introductions, before + 1);
 }
 
 TEST_F(active_replicator, lag_counts_unacknowledged_changes_until_the_standby_acks) {
