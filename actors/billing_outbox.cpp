@@ -16,6 +16,8 @@ namespace {
 using self_ptr = caf::stateful_actor<billing_outbox_state>*;
 using flush_atom = caf::atom_constant<caf::atom("bo_flush")>;
 using wait_atom = caf::atom_constant<caf::atom("bo_wait")>;
+using prune_atom = caf::atom_constant<caf::atom("bo_prune")>;
+using prune_atom = caf::atom_constant<caf::atom("bo_prune")>;
 
 class sqlite_billing_writer final : public billing_writer {
 public:
@@ -32,6 +34,12 @@ public:
     return sequences;
   }
   void mark_replicated(std::uint64_t sequence) override { outbox_.mark_replicated(sequence); }
+  std::uint64_t prune_delivered(std::int64_t older_than_ms, std::size_t limit) override {
+    persistence::transaction tx{db_, persistence::transaction::mode::immediate};
+    auto n = outbox_.prune_delivered(older_than_ms, limit);
+    tx.commit();
+    return n;
+  }
 
 private:
   persistence::database db_;
@@ -130,6 +138,34 @@ bool flush(self_ptr self) {
   }
 }
 
+/// Retention: one bounded chunk of delivered records older than the retention goes; a full chunk
+/// means more are due, so the next one follows after a second instead of a whole interval.
+void prune(self_ptr self) {
+  auto& st = self->state;
+  auto& s = st.ctx->settings;
+  if (s.billing_retention.count() <= 0)
+    return;
+  auto next = s.billing_prune_interval;
+  try {
+    if (!st.writer)
+      st.writer = st.factory();
+    auto cutoff = wall_clock_ms() - s.billing_retention.count();
+    auto n = st.writer->prune_delivered(cutoff, s.billing_prune_chunk);
+    st.ctx->metrics.registry
+      .get_counter("cms_billing_pruned_total",
+                   "Delivered billing records deleted from the local store after the retention")
+      .inc(n);
+    if (n > 0)
+      log::get("billing")->info("event=billing_pruned records={} older_than_ms={}", n, cutoff);
+    if (n >= s.billing_prune_chunk)
+      next = std::min<std::chrono::milliseconds>(next, std::chrono::seconds{1});
+  } catch (const std::exception& e) {
+    // Disk trouble: the write path raises the alarm; retention just tries again later.
+    log::get("billing")->warn("event=billing_prune_failed error=\"{}\"", e.what());
+  }
+  self->delayed_send(self, next, prune_atom::value);
+}
+
 } // namespace
 
 std::unique_ptr<billing_writer> make_sqlite_billing_writer(const std::filesystem::path& db_file) {
@@ -156,7 +192,10 @@ caf::behavior billing_outbox(self_ptr self, std::shared_ptr<call_context> ctx,
     flush(self);
     self->quit(msg.reason);
   });
+  if (st.ctx->settings.billing_retention.count() > 0)
+    self->delayed_send(self, st.ctx->settings.billing_prune_interval, prune_atom::value);
   return {
+    [self](prune_atom) { prune(self); },
     [self](billing::billing_record& r) {
       auto& st = self->state;
       st.queued.push_back(std::move(r));

@@ -6,6 +6,11 @@
 // failure raises the billing store alarm (gauge cms_billing_store_alarm), the next success clears it.
 // On an exit message it writes what it holds before quitting.
 //
+// Retention: every `billing_prune_interval` it deletes the records the RKS acknowledged that are
+// older than `billing_retention` (settings; 0 keeps everything), a bounded chunk at a time so
+// the write lock is never held long (cms_billing_pruned_total). Each node prunes its own store
+// by the same rule, so a pair's two outboxes converge to the same window.
+//
 // Replication (issue 6): once a replicator attached itself, every committed batch is handed to it
 // with the sequences this outbox assigned, and a (atom::commit, record) request is answered only
 // when the record is on both nodes (the replicator's ack) or, while the standby is absent, once
@@ -42,6 +47,11 @@ public:
   virtual std::vector<std::uint64_t> append(const std::vector<billing::billing_record>& batch) = 0;
   /// The standby holds every record up to `sequence` (outbox.mark_replicated). Optional.
   virtual void mark_replicated(std::uint64_t /*sequence*/) {}
+  /// Retention (outbox.prune_delivered): deletes up to `limit` delivered records older than
+  /// `older_than_ms`; returns how many. Optional.
+  virtual std::uint64_t prune_delivered(std::int64_t /*older_than_ms*/, std::size_t /*limit*/) {
+    return 0;
+  }
 };
 
 /// Opens its own connection to the node's SQLite store (connections are per owner).

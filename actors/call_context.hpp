@@ -42,6 +42,11 @@ struct call_settings {
   /// Billing group commit: records arriving within this window share one SQLite transaction.
   std::chrono::milliseconds billing_batch_window{5};
   std::size_t billing_batch_max = 256;
+  /// Delivered billing records (acknowledged by the RKS) are kept locally this long, then pruned;
+  /// 0 keeps them for ever. Undelivered records are never pruned.
+  std::chrono::milliseconds billing_retention{0};
+  std::chrono::milliseconds billing_prune_interval{60000};
+  std::size_t billing_prune_chunk = 20000;
   /// Number blocks that belong to this switch: unassigned numbers in them get cause 1.
   std::vector<std::string> on_net_prefixes;
   /// L: of our CRCX (packetization period, codec).

@@ -168,6 +168,7 @@ call_settings settings_from_config(const config::node_config& cfg) {
     name += ":" + std::to_string(cfg.mgcp.port);
   s.notified_entity = name;
   s.max_call_rate = cfg.calls.max_call_rate;
+  s.billing_retention = cfg.billing.retention;
   s.call_rate_burst = cfg.calls.call_rate_burst;
   return s;
 }

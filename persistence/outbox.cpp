@@ -154,6 +154,19 @@ int outbox::mark_sent(std::uint64_t up_to_sequence) {
   return st.run();
 }
 
+std::uint64_t outbox::prune_delivered(std::int64_t older_than_ms, std::size_t limit) {
+  // Oldest first along the primary key: the old rows are the delivered ones, so the inner
+  // select stops after `limit` rows instead of scanning the outbox.
+  auto st = db_.prepare(
+    "DELETE FROM billing_outbox WHERE sequence IN (SELECT sequence FROM billing_outbox "
+    "WHERE sent = 1 AND timestamp_ms < ?1 AND sequence < "
+    "(SELECT coalesce(max(sequence), 0) FROM billing_outbox WHERE sent = 1) "
+    "ORDER BY sequence LIMIT ?2)");
+  st.bind(1, older_than_ms);
+  st.bind(2, static_cast<std::int64_t>(limit));
+  return static_cast<std::uint64_t>(st.run());
+}
+
 int outbox::mark_replicated(std::uint64_t up_to_sequence) {
   auto st = db_.prepare(
       "UPDATE billing_outbox SET replicated = 1 WHERE replicated = 0 AND sequence <= ?");

@@ -44,6 +44,11 @@ public:
   int mark_sent(std::uint64_t up_to_sequence);
   /// The standby acknowledged everything up to and including `sequence`.
   int mark_replicated(std::uint64_t up_to_sequence);
+  /// Retention: deletes at most `limit` records the RKS acknowledged (sent) whose event is older
+  /// than `older_than_ms` (UTC ms), oldest first. The newest acknowledged record always stays: it
+  /// is where forwarding resumes after a restart. Unsent records are never deleted. Returns the
+  /// number deleted.
+  std::uint64_t prune_delivered(std::int64_t older_than_ms, std::size_t limit);
 
   std::uint64_t count();
   std::uint64_t pending_count();

@@ -182,6 +182,7 @@ void read_billing(table_reader& t, billing_section& b) {
   b.batch_size = static_cast<int>(t.integer("batch_size", 1, 100'000).value_or(b.batch_size));
   b.drain_max_records_per_s = static_cast<int>(
       t.integer("drain_max_records_per_s", 0, 10'000'000).value_or(b.drain_max_records_per_s));
+  b.retention = std::chrono::seconds(t.integer("retention_s", 0, 10LL * 365 * 24 * 3600).value_or(b.retention.count()));
 }
 
 void read_links(table_reader& t, links_section& l) {

@@ -105,6 +105,9 @@ struct billing_section {
   std::optional<host_port> rks_backup;
   int batch_size = 100; ///< records per RKS transfer
   int drain_max_records_per_s = 0; ///< forwarding ceiling while a backlog drains; 0 = none
+  /// Records the RKS acknowledged are kept in the local store this long, then pruned (7 days);
+  /// 0 keeps them for ever. Undelivered records are never pruned.
+  std::chrono::seconds retention{7 * 24 * 3600};
 };
 
 struct links_section {

@@ -1,9 +1,12 @@
 // The SQLite billing writer against a second connection writing the same store (the forwarder
 // marking records sent, the replicator): an append that starts while the other holds the write
-// lock must wait for it and succeed, not fail because its read snapshot went stale.
+// lock must wait for it and succeed, not fail because its read snapshot went stale. And the
+// outbox owner's retention on the actor clock, over the same SQLite store.
 
 #include "actors/billing_outbox.hpp"
+#include "caf_test_fixture.hpp"
 #include "persistence/database.hpp"
+#include "persistence/outbox.hpp"
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>
@@ -49,6 +52,58 @@ TEST(billing_writer, an_append_waits_for_another_connections_write_and_succeeds)
   auto q = db.prepare("SELECT count(*) FROM billing_outbox");
   ASSERT_TRUE(q.step());
   EXPECT_EQ(q.column_int64(0), 3);
+}
+
+class billing_retention : public test::caf_fixture {
+protected:
+  test::temp_dir dir;
+  std::filesystem::path file = dir.path() / "cms.db";
+  metrics::registry registry;
+
+  std::int64_t rows(const char* where) {
+    auto db = persistence::database::open(file);
+    auto q = db.prepare(std::string{"SELECT count(*) FROM billing_outbox WHERE "} + where);
+    q.step();
+    return q.column_int64(0);
+  }
+};
+
+TEST_F(billing_retention, the_outbox_owner_prunes_delivered_records_past_the_retention_on_its_clock) {
+  // 30 records 2 days old and 5 from now; the RKS acknowledged all but the last 3.
+  {
+    auto writer = actors::make_sqlite_billing_writer(file);
+    std::vector<billing::billing_record> batch;
+    auto now = actors::wall_clock_ms();
+    for (int i = 0; i < 35; ++i) {
+      auto r = record("call-" + std::to_string(i));
+      r.timestamp_ms = i < 30 ? now - 48 * 3600 * 1000LL : now;
+      batch.push_back(r);
+    }
+    writer->append(batch);
+    auto db = persistence::database::open(file);
+    persistence::outbox{db}.mark_sent(32);
+  }
+  actors::call_settings s;
+  s.billing_retention = std::chrono::hours{24};
+  s.billing_prune_interval = std::chrono::minutes{1};
+  s.billing_prune_chunk = 20;
+  auto ctx = std::make_shared<actors::call_context>(s, registry, actors::dial_plan{});
+  auto owner = sys.spawn(actors::billing_outbox, ctx, actors::billing_writer_factory{[f = file] {
+                           return actors::make_sqlite_billing_writer(f);
+                         }});
+  sched.run();
+  EXPECT_EQ(rows("1"), 35) << "nothing before the first interval";
+  sched.advance_time(std::chrono::minutes{1});
+  sched.run();
+  EXPECT_EQ(rows("1"), 15) << "one chunk of 20";
+  // A full chunk: the next follows after a second, not a whole interval.
+  sched.advance_time(std::chrono::seconds{1});
+  sched.run();
+  EXPECT_EQ(rows("1"), 5) << "the other 10 old ones";
+  EXPECT_EQ(rows("sent = 0"), 3) << "undelivered records are never pruned";
+  EXPECT_EQ(registry.get_counter("cms_billing_pruned_total", "").value(), 30u);
+  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
+  sched.run();
 }
 
 } // namespace

@@ -69,6 +69,7 @@ TEST_F(config_test, minimal_file_gets_defaults) {
   EXPECT_TRUE(cfg.log.file.empty());
   EXPECT_FALSE(cfg.tls.configured());
   EXPECT_FALSE(cfg.billing.rks_primary.has_value());
+  EXPECT_EQ(cfg.billing.retention.count(), 7 * 24 * 3600);
   EXPECT_FALSE(cfg.snmp.enabled);
 }
 
@@ -133,6 +134,7 @@ dscp = 16
 rks_primary = "rks1.example:1813"
 rks_backup = "10.0.0.9:1814"
 batch_size = 10
+retention_s = 3600
 [links]
 probe_interval_ms = 250
 probe_misses = 5
@@ -163,6 +165,7 @@ agentx_socket = "tcp:localhost:705"
   EXPECT_EQ(cfg.billing.rks_primary->host, "rks1.example");
   EXPECT_EQ(cfg.billing.rks_primary->port, 1813);
   EXPECT_EQ(cfg.billing.rks_backup->host, "10.0.0.9");
+  EXPECT_EQ(cfg.billing.retention.count(), 3600);
   EXPECT_EQ(cfg.links.probe_misses, 5);
   EXPECT_TRUE(cfg.snmp.enabled);
   EXPECT_EQ(cfg.snmp.agentx_socket, "tcp:localhost:705");
@@ -221,6 +224,8 @@ TEST_F(config_test, bad_values_are_refused) {
   EXPECT_EQ(rks.key(), "billing.rks_primary");
   auto rks_port = refused(std::string(minimal) + "[billing]\nrks_primary = \"h:99999\"\n");
   EXPECT_EQ(rks_port.key(), "billing.rks_primary");
+  auto retention = refused(std::string(minimal) + "[billing]\nretention_s = -1\n");
+  EXPECT_EQ(retention.key(), "billing.retention_s");
   auto ca = refused(std::string(minimal) + "[mgcp]\ncall_agent_name = \"ca\"\n");
   EXPECT_EQ(ca.key(), "mgcp.call_agent_name");
   auto neg = refused(std::string(minimal) + "[peer.x]\n");

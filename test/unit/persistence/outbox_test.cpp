@@ -132,6 +132,30 @@ TEST_F(outbox_test, sequences_continue_after_reopen_and_purge) {
   EXPECT_EQ(seqs.at(0), 3u); // never reuses a sequence the RKS may already have seen
 }
 
+TEST_F(outbox_test, retention_prunes_only_old_delivered_records_and_keeps_the_newest_delivered) {
+  auto db = database::open(db_path_);
+  outbox box(db);
+  std::vector<billing_record> batch;
+  for (int i = 1; i <= 10; ++i) // events at t = 100 .. 1000
+    batch.push_back(record("call-" + std::to_string(i), "signaling_start", i * 100));
+  box.append(batch);
+  box.mark_sent(6); // the RKS holds 1..6; 7..10 are still to be sent
+  // Older than t = 450: records 1..4, all delivered; in chunks of 3.
+  EXPECT_EQ(box.prune_delivered(450, 3), 3u);
+  EXPECT_EQ(box.prune_delivered(450, 3), 1u);
+  EXPECT_EQ(box.prune_delivered(450, 3), 0u);
+  EXPECT_EQ(box.count(), 6u);
+  // Everything is old now: undelivered 7..10 stay, and so does 6, where forwarding resumes.
+  EXPECT_EQ(box.prune_delivered(1'000'000, 100), 1u);
+  EXPECT_EQ(box.pending_count(), 4u);
+  EXPECT_EQ(box.count(), 5u);
+  auto q = db.prepare("SELECT max(sequence) FROM billing_outbox WHERE sent = 1");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.column_int64(0), 6);
+  // New records continue the numbering.
+  EXPECT_EQ(box.append({record("call-11", "signaling_start", 1100)}).at(0), 11u);
+}
+
 TEST_F(outbox_test, append_joins_callers_transaction) {
   auto db = database::open(db_path_);
   outbox box(db);
