@@ -2,6 +2,7 @@
 # drill-lib.sh: a cmsd pair on loopback with free ports (both nodes provisioned from
 # config/provisioning.toml), optional witnesses, mtasim playing the provisioned MTAs with both
 # call agents in its failover list, and probes of the nodes' HTTP API, metrics and stores.
+# PAIR_BILLING_EXTRA (keys added to the [billing] table rks_start writes, e.g. "retention_s = 120"),
 # PAIR_PROVISIONING (another provisioning file), PAIR_EXTRA_CONFIG (TOML appended to both node
 # configs), PAIR_LOG_LEVEL, PAIR_HEARTBEAT_MS / PAIR_HEARTBEAT_MISSES / PAIR_LEASE_MS (detection;
 # default 100 / 3 / 500) let a caller change the pair without copying this file.
@@ -233,7 +234,8 @@ rks_start() {
   export PAIR_EXTRA_CONFIG="${PAIR_EXTRA_CONFIG:-}
 [billing]
 rks_primary = \"127.0.0.1:$rks_port\"
-batch_size = 500"
+batch_size = 500
+${PAIR_BILLING_EXTRA:-}"
 }
 
 unsent() { # unsent I: node I's outbox rows not yet acknowledged by the RKS
