@@ -17,7 +17,6 @@ using self_ptr = caf::stateful_actor<billing_outbox_state>*;
 using flush_atom = caf::atom_constant<caf::atom("bo_flush")>;
 using wait_atom = caf::atom_constant<caf::atom("bo_wait")>;
 using prune_atom = caf::atom_constant<caf::atom("bo_prune")>;
-using prune_atom = caf::atom_constant<caf::atom("bo_prune")>;
 
 class sqlite_billing_writer final : public billing_writer {
 public:
