@@ -118,8 +118,8 @@ void open_node_link(caf::actor_system& sys, const caf::actor& root, const config
     throw std::runtime_error("no HA actor: " + sys.render(found.error()));
   caf::actor ha = *found;
   // What caf::openssl::publish() asks the TLS middleman, asked the same way as the lookup above:
-  // publish() waits with a scoped_actor, a hand-off ThreadSanitizer cannot see (the last report of
-  // scripts/tsan.sh, docs/performance.md "Sanitizers").
+  // publish() waits with a scoped_actor, a hand-off ThreadSanitizer cannot see (its intermittent
+  // report in scripts/tsan.sh is gone since, docs/performance.md "Sanitizers").
   auto middleman = caf::actor_cast<caf::actor>(sys.openssl_manager().actor_handle());
   auto port = ask_and_wait<std::uint16_t>(
     sys, middleman, std::chrono::seconds{10}, caf::publish_atom::value,
