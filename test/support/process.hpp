@@ -1,7 +1,9 @@
 #pragma once
 // Test support: start a real program as a child process, with its output in a file, and make sure
-// it dies with the test (RAII), whatever the test's outcome. Also free loopback ports and a tiny
-// blocking HTTP client over a real TCP socket.
+// it dies with the test (RAII), whatever the test's outcome. Also a tiny blocking HTTP client over
+// a real TCP socket; loopback ports for children come from port_reservation.hpp.
+
+#include "support/port_reservation.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -96,19 +98,6 @@ private:
   int status_ = 0;
   std::filesystem::path output_;
 };
-
-/// A port that was free a moment ago on 127.0.0.1 (UDP or TCP).
-inline std::uint16_t free_port(int type = SOCK_STREAM) {
-  int fd = ::socket(AF_INET, type, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 /// Sends raw bytes to 127.0.0.1:port over TCP and returns everything read until the peer closes
 /// or `timeout` passes. Empty on connection failure.

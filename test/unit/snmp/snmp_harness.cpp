@@ -1,5 +1,7 @@
 #include "unit/snmp/snmp_harness.hpp"
 
+#include "support/port_reservation.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -146,22 +148,7 @@ temp_dir::~temp_dir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-int free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t length = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
-    if (fd >= 0)
-      ::close(fd);
-    throw std::runtime_error("cannot find a free UDP port");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+int free_udp_port() { return cms::test::free_port(SOCK_DGRAM); }
 
 command_result run_command(const std::vector<std::string>& argv_in,
                            std::chrono::milliseconds timeout,

@@ -46,7 +46,7 @@ private:
   std::string path_;
 };
 
-/// A UDP port on 127.0.0.1 that was free a moment ago.
+/// A UDP port on 127.0.0.1 reserved for this test process (support/port_reservation.hpp).
 int free_udp_port();
 
 /// Full path of a program in PATH or /usr/sbin, empty if none.
