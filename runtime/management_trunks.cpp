@@ -82,6 +82,8 @@ trunk_status_source trunk_status_of(std::shared_ptr<trunks::trunk_context> ctx) 
         s.known = true;
         s.gateway = snap->gateway;
         s.span_down = snap->facility_down;
+        s.span_drops = static_cast<std::uint64_t>(ctx->registry.value(
+          "cms_trunk_facility_transitions_total", {{"facility", f.id}, {"to", "down"}}));
         s.in_service = snap->gateway_healthy && !snap->facility_down;
         for (auto& c : snap->channels) {
           switch (c.state) {
@@ -159,23 +161,35 @@ std::vector<trunk_alarm> trunk_alarms_between(const trunk_status& before, const 
   }
   for (auto& f : now.facilities) {
     auto* old = find_facility(before, f.id);
-    if (!old || !f.known || !old->known || old->in_service == f.in_service)
+    if (!old || !f.known || !old->known)
       continue;
-    if (!f.in_service) {
-      auto* gw = find_gateway(now, f.gateway);
-      std::string reason = f.span_down ? "span dropped by gateway " + f.gateway + " (RSIP)"
-                           : gw        ? "gateway " + f.gateway + " failed ("
-                                           + failure_reason(*gw) + "), no cold spare took it over"
-                                       : "gateway " + f.gateway + " failed";
+    auto down = [&](std::string reason) {
       facilities.push_back({trunk_alarm_kind::facility_down, f.id, {}, f.gateway, {}, f.carrier,
                             reason + "; calls hunt its backup facility"});
-    } else {
+    };
+    auto up = [&] {
       facilities.push_back({trunk_alarm_kind::facility_up, f.id, {}, f.gateway, {}, f.carrier,
                             f.gateway == f.home_gateway
                               ? "in service on its home gateway " + f.gateway
                               : "in service on cold spare " + f.gateway + " (home "
                                   + f.home_gateway + ")"});
+    };
+    if (old->in_service == f.in_service) {
+      if (f.in_service && f.span_drops > old->span_drops) {
+        // Dropped and restored between two readings: the operator still hears of both.
+        down("span dropped by gateway " + f.gateway + " (RSIP) and restored within one management poll");
+        up();
+      }
+      continue;
     }
+    if (f.in_service)
+      up();
+    else if (f.span_down)
+      down("span dropped by gateway " + f.gateway + " (RSIP)");
+    else if (auto* gw = find_gateway(now, f.gateway))
+      down("gateway " + f.gateway + " failed (" + failure_reason(*gw) + "), no cold spare took it over");
+    else
+      down("gateway " + f.gateway + " failed");
   }
   std::vector<trunk_alarm> out;
   for (auto* part : {&failures, &promotions, &facilities, &restorals})

@@ -12,7 +12,8 @@
 //
 // The first reading is compared with what the trunk actors assume at start (every gateway
 // healthy, no spare promoted, every facility up), so a gateway that never answered is alarmed too.
-// A gateway that failed and recovered between two readings is seen by its transition count.
+// A gateway that failed and recovered between two readings is seen by its transition count, a
+// span dropped and restored between two readings by its drop count.
 
 #include "runtime/cluster_events.hpp"
 #include "runtime/snmp/trap.hpp"
@@ -51,6 +52,7 @@ struct facility_status {
   bool known = false;    ///< its trunk actor has published a state
   bool in_service = true;
   bool span_down = false; ///< dropped by its gateway (RSIP forced/graceful on the span)
+  std::uint64_t span_drops = 0; ///< times its gateway dropped the span since start
   std::uint32_t channels_idle = 0;
   std::uint32_t channels_busy = 0; ///< seized or in a call
   std::uint32_t channels_oos = 0;  ///< out of service or blocked

@@ -146,6 +146,27 @@ TEST(trunk_alarms, facility_down_and_up_carry_facility_gateway_and_carrier) {
   EXPECT_TRUE(trunk_alarms_between(unknown, unknown_down).empty());
 }
 
+TEST(trunk_alarms, a_span_dropped_and_restored_between_two_readings_is_still_reported) {
+  auto before = pair_with_spare();
+  auto now = before;
+  now.facilities[0].span_drops = 1; // RSIP forced then restart on the span: in service in both
+  auto alarms = trunk_alarms_between(before, now);
+  ASSERT_EQ(kinds(alarms), (std::vector{trunk_alarm_kind::facility_down, trunk_alarm_kind::facility_up}));
+  EXPECT_NE(to_event(alarms[0]).message.find("facility a-pri-1 (northtel) out of service: span dropped"),
+            std::string::npos)
+    << to_event(alarms[0]).message;
+  // The next reading with the same count raises nothing more.
+  EXPECT_TRUE(trunk_alarms_between(now, now).empty());
+  // A span down now and counted once is one alarm, not three.
+  auto down = before;
+  down.facilities[0].in_service = false;
+  down.facilities[0].span_down = true;
+  down.facilities[0].span_drops = 1;
+  EXPECT_EQ(kinds(trunk_alarms_between(before, down)), (std::vector{trunk_alarm_kind::facility_down}));
+  EXPECT_EQ(kinds(trunk_alarms_between(trunk_baseline(down), down)),
+            (std::vector{trunk_alarm_kind::facility_down}));
+}
+
 TEST(trunk_alarms, snmp_view_rows_follow_the_live_status) {
   snmp_inputs in;
   in.node_id = "cms-a";
