@@ -9,6 +9,7 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <random>
@@ -159,7 +160,13 @@ void arm(self_ptr self, armed_request what, F k) {
   st.data.requested_events = what.events;
   st.data.signals = what.signals;
   st.armed = what;
-  send_mgcp(self, std::move(cmd), std::move(k));
+  auto n = ++st.requests_sent;
+  send_mgcp(self, std::move(cmd), [self, n, k = std::move(k)](const mgcp_reply& r) mutable {
+    auto& st = self->state;
+    if (r.ok())
+      st.newest_request_answered = std::max(st.newest_request_answered, n);
+    k(r);
+  });
 }
 
 void stop_audit(self_ptr self) {
@@ -252,10 +259,24 @@ void arm_rest(self_ptr self, std::string tone, int attempts = 0) {
   if (off && tone.empty())
     tone = "L/ro";
   armed_request what{off ? tone : std::string{}, off ? hangup_events : idle_events, false};
-  arm(self, what, [self, tone, attempts, off](const mgcp_reply& r) {
+  const auto n = st.requests_sent + 1; // the number arm gives this request
+  const auto generation = ++st.rest_generation;
+  arm(self, what, [self, tone, attempts, off, n, generation](const mgcp_reply& r) {
     auto& st = self->state;
     if (!st.data.call_id.empty())
       return; // a call took the line meanwhile; it owns the next request
+    if (st.rest_generation != generation) {
+      // The line was armed at rest again (the hook moved meanwhile): that answer sets the
+      // state, not this one. If a newer request was answered first, this older one may be what
+      // the MTA applied last (its first copy was lost): arm the line again for the hook as we
+      // know it. Before, this answer set the old state, and a line hung up meanwhile stayed
+      // "off hook" with the MTA listening for a hang-up that had already happened.
+      if (r.ok() && st.newest_request_answered > n) {
+        logger()->info("endpoint={} event=request_answered_out_of_order", st.data.name);
+        arm_rest(self, {}, attempts + 1);
+      }
+      return;
+    }
     if (!r.ok()) {
       mark_unreachable(self);
       return;

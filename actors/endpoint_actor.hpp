@@ -60,6 +60,11 @@ struct endpoint_actor_state {
   /// resume), or the digits and hang-up of a caller whose call's handle is still on its way from
   /// the manager (its dial-tone request can overtake that reply under load).
   std::vector<std::pair<line_event_kind, std::string>> events_for_call;
+  /// RQNTs sent (their order) and the newest of them answered. Answers can come back out of
+  /// order (a lost first copy is retransmitted), and the MTA then applied the older request last.
+  std::uint64_t requests_sent = 0;
+  std::uint64_t newest_request_answered = 0;
+  std::uint64_t rest_generation = 0; ///< requests arming the line with no call (arm_rest)
   /// splitmix64 state for call ids. Not std::mt19937_64: its 2.5 kB of state per line was a
   /// quarter of an idle line's memory at 100k lines, and seeding each one from random_device
   /// cost a system call per line at start-up.
