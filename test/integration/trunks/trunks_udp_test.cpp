@@ -211,7 +211,8 @@ protected:
     ASSERT_TRUE(eventually([&] { return trunks.context->trunk("l1") && trunks.context->router(); }))
       << "trunk tree did not start";
     phone = std::make_unique<test::test_mta>(io, "mta-1.example", agent->local_endpoint());
-    ASSERT_EQ(phone->rsip(phone->line(1)), 200);
+    // 500 (endpoint unknown) until call control has spawned the line: an MTA retries its RSIP.
+    ASSERT_TRUE(eventually([&] { return phone->rsip(phone->line(1)) == 200; }));
     ASSERT_TRUE(phone->wait_for(phone->line(1), [](auto& v) { return v.r == "L/hd(N)"; }));
     // Registered means audited and idle; calls before that are refused (cause 20).
     ASSERT_TRUE(eventually([&] {
@@ -282,6 +283,10 @@ TEST_F(trunks_udp_test, offnet_call_reaches_the_partner_gateway_and_connects_on_
   }));
   EXPECT_EQ(p1.ntfy(crcx.endpoint, "X-TR/rel(16)"), 200);
   ASSERT_TRUE(eventually([&] { return !p1.received(mgcp::verb::dlcx).empty(); }));
+  // The far end left: the line is armed for the hang-up (reorder). The subscriber hangs up under
+  // that request; an NTFY under the call's older X is stale and ignored (a real MTA would then
+  // answer the new request 402, which this test MTA does not model).
+  ASSERT_TRUE(phone->wait_for(l, [](auto& v) { return v.r == "L/hu(N)"; }));
   hang_up_and_wait_idle();
   ASSERT_TRUE(eventually([&] {
     auto s = trunks.context->snapshot("p1");
