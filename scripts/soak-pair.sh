@@ -155,8 +155,9 @@ def outbox(i):
     return {r[0]: r[1] for r in con.execute("select record_id, call_id || ':' || event from billing_outbox")}
 ob = [outbox(0), outbox(1)]
 rks = sqlite3.connect("file:%s/rks.db?mode=ro" % d, uri=True)
-rks_ts = {r[0]: r[1] for r in rks.execute("select record_id, timestamp_ms from records")}
-rks_ids = [r[0] for r in rks.execute("select record_id from records")]
+rks_rows = rks.execute("select record_id, timestamp_ms from records").fetchall()
+rks_ids = [r[0] for r in rks_rows]
+rks_ts = dict(rks_rows)
 def unexplained_gaps(mine, theirs):
     # Records an outbox lacks that are not delivered-and-old-enough-to-prune: lost, not pruned.
     return [r for r in theirs if r not in mine and not (r in rks_ts and rks_ts[r] < prunable_before_ms)]
