@@ -16,6 +16,10 @@ packages=(
   iproute2 iptables procps psmisc spin curl
   # fault tests: wall-clock jumps for one process (test/integration/faults)
   faketime
+  # the partner's Record Keeping Server (RADIUS Event Messages) and its client tools
+  freeradius freeradius-utils
+  # the backup management link as a real IPsec VPN (IKEv2)
+  strongswan-swanctl charon-systemd
 )
 
 missing=()
