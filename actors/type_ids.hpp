@@ -4,10 +4,10 @@
 // arrives as an empty message, see CAF-0.17-NOTES). Add new types at the END of the block only:
 // ids are positional and must match between the two nodes.
 
-#include "actors/call_protocol.hpp"
-#include "actors/data_link_protocol.hpp"
-#include "actors/endpoint_protocol.hpp"
-#include "actors/state_change.hpp"
+#include "actors/calls/call_protocol.hpp"
+#include "actors/links/data_link_protocol.hpp"
+#include "actors/calls/endpoint_protocol.hpp"
+#include "actors/ha/state_change.hpp"
 #include "actors/ha/ha_rules.hpp"
 #include "actors/ha/replication_protocol.hpp"
 #include "persistence/billing_record.hpp"

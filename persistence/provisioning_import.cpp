@@ -1,7 +1,7 @@
 #include "persistence/provisioning_import.hpp"
 
 #include "persistence/database.hpp"
-#include "runtime/toml_reader.hpp"
+#include "runtime/base/toml_reader.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -31,8 +31,8 @@ mgcp_sources=(
 # The replication decoder is CAF's binary_deserializer over our message types: only headers of
 # ours, CAF's library (not instrumented; our inspect functions and the containers they fill are).
 replication_sources=(
-  actors/call_protocol.cpp actors/endpoint_protocol.cpp actors/ha/ha_rules.cpp
-  actors/data_link_monitor.cpp test/fuzz/replication_checks.cpp
+  actors/calls/call_protocol.cpp actors/calls/endpoint_protocol.cpp actors/ha/ha_rules.cpp
+  actors/links/data_link_monitor.cpp test/fuzz/replication_checks.cpp
 )
 replication_libs=(-lcaf_core -lboost_json -lpthread)
 # The HTTP request path without the socket: Beast (headers), our target parser, router, guard.

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   # libraries (CAF 0.17.6, Boost 1.81 with JSON, SQLite, OpenSSL 3, toml11, spdlog, net-snmp)
   libcaf-dev libboost1.81-dev libboost-json1.81-dev libsqlite3-dev sqlite3 libssl-dev openssl
   libtoml11-dev libspdlog-dev libsnmp-dev

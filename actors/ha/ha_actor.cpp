@@ -1,6 +1,6 @@
 #include "actors/ha/ha_actor.hpp"
 
-#include "runtime/logging.hpp"
+#include "runtime/base/logging.hpp"
 
 #include <boost/json.hpp>
 #include <caf/io/middleman.hpp>

@@ -20,8 +20,8 @@
 
 #include "actors/ha/ha_rules.hpp"
 #include "actors/type_ids.hpp"
-#include "runtime/cluster_view.hpp"
-#include "runtime/metrics/metrics.hpp"
+#include "runtime/base/cluster_view.hpp"
+#include "runtime/base/metrics.hpp"
 
 #include <caf/all.hpp>
 

@@ -10,7 +10,7 @@
 // Every message carries the sender's epoch; a replicator that receives a lower epoch than its own
 // refuses it, and the sender, learning of a higher epoch, tells its HA actor.
 
-#include "actors/byte_image.hpp"
+#include "actors/ha/byte_image.hpp"
 #include "persistence/billing_record.hpp"
 
 #include <caf/meta/type_name.hpp>

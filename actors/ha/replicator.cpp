@@ -1,14 +1,14 @@
 #include "actors/ha/replicator.hpp"
 
-#include "actors/call_protocol.hpp"
-#include "actors/endpoint_protocol.hpp"
+#include "actors/calls/call_protocol.hpp"
+#include "actors/calls/endpoint_protocol.hpp"
 #include "actors/ha/takeover_protocol.hpp"
-#include "actors/state_catalog.hpp"
+#include "actors/calls/state_catalog.hpp"
 #include "actors/type_ids.hpp"
 #include "persistence/database.hpp"
 #include "persistence/ha_store.hpp"
 #include "persistence/outbox.hpp"
-#include "runtime/logging.hpp"
+#include "runtime/base/logging.hpp"
 
 #include <boost/json.hpp>
 

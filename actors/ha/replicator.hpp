@@ -38,11 +38,11 @@
 //   (atom::repl_peer, actor)               from the HA actor: the peer's replicator
 //   (atom::status) -> std::string          JSON: role, epoch, seq, acked, lag, synced...
 
-#include "actors/call_context.hpp"
+#include "actors/calls/call_context.hpp"
 #include "actors/ha/ha_rules.hpp"
 #include "actors/ha/replication_protocol.hpp"
-#include "runtime/cluster_view.hpp"
-#include "runtime/metrics/metrics.hpp"
+#include "runtime/base/cluster_view.hpp"
+#include "runtime/base/metrics.hpp"
 
 #include <caf/all.hpp>
 

@@ -12,8 +12,8 @@
 //   mgcp_fence       -> MGCP edge: closed = refuse outbound commands (a standby never speaks
 //                       to MTAs: a stray RQNT would move a line's notified entity back to us)
 
-#include "actors/call_protocol.hpp"
-#include "actors/endpoint_protocol.hpp"
+#include "actors/calls/call_protocol.hpp"
+#include "actors/calls/endpoint_protocol.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 // A witness arbitrates promotions of one pair: it grants each epoch at most once and holds the
 // active's lease, so that of two nodes that cannot see each other at most one can gather a
-// majority. Pure logic; runtime/witness_main.cpp puts it on a UDP socket, persisting the state
+// majority. Pure logic; runtime/programs/witness_main.cpp puts it on a UDP socket, persisting the state
 // after every change (a witness that forgot a grant would break the "once" above).
 
 #include <chrono>

@@ -2,7 +2,7 @@
 // GET /metrics: the registry in Prometheus text exposition format 0.0.4.
 
 #include "runtime/http/message.hpp"
-#include "runtime/metrics/metrics.hpp"
+#include "runtime/base/metrics.hpp"
 
 namespace cms::http {
 

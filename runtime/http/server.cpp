@@ -5,7 +5,7 @@
 #include "runtime/http/session.hpp"
 #include "runtime/http/static_files.hpp"
 #include "runtime/http/tls.hpp"
-#include "runtime/logging.hpp"
+#include "runtime/base/logging.hpp"
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>

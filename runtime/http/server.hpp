@@ -6,7 +6,7 @@
 
 #include "runtime/http/message.hpp"
 #include "runtime/http/request_pacer.hpp"
-#include "runtime/metrics/metrics.hpp"
+#include "runtime/base/metrics.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

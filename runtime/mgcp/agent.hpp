@@ -9,7 +9,7 @@
 #include "runtime/mgcp/codec.hpp"
 #include "runtime/mgcp/flood_guard.hpp"
 #include "runtime/mgcp/message.hpp"
-#include "runtime/metrics/metrics.hpp"
+#include "runtime/base/metrics.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-// A client for mtasim's line-based TCP control port (test/sim/control.hpp): one request line, one
+// A client for mtasim's line-based TCP control port (test/tools/mtasim/control.hpp): one request line, one
 // answer line. Tests drive the simulated phones and gateways through it (off-hook, dial, status...).
 
 #include <boost/json.hpp>

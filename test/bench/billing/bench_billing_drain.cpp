@@ -3,12 +3,12 @@
 //   bench_billing_drain [records=100000] [batch_size=100]
 // Prints records/s; checks that the RKS ends with exactly N records (exit 1 otherwise).
 
-#include "actors/billing_forwarder.hpp"
+#include "actors/billing/billing_forwarder.hpp"
 #include "actors/type_ids.hpp"
 #include "persistence/database.hpp"
 #include "persistence/outbox.hpp"
-#include "runtime/logging.hpp"
-#include "runtime/rks_client.hpp"
+#include "runtime/base/logging.hpp"
+#include "runtime/transport/rks_client.hpp"
 #include "support/process.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>

@@ -5,13 +5,13 @@
 // and the forwarder sending through rks_client, all on a threaded actor system with a management
 // io_context thread, as in the node.
 
-#include "actors/billing_forwarder.hpp"
-#include "actors/data_link.hpp"
+#include "actors/billing/billing_forwarder.hpp"
+#include "actors/links/data_link.hpp"
 #include "actors/type_ids.hpp"
 #include "persistence/database.hpp"
 #include "persistence/outbox.hpp"
-#include "runtime/link_prober.hpp"
-#include "runtime/rks_client.hpp"
+#include "runtime/transport/link_prober.hpp"
+#include "runtime/transport/rks_client.hpp"
 
 #include "support/process.hpp"
 #include "tcp_relay.hpp"

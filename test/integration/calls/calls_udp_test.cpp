@@ -3,10 +3,10 @@
 // back through provisioning_store) and billing written to its outbox; MTAs simulated by
 // test_mta (real agents on their own sockets).
 
-#include "actors/call_control.hpp"
-#include "actors/call_manager.hpp"
-#include "actors/endpoint_protocol.hpp"
-#include "actors/supervisor.hpp"
+#include "actors/calls/call_control.hpp"
+#include "actors/calls/call_manager.hpp"
+#include "actors/calls/endpoint_protocol.hpp"
+#include "actors/supervision/supervisor.hpp"
 #include "actors/type_ids.hpp"
 #include "persistence/database.hpp"
 #include "persistence/outbox.hpp"

@@ -5,7 +5,7 @@
 // lets the test send RSIP and NTFY. `silent` makes it stop answering, like a dead MTA.
 
 #include "runtime/mgcp/agent.hpp"
-#include "runtime/metrics/metrics.hpp"
+#include "runtime/base/metrics.hpp"
 
 #include <algorithm>
 #include <atomic>

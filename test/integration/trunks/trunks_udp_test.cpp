@@ -2,10 +2,10 @@
 // real supervisor on a threaded actor system; an MTA (test_mta) and trunking gateways played by
 // test_gateway, each on its own agent and socket on 127.0.0.1.
 
-#include "actors/call_control.hpp"
-#include "actors/supervisor.hpp"
-#include "actors/trunk_actor.hpp"
-#include "actors/trunk_control.hpp"
+#include "actors/calls/call_control.hpp"
+#include "actors/supervision/supervisor.hpp"
+#include "actors/trunks/trunk_actor.hpp"
+#include "actors/trunks/trunk_control.hpp"
 #include "actors/type_ids.hpp"
 #include "integration/calls/test_mta.hpp"
 

@@ -3,7 +3,7 @@
 // scripts/gen-certs.sh, the real `rks` program as a child process, and billing record fixtures.
 
 #include "persistence/billing_record.hpp"
-#include "runtime/rks_client.hpp"
+#include "runtime/transport/rks_client.hpp"
 
 #include <boost/asio/io_context.hpp>
 

@@ -2,7 +2,7 @@
 
 #include "persistence/rks_protocol.hpp"
 #include "rks_harness.hpp"
-#include "runtime/rks_client.hpp"
+#include "runtime/transport/rks_client.hpp"
 
 #include <gtest/gtest.h>
 

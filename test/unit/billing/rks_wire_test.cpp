@@ -4,7 +4,7 @@
 #include "persistence/rks_protocol.hpp"
 #include "raw_tls_client.hpp"
 #include "rks_harness.hpp"
-#include "runtime/rks_client.hpp"
+#include "runtime/transport/rks_client.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>

@@ -3,7 +3,7 @@
 // lock must wait for it and succeed, not fail because its read snapshot went stale. And the
 // outbox owner's retention on the actor clock, over the same SQLite store.
 
-#include "actors/billing_outbox.hpp"
+#include "actors/billing/billing_outbox.hpp"
 #include "caf_test_fixture.hpp"
 #include "persistence/database.hpp"
 #include "persistence/outbox.hpp"

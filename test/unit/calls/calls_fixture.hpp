@@ -4,12 +4,12 @@
 // the actors send and every response they give, and answers from a script (by default like a
 // healthy MTA: CRCX returns a connection id and SDP, DLCX 250 with P:).
 
-#include "actors/billing_outbox.hpp"
-#include "actors/call_context.hpp"
-#include "actors/call_manager.hpp"
-#include "actors/endpoint_actor.hpp"
-#include "actors/mgcp_edge.hpp"
-#include "actors/state_catalog.hpp"
+#include "actors/billing/billing_outbox.hpp"
+#include "actors/calls/call_context.hpp"
+#include "actors/calls/call_manager.hpp"
+#include "actors/calls/endpoint_actor.hpp"
+#include "actors/calls/mgcp_edge.hpp"
+#include "actors/calls/state_catalog.hpp"
 #include "caf_test_fixture.hpp"
 #include "runtime/mgcp/text.hpp"
 

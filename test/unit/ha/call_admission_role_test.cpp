@@ -1,10 +1,10 @@
-// Call admission follows the pair's role (actors/call_admission.hpp, docs/ha.md): once a node
+// Call admission follows the pair's role (actors/calls/call_admission.hpp, docs/ha.md): once a node
 // follows its HA actor, only the active node admits new calls; a standby, a starting node and a
 // node that stepped down shed every attempt, counted as cms_calls_shed_total{reason="not_active"}.
 // The role arrives as the HA actor's (atom::role_changed, role, epoch), here on CAF's test
 // scheduler.
 
-#include "actors/call_admission.hpp"
+#include "actors/calls/call_admission.hpp"
 #include "actors/type_ids.hpp"
 #include "caf_test_fixture.hpp"
 

@@ -2,17 +2,17 @@
 
 #include "sim_network.hpp"
 
-#include "actors/billing_outbox.hpp"
-#include "actors/call_context.hpp"
+#include "actors/billing/billing_outbox.hpp"
+#include "actors/calls/call_context.hpp"
 #include "actors/ha/ha_actor.hpp"
 #include "actors/ha/replicator.hpp"
 #include "actors/ha/takeover_protocol.hpp"
 #include "actors/ha/witness_rules.hpp"
-#include "actors/state_catalog.hpp"
+#include "actors/calls/state_catalog.hpp"
 #include "actors/type_ids.hpp"
 #include "persistence/database.hpp"
 #include "persistence/ha_store.hpp"
-#include "runtime/logging.hpp"
+#include "runtime/base/logging.hpp"
 
 #include <caf/all.hpp>
 
@@ -35,7 +35,7 @@ namespace {
 using sim_time = std::int64_t; ///< ms since the start of the schedule (the actor clock)
 using std::chrono::milliseconds;
 
-// As runtime/node.cpp derives them from the peer settings (defaults of config.hpp's peer section).
+// As runtime/node/node.cpp derives them from the peer settings (defaults of config.hpp's peer section).
 constexpr sim_time heartbeat_interval = 100;
 constexpr int heartbeat_misses = 3;
 constexpr sim_time witness_answer_timeout = heartbeat_interval; // witness_client's answer timeout
@@ -438,7 +438,7 @@ private:
     violation("a node actor died: " + sys_.render(m.reason));
   }
 
-  // ---- UDP heartbeat path (runtime/ha_udp.cpp) -------------------------------------------------
+  // ---- UDP heartbeat path (runtime/transport/ha_udp.cpp) -------------------------------------------------
   void udp_tick(int i, std::uint64_t inc) {
     if (!alive(i, inc))
       return;
@@ -456,7 +456,7 @@ private:
     at(now() + heartbeat_interval, [this, i, inc] { udp_tick(i, inc); });
   }
 
-  // ---- witnesses (witness_client::ask + runtime/witness_main.cpp) ------------------------------
+  // ---- witnesses (witness_client::ask + runtime/programs/witness_main.cpp) ------------------------------
   void ask_witnesses(int i, int kind, std::uint64_t epoch, std::function<void(int, std::uint64_t, std::uint64_t)> done) {
     auto t = std::make_shared<tally>();
     t->kind = kind;

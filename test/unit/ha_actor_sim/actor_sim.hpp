@@ -1,15 +1,15 @@
 #pragma once
 // Deterministic simulation of the REAL HA actor code (issue 10 part 2). Where test/unit/ha_sim
-// drives the pure rules, this runs, per node, the real actors of the pair as runtime/node.cpp
+// drives the pure rules, this runs, per node, the real actors of the pair as runtime/node/node.cpp
 // wires them: ha_actor (actors/ha/ha_actor.cpp), the replicator (actors/ha/replicator.cpp) with a
 // real SQLite store in a temporary directory, the real state catalogue and billing outbox, and
 // small fakes for the call manager and the MGCP edge (they record takeovers and fences). Everything
 // runs on CAF's test scheduler, one actor system, simulated time:
 //   - the node link is sim_network.hpp (relay actors standing in for the middleman's proxies),
-//   - the UDP heartbeat path feeds (atom::udp_hb, peer_info) as runtime/ha_udp.cpp does, with
+//   - the UDP heartbeat path feeds (atom::udp_hb, peer_info) as runtime/transport/ha_udp.cpp does, with
 //     loss, delay and reordering,
 //   - three simulated witnesses (witness_rules) answer ha_environment::ask_witnesses as
-//     runtime/ha_udp.cpp's witness_client tallies them,
+//     runtime/transport/ha_udp.cpp's witness_client tallies them,
 //   - a seeded fault schedule: link cuts and partitions with heals, node-link loss (a lost message
 //     breaks the TCP connection; delays vary, order is kept), UDP loss/delay/reordering changes, crashes and restarts of either node (restart = new actors over the
 //     same store), witness loss and restarts, node clock jumps, switchovers, and a stream of calls

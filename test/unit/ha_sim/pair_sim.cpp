@@ -160,7 +160,7 @@ private:
     s.priority = nodes_[i].priority;
     s.heartbeat_interval = milliseconds{heartbeat_interval};
     s.heartbeat_misses = heartbeat_misses;
-    s.discovery_window = milliseconds{heartbeat_interval * (heartbeat_misses + 2)}; // as runtime/node.cpp
+    s.discovery_window = milliseconds{heartbeat_interval * (heartbeat_misses + 2)}; // as runtime/node/node.cpp
     s.witnesses = witness_count;
     s.lease = milliseconds{lease_ms};
     return s;
@@ -277,7 +277,7 @@ private:
       }
   }
 
-  // ---- witnesses (witness_client::ask + runtime/witness_main.cpp) ----
+  // ---- witnesses (witness_client::ask + runtime/programs/witness_main.cpp) ----
   void ask_witnesses(int i, effect::kind_t kind, std::uint64_t epoch) {
     auto t = std::make_shared<tally>();
     t->kind = kind;

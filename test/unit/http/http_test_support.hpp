@@ -4,7 +4,7 @@
 // that a misbehaving server fails a test instead of hanging it.
 
 #include "runtime/http/server.hpp"
-#include "runtime/metrics/metrics.hpp"
+#include "runtime/base/metrics.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>

@@ -1,7 +1,7 @@
 // The billing forwarder on CAF's deterministic scheduler with a real SQLite outbox (temp file) and
 // a fake RKS sender: role gating, path choice, ordering, ack-before-mark, retry, alarm, position.
 
-#include "actors/billing_forwarder.hpp"
+#include "actors/billing/billing_forwarder.hpp"
 #include "persistence/database.hpp"
 #include "persistence/outbox.hpp"
 

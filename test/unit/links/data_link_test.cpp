@@ -1,8 +1,8 @@
 // The data-link actor on CAF's deterministic scheduler: probe timing, transitions published to
 // subscribers, metrics, and a crash restarting it with its state and subscribers.
 
-#include "actors/data_link.hpp"
-#include "actors/supervisor.hpp"
+#include "actors/links/data_link.hpp"
+#include "actors/supervision/supervisor.hpp"
 
 #include "caf_test_fixture.hpp"
 #include "fakes.hpp"

@@ -3,8 +3,8 @@
 // probes (the test decides which are answered), a subscriber that keeps what it was told, and an
 // RKS sender whose batches the test completes by hand.
 
-#include "actors/billing_forwarder.hpp"
-#include "actors/data_link.hpp"
+#include "actors/billing/billing_forwarder.hpp"
+#include "actors/links/data_link.hpp"
 #include "actors/type_ids.hpp"
 
 #include <caf/all.hpp>

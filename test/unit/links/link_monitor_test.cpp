@@ -1,6 +1,6 @@
 // The data link's state machine as pure rules: thresholds, hysteresis and restart state.
 
-#include "actors/data_link_monitor.hpp"
+#include "actors/links/data_link_monitor.hpp"
 
 #include <gtest/gtest.h>
 

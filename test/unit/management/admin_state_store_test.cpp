@@ -3,7 +3,7 @@
 // original time and reason) into the drain switch and the registry.
 
 #include "persistence/database.hpp"
-#include "runtime/admin_state_store.hpp"
+#include "runtime/node/admin_state_store.hpp"
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>

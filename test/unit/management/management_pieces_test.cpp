@@ -2,14 +2,14 @@
 // event ring, the audit log file, paging, cluster/link change detection, the SNMP view builder
 // and the notifications it derives.
 
-#include "runtime/admin_state.hpp"
-#include "runtime/admission.hpp"
-#include "runtime/audit_log.hpp"
-#include "runtime/cluster_events.hpp"
-#include "runtime/event_log.hpp"
-#include "runtime/inventory_json.hpp"
-#include "runtime/paging.hpp"
-#include "runtime/snmp_bridge.hpp"
+#include "runtime/node/admin_state.hpp"
+#include "runtime/base/admission.hpp"
+#include "runtime/node/audit_log.hpp"
+#include "runtime/node/cluster_events.hpp"
+#include "runtime/node/event_log.hpp"
+#include "runtime/node/inventory_json.hpp"
+#include "runtime/node/paging.hpp"
+#include "runtime/node/snmp_bridge.hpp"
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>

@@ -3,7 +3,7 @@
 // on the registry lock that call signalling takes.
 
 #include "unit/http/http_test_support.hpp"
-#include "runtime/status_routes.hpp"
+#include "runtime/node/status_routes.hpp"
 
 #include <boost/json.hpp>
 #include <caf/all.hpp>

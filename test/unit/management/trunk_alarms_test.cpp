@@ -1,8 +1,8 @@
-// Trunk alarms (runtime/management_trunks.hpp): what two readings of the trunk status raise, and
+// Trunk alarms (runtime/node/management_trunks.hpp): what two readings of the trunk status raise, and
 // the SNMP view's gateway and facility rows built from the live status.
 
-#include "runtime/management_trunks.hpp"
-#include "runtime/snmp_bridge.hpp"
+#include "runtime/node/management_trunks.hpp"
+#include "runtime/node/snmp_bridge.hpp"
 
 #include <gtest/gtest.h>
 

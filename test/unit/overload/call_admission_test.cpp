@@ -1,7 +1,7 @@
-// Overload control of call attempts (actors/call_admission.hpp): the token bucket admits the
+// Overload control of call attempts (actors/calls/call_admission.hpp): the token bucket admits the
 // configured rate and burst, sheds the excess, refills with time, and the drain switch wins.
 
-#include "actors/call_admission.hpp"
+#include "actors/calls/call_admission.hpp"
 
 #include <gtest/gtest.h>
 

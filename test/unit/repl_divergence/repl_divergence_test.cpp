@@ -11,8 +11,8 @@
 // same sequences (the active's store was rebuilt): before the divergence handling the standby
 // skipped past them silently and the two outboxes stayed different, records missing on each.
 
-#include "actors/billing_outbox.hpp"
-#include "actors/call_context.hpp"
+#include "actors/billing/billing_outbox.hpp"
+#include "actors/calls/call_context.hpp"
 #include "actors/ha/replicator.hpp"
 #include "actors/type_ids.hpp"
 #include "caf_test_fixture.hpp"

@@ -5,9 +5,9 @@
 // standby acknowledges; a higher epoch is reported to the HA actor (epoch_seen), a lower one is
 // refused. Stores are real SQLite files in a temporary directory.
 
-#include "actors/call_context.hpp"
+#include "actors/calls/call_context.hpp"
 #include "actors/ha/replicator.hpp"
-#include "actors/state_change.hpp"
+#include "actors/ha/state_change.hpp"
 #include "actors/type_ids.hpp"
 #include "caf_test_fixture.hpp"
 #include "persistence/database.hpp"

@@ -2,7 +2,7 @@
 // Test support for driving the real mtasim binary: start it as a child process and read its
 // startup lines, talk to its control port, and play the call agent with cms::mgcp::agent.
 
-#include "runtime/metrics/metrics.hpp"
+#include "runtime/base/metrics.hpp"
 #include "runtime/mgcp/agent.hpp"
 #include "runtime/mgcp/message.hpp"
 

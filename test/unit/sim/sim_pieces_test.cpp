@@ -1,13 +1,13 @@
 // The simulator's own protocol pieces, checked directly.
 
-#include "test/sim/digit_map.hpp"
-#include "test/sim/event_spec.hpp"
-#include "test/sim/line.hpp"
-#include "test/sim/mta.hpp"
-#include "test/sim/options.hpp"
-#include "test/sim/report.hpp"
-#include "test/sim/rtp.hpp"
-#include "test/sim/sdp_lite.hpp"
+#include "test/tools/mtasim/digit_map.hpp"
+#include "test/tools/mtasim/event_spec.hpp"
+#include "test/tools/mtasim/line.hpp"
+#include "test/tools/mtasim/mta.hpp"
+#include "test/tools/mtasim/options.hpp"
+#include "test/tools/mtasim/report.hpp"
+#include "test/tools/mtasim/rtp.hpp"
+#include "test/tools/mtasim/sdp_lite.hpp"
 
 #include <gtest/gtest.h>
 

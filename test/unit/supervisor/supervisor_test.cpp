@@ -1,4 +1,4 @@
-#include "actors/supervisor.hpp"
+#include "actors/supervision/supervisor.hpp"
 
 #include "caf_test_fixture.hpp"
 

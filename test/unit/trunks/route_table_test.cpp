@@ -1,7 +1,7 @@
 // The routing rules alone: longest prefix, segment preference, load sharing, backups; and the
 // X-TR package codec.
 
-#include "actors/route_table.hpp"
+#include "actors/trunks/route_table.hpp"
 #include "runtime/mgcp/trunk_package.hpp"
 
 #include <gtest/gtest.h>

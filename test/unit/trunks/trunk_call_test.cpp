@@ -5,7 +5,7 @@
 
 #include "trunks_fixture.hpp"
 
-#include "actors/trunk_leg.hpp"
+#include "actors/trunks/trunk_leg.hpp"
 
 using namespace cms;
 using namespace std::chrono_literals;

@@ -3,7 +3,7 @@
 // the test scheduler. Gateways are played by the fake edge (it answers CRCX/MDCX/DLCX/RQNT/AUEP)
 // and by the tests, which inject the gateways' NTFYs and RSIPs as the MGCP dispatch would.
 
-#include "actors/trunk_control.hpp"
+#include "actors/trunks/trunk_control.hpp"
 #include "actors/type_ids.hpp"
 #include "unit/calls/calls_fixture.hpp"
 

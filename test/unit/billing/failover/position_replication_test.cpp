@@ -5,8 +5,8 @@
 // positions travel to the standby through the replication stream, the active is killed and the
 // standby's forwarder, now active, starts right after the acknowledged records.
 
-#include "actors/billing_forwarder.hpp"
-#include "actors/call_context.hpp"
+#include "actors/billing/billing_forwarder.hpp"
+#include "actors/calls/call_context.hpp"
 #include "actors/ha/replicator.hpp"
 #include "persistence/database.hpp"
 #include "persistence/outbox.hpp"

@@ -1,0 +1,1 @@
+// Translation unit of the shared precompiled header (see the root CMakeLists.txt).
