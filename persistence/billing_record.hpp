@@ -12,19 +12,19 @@
 namespace cms::billing {
 
 struct billing_record {
-  std::string record_id;            ///< node-independent unique id: "<call_id>:<event>"
-  std::uint64_t sequence = 0;       ///< monotonic per pair, assigned by the outbox owner
-  std::string event;                ///< "signaling_start", "call_answer", "signaling_stop"
+  std::string record_id;      ///< node-independent unique id: "<call_id>:<event>"
+  std::uint64_t sequence = 0; ///< monotonic per pair, assigned by the outbox owner
+  std::string event;          ///< "signaling_start", "call_answer", "signaling_stop"
   std::string call_id;
   std::string calling_number;
   std::string called_number;
-  std::string originating;          ///< endpoint name or trunk channel
-  std::string terminating;          ///< endpoint name or trunk channel
-  std::string route;                ///< "on-net" or the route/trunk group used
-  std::string carrier;              ///< carrier of the facility used, empty on-net
-  std::int64_t timestamp_ms = 0;    ///< UTC, milliseconds since the epoch
-  int release_cause = 0;            ///< Q.850 cause value; 0 before release
-  std::string connection_stats;     ///< DLCX "P:" parameters of both legs
+  std::string originating;       ///< endpoint name or trunk channel
+  std::string terminating;       ///< endpoint name or trunk channel
+  std::string route;             ///< "on-net" or the route/trunk group used
+  std::string carrier;           ///< carrier of the facility used, empty on-net
+  std::int64_t timestamp_ms = 0; ///< UTC, milliseconds since the epoch
+  int release_cause = 0;         ///< Q.850 cause value; 0 before release
+  std::string connection_stats;  ///< DLCX "P:" parameters of both legs
   /// Field-wise equality (written out: defaulted comparisons are C++20 and we build as C++17).
   friend bool operator==(const billing_record& a, const billing_record& b) {
     return std::tie(a.record_id, a.sequence, a.event, a.call_id, a.calling_number, a.called_number,

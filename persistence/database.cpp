@@ -10,30 +10,31 @@ namespace {
 
 store_errc classify(int rc) {
   switch (rc & 0xff) {
-    case SQLITE_NOTADB:
-      return store_errc::not_a_database;
-    case SQLITE_CORRUPT:
-      return store_errc::corrupt;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return store_errc::locked;
-    case SQLITE_CONSTRAINT:
-      return store_errc::constraint;
-    case SQLITE_CANTOPEN:
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-      return store_errc::io;
-    default:
-      return store_errc::other;
+  case SQLITE_NOTADB:
+    return store_errc::not_a_database;
+  case SQLITE_CORRUPT:
+    return store_errc::corrupt;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return store_errc::locked;
+  case SQLITE_CONSTRAINT:
+    return store_errc::constraint;
+  case SQLITE_CANTOPEN:
+  case SQLITE_IOERR:
+  case SQLITE_FULL:
+  case SQLITE_READONLY:
+  case SQLITE_PERM:
+    return store_errc::io;
+  default:
+    return store_errc::other;
   }
 }
 
 std::string describe(sqlite3* db, int rc) {
   std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-    msg += " (another connection holds a lock for too long: a long transaction in this node, or a second process using this data directory)";
+    msg += " (another connection holds a lock for too long: a long transaction in this node, or a "
+           "second process using this data directory)";
   else if ((rc & 0xff) == SQLITE_CORRUPT)
     msg += " (database is corrupt; refusing to use it; restore it from the peer or a backup)";
   else if ((rc & 0xff) == SQLITE_NOTADB)
@@ -101,7 +102,7 @@ void preflight(const std::filesystem::path& file, const open_options& options, i
   if (!problems.empty())
     throw store_error(store_errc::corrupt,
                       file.string() + ": database is corrupt (quick_check: " + problems +
-                          "); refusing to use it; restore it from the peer or a backup");
+                        "); refusing to use it; restore it from the peer or a backup");
 
   auto app_id = query_int(c.db, file, "PRAGMA application_id");
   auto version = query_int(c.db, file, "PRAGMA user_version");
@@ -110,35 +111,35 @@ void preflight(const std::filesystem::path& file, const open_options& options, i
       (app_id == 0 && (version != 0 || tables != 0)))
     throw store_error(store_errc::not_a_database,
                       file.string() + ": SQLite database not created by cmsd (application_id " +
-                          std::to_string(app_id) + ", " + std::to_string(tables) +
-                          " tables); refusing to use it");
+                        std::to_string(app_id) + ", " + std::to_string(tables) +
+                        " tables); refusing to use it");
   if (version > known_version)
     throw store_error(store_errc::newer_schema,
                       file.string() + ": schema version " + std::to_string(version) +
-                          " is newer than this cmsd knows (" + std::to_string(known_version) +
-                          "); upgrade cmsd instead of opening it with an older binary");
+                        " is newer than this cmsd knows (" + std::to_string(known_version) +
+                        "); upgrade cmsd instead of opening it with an older binary");
 }
 
 } // namespace
 
 const char* to_string(store_errc code) noexcept {
   switch (code) {
-    case store_errc::not_a_database:
-      return "not_a_database";
-    case store_errc::corrupt:
-      return "corrupt";
-    case store_errc::locked:
-      return "locked";
-    case store_errc::newer_schema:
-      return "newer_schema";
-    case store_errc::migration_failed:
-      return "migration_failed";
-    case store_errc::constraint:
-      return "constraint";
-    case store_errc::io:
-      return "io";
-    case store_errc::other:
-      return "other";
+  case store_errc::not_a_database:
+    return "not_a_database";
+  case store_errc::corrupt:
+    return "corrupt";
+  case store_errc::locked:
+    return "locked";
+  case store_errc::newer_schema:
+    return "newer_schema";
+  case store_errc::migration_failed:
+    return "migration_failed";
+  case store_errc::constraint:
+    return "constraint";
+  case store_errc::io:
+    return "io";
+  case store_errc::other:
+    return "other";
   }
   return "other";
 }
@@ -159,7 +160,7 @@ database database::open(const std::filesystem::path& file, const open_options& o
     auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
     if (!std::filesystem::is_directory(dir, ec))
       throw store_error(store_errc::io, file.string() + ": cannot create database: directory " +
-                                            dir.string() + " does not exist");
+                                          dir.string() + " does not exist");
   }
 
   raw_connection c;
@@ -185,7 +186,8 @@ database database::open(const std::filesystem::path& file, const open_options& o
 }
 
 database::database(database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), file_(std::move(other.file_)) {}
+  : db_(std::exchange(other.db_, nullptr)),
+    file_(std::move(other.file_)) {}
 
 database& database::operator=(database&& other) noexcept {
   if (this != &other) {
@@ -202,9 +204,7 @@ database::~database() {
     sqlite3_close_v2(db_);
 }
 
-void database::fail(int rc, const std::string& what) const {
-  throw_sqlite(db_, rc, file_, what);
-}
+void database::fail(int rc, const std::string& what) const { throw_sqlite(db_, rc, file_, what); }
 
 void database::exec(const std::string& sql) {
   char* err = nullptr;
@@ -222,21 +222,21 @@ int database::schema_version() {
   return st.column_int(0);
 }
 
-std::int64_t database::last_insert_rowid() const {
-  return sqlite3_last_insert_rowid(db_);
-}
+std::int64_t database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
 // --- statement --------------------------------------------------------------------------------
 
 statement::statement(database& db, const std::string& sql) : db_(&db), sql_(sql) {
   int rc =
-      sqlite3_prepare_v2(db.handle(), sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr);
+    sqlite3_prepare_v2(db.handle(), sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr);
   if (rc != SQLITE_OK)
     db.fail(rc, "cannot prepare \"" + sql + "\"");
 }
 
 statement::statement(statement&& other) noexcept
-    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), sql_(std::move(other.sql_)) {}
+  : db_(other.db_),
+    stmt_(std::exchange(other.stmt_, nullptr)),
+    sql_(std::move(other.sql_)) {}
 
 statement& statement::operator=(statement&& other) noexcept {
   if (this != &other) {
@@ -248,9 +248,7 @@ statement& statement::operator=(statement&& other) noexcept {
   return *this;
 }
 
-statement::~statement() {
-  sqlite3_finalize(stmt_);
-}
+statement::~statement() { sqlite3_finalize(stmt_); }
 
 void statement::check_bind(int rc, int index) {
   if (rc != SQLITE_OK)
@@ -259,8 +257,8 @@ void statement::check_bind(int rc, int index) {
 
 void statement::fail_range(int index) const {
   throw store_error(store_errc::other, db_->file().string() + ": parameter " +
-                                           std::to_string(index) + " of \"" + sql_ +
-                                           "\" exceeds the 64-bit signed range");
+                                         std::to_string(index) + " of \"" + sql_ +
+                                         "\" exceeds the 64-bit signed range");
 }
 
 statement& statement::bind(int index, std::nullptr_t) {
@@ -275,8 +273,8 @@ statement& statement::bind(int index, double value) {
 
 statement& statement::bind(int index, std::string_view value) {
   check_bind(
-      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
-      index);
+    sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+    index);
   return *this;
 }
 
@@ -306,8 +304,7 @@ bool statement::step() {
 }
 
 int statement::run() {
-  while (step()) {
-  }
+  while (step()) {}
   return sqlite3_changes(db_->handle());
 }
 
@@ -318,22 +315,20 @@ void statement::reset() {
 
 statement::column_kind statement::kind(int column) const {
   switch (sqlite3_column_type(stmt_, column)) {
-    case SQLITE_INTEGER:
-      return column_kind::integer;
-    case SQLITE_FLOAT:
-      return column_kind::real;
-    case SQLITE_TEXT:
-      return column_kind::text;
-    case SQLITE_BLOB:
-      return column_kind::blob;
-    default:
-      return column_kind::null;
+  case SQLITE_INTEGER:
+    return column_kind::integer;
+  case SQLITE_FLOAT:
+    return column_kind::real;
+  case SQLITE_TEXT:
+    return column_kind::text;
+  case SQLITE_BLOB:
+    return column_kind::blob;
+  default:
+    return column_kind::null;
   }
 }
 
-int statement::column_count() const {
-  return sqlite3_column_count(stmt_);
-}
+int statement::column_count() const { return sqlite3_column_count(stmt_); }
 
 bool statement::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
@@ -343,9 +338,7 @@ std::int64_t statement::column_int64(int column) const {
   return sqlite3_column_int64(stmt_, column);
 }
 
-double statement::column_double(int column) const {
-  return sqlite3_column_double(stmt_, column);
-}
+double statement::column_double(int column) const { return sqlite3_column_double(stmt_, column); }
 
 std::string statement::column_text(int column) const {
   auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
@@ -369,15 +362,15 @@ blob statement::column_blob(int column) const {
 
 transaction::transaction(database& db, mode m) : db_(db) {
   switch (m) {
-    case mode::deferred:
-      db_.exec("BEGIN DEFERRED");
-      break;
-    case mode::immediate:
-      db_.exec("BEGIN IMMEDIATE");
-      break;
-    case mode::exclusive:
-      db_.exec("BEGIN EXCLUSIVE");
-      break;
+  case mode::deferred:
+    db_.exec("BEGIN DEFERRED");
+    break;
+  case mode::immediate:
+    db_.exec("BEGIN IMMEDIATE");
+    break;
+  case mode::exclusive:
+    db_.exec("BEGIN EXCLUSIVE");
+    break;
   }
 }
 

@@ -56,11 +56,13 @@ public:
     }
     return bind_int64(index, static_cast<std::int64_t>(value));
   }
-  template <class T> statement& bind(int index, const std::optional<T>& value) {
+  template <class T>
+  statement& bind(int index, const std::optional<T>& value) {
     return value ? bind(index, *value) : bind(index, nullptr);
   }
   /// Binds every argument in order, starting at index 1.
-  template <class... Ts> statement& bind_all(const Ts&... values) {
+  template <class... Ts>
+  statement& bind_all(const Ts&... values) {
     int i = 0;
     (bind(++i, values), ...);
     return *this;

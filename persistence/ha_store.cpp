@@ -26,8 +26,8 @@ void ha_store::set_epoch(std::uint64_t e) {
   auto current = epoch();
   if (e < current)
     throw store_error(store_errc::constraint, db_.file().string() + ": epoch " + std::to_string(e) +
-                                                  " is older than the stored epoch " +
-                                                  std::to_string(current));
+                                                " is older than the stored epoch " +
+                                                std::to_string(current));
   auto st = db_.prepare("INSERT INTO ha_meta (key, value) VALUES ('epoch', ?) "
                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   st.bind(1, e);
@@ -45,10 +45,10 @@ std::uint64_t ha_store::increment_epoch() {
 
 bool ha_store::save_state(const actor_state_record& r) {
   auto st = db_.prepare(
-      "INSERT INTO actor_state (kind, key, data, epoch, seq) VALUES (?, ?, ?, ?, ?) "
-      "ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data, epoch = excluded.epoch, "
-      "seq = excluded.seq WHERE excluded.epoch > actor_state.epoch OR "
-      "(excluded.epoch = actor_state.epoch AND excluded.seq > actor_state.seq)");
+    "INSERT INTO actor_state (kind, key, data, epoch, seq) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data, epoch = excluded.epoch, "
+    "seq = excluded.seq WHERE excluded.epoch > actor_state.epoch OR "
+    "(excluded.epoch = actor_state.epoch AND excluded.seq > actor_state.seq)");
   st.bind_all(r.kind, r.key, r.data, r.epoch, r.seq);
   return st.run() > 0;
 }
@@ -56,7 +56,7 @@ bool ha_store::save_state(const actor_state_record& r) {
 std::optional<actor_state_record> ha_store::load_state(const std::string& kind,
                                                        const std::string& key) {
   auto st =
-      db_.prepare("SELECT kind, key, data, epoch, seq FROM actor_state WHERE kind = ? AND key = ?");
+    db_.prepare("SELECT kind, key, data, epoch, seq FROM actor_state WHERE kind = ? AND key = ?");
   st.bind_all(kind, key);
   if (!st.step())
     return std::nullopt;
@@ -65,8 +65,8 @@ std::optional<actor_state_record> ha_store::load_state(const std::string& kind,
 
 std::vector<actor_state_record> ha_store::load_states(const std::string& kind) {
   std::vector<actor_state_record> out;
-  auto st = db_.prepare(
-      "SELECT kind, key, data, epoch, seq FROM actor_state WHERE kind = ? ORDER BY key");
+  auto st =
+    db_.prepare("SELECT kind, key, data, epoch, seq FROM actor_state WHERE kind = ? ORDER BY key");
   st.bind(1, kind);
   while (st.step())
     out.push_back(read_state(st));

@@ -144,16 +144,14 @@ CREATE INDEX billing_outbox_unreplicated ON billing_outbox(sequence) WHERE repli
 
 const std::vector<migration>& schema_migrations() {
   static const std::vector<migration> steps = {
-      {1, "provisioning, billing outbox and HA metadata", schema_v1},
-      {2, "operator admin states (drain, out of service)", schema_v2},
-      {3, "index of the billing records not yet replicated", schema_v3},
+    {1, "provisioning, billing outbox and HA metadata", schema_v1},
+    {2, "operator admin states (drain, out of service)", schema_v2},
+    {3, "index of the billing records not yet replicated", schema_v3},
   };
   return steps;
 }
 
-int latest_schema_version() {
-  return schema_migrations().back().version;
-}
+int latest_schema_version() { return schema_migrations().back().version; }
 
 int apply_migrations(database& db, const std::vector<migration>& steps) {
   int applied = 0;
@@ -162,7 +160,7 @@ int apply_migrations(database& db, const std::vector<migration>& steps) {
     if (step.version != expected++)
       throw store_error(store_errc::migration_failed,
                         db.file().string() + ": migration list is not numbered 1, 2, 3... (found " +
-                            std::to_string(step.version) + ")");
+                          std::to_string(step.version) + ")");
   }
   for (const auto& step : steps) {
     transaction tx(db, transaction::mode::immediate);
@@ -180,8 +178,8 @@ int apply_migrations(database& db, const std::vector<migration>& steps) {
         throw;
       throw store_error(store_errc::migration_failed,
                         "migration " + std::to_string(step.version) + " (" + step.description +
-                            ") failed, database left at version " +
-                            std::to_string(step.version - 1) + ": " + e.what());
+                          ") failed, database left at version " + std::to_string(step.version - 1) +
+                          ": " + e.what());
     }
     ++applied;
   }

@@ -11,28 +11,28 @@ namespace {
 
 std::int64_t wall_clock_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
 }
 
 constexpr const char* record_columns =
-    "sequence, record_id, event, call_id, calling_number, called_number, originating, "
-    "terminating, route, carrier, timestamp_ms, release_cause, connection_stats";
+  "sequence, record_id, event, call_id, calling_number, called_number, originating, "
+  "terminating, route, carrier, timestamp_ms, release_cause, connection_stats";
 
 /// Binds the payload columns 2..13 (in record_columns order, after sequence).
 void bind_payload(statement& st, const billing::billing_record& r) {
   st.bind(2, r.record_id)
-      .bind(3, r.event)
-      .bind(4, r.call_id)
-      .bind(5, r.calling_number)
-      .bind(6, r.called_number)
-      .bind(7, r.originating)
-      .bind(8, r.terminating)
-      .bind(9, r.route)
-      .bind(10, r.carrier)
-      .bind(11, r.timestamp_ms)
-      .bind(12, r.release_cause)
-      .bind(13, r.connection_stats);
+    .bind(3, r.event)
+    .bind(4, r.call_id)
+    .bind(5, r.calling_number)
+    .bind(6, r.called_number)
+    .bind(7, r.originating)
+    .bind(8, r.terminating)
+    .bind(9, r.route)
+    .bind(10, r.carrier)
+    .bind(11, r.timestamp_ms)
+    .bind(12, r.release_cause)
+    .bind(13, r.connection_stats);
 }
 
 } // namespace
@@ -50,10 +50,10 @@ std::vector<std::uint64_t> outbox::append(const std::vector<billing::billing_rec
   savepoint sp(db_, "outbox_append");
   if (!append_)
     append_ = std::make_shared<append_statements>(append_statements{
-        db_.prepare("SELECT sequence FROM billing_outbox WHERE record_id = ?"),
-        db_.prepare(std::string("INSERT INTO billing_outbox (") + record_columns +
-                    ", created_ms) VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                    "?11, ?12, ?13, ?14)")});
+      db_.prepare("SELECT sequence FROM billing_outbox WHERE record_id = ?"),
+      db_.prepare(std::string("INSERT INTO billing_outbox (") + record_columns +
+                  ", created_ms) VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                  "?11, ?12, ?13, ?14)")});
   auto& existing = append_->existing;
   auto& insert = append_->insert;
   // Kept statements are reset when the append ends, however it ends: a stepped SELECT left
@@ -93,17 +93,17 @@ void outbox::store_replicated(const std::vector<billing::billing_record>& record
   for (const auto& r : records) {
     if (r.sequence == 0)
       throw store_error(store_errc::constraint, db_.file().string() +
-                                                    ": replicated billing record " + r.record_id +
-                                                    " has no sequence");
+                                                  ": replicated billing record " + r.record_id +
+                                                  " has no sequence");
     existing.reset();
     existing.bind(1, r.record_id);
     if (existing.step()) {
       auto seq = static_cast<std::uint64_t>(existing.column_int64(0));
       if (seq != r.sequence)
         throw store_error(store_errc::constraint, db_.file().string() + ": billing record " +
-                                                      r.record_id + " replicated with sequence " +
-                                                      std::to_string(r.sequence) +
-                                                      " but stored as " + std::to_string(seq));
+                                                    r.record_id + " replicated with sequence " +
+                                                    std::to_string(r.sequence) + " but stored as " +
+                                                    std::to_string(seq));
       continue;
     }
     insert.reset();
@@ -157,19 +157,19 @@ int outbox::mark_sent(std::uint64_t up_to_sequence) {
 std::uint64_t outbox::prune_delivered(std::int64_t older_than_ms, std::size_t limit) {
   // Oldest first along the primary key: the old rows are the delivered ones, so the inner
   // select stops after `limit` rows instead of scanning the outbox.
-  auto st = db_.prepare(
-    "DELETE FROM billing_outbox WHERE sequence IN (SELECT sequence FROM billing_outbox "
-    "WHERE sent = 1 AND timestamp_ms < ?1 AND sequence < "
-    "(SELECT coalesce(max(sequence), 0) FROM billing_outbox WHERE sent = 1) "
-    "ORDER BY sequence LIMIT ?2)");
+  auto st =
+    db_.prepare("DELETE FROM billing_outbox WHERE sequence IN (SELECT sequence FROM billing_outbox "
+                "WHERE sent = 1 AND timestamp_ms < ?1 AND sequence < "
+                "(SELECT coalesce(max(sequence), 0) FROM billing_outbox WHERE sent = 1) "
+                "ORDER BY sequence LIMIT ?2)");
   st.bind(1, older_than_ms);
   st.bind(2, static_cast<std::int64_t>(limit));
   return static_cast<std::uint64_t>(st.run());
 }
 
 int outbox::mark_replicated(std::uint64_t up_to_sequence) {
-  auto st = db_.prepare(
-      "UPDATE billing_outbox SET replicated = 1 WHERE replicated = 0 AND sequence <= ?");
+  auto st =
+    db_.prepare("UPDATE billing_outbox SET replicated = 1 WHERE replicated = 0 AND sequence <= ?");
   st.bind(1, up_to_sequence);
   return st.run();
 }

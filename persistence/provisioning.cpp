@@ -46,8 +46,8 @@ subscriber read_subscriber(const statement& st) {
 }
 
 constexpr const char* subscriber_columns =
-    "SELECT directory_number, endpoint_name, mta_fqdn, mta_address, mta_port, display_name, status "
-    "FROM subscribers";
+  "SELECT directory_number, endpoint_name, mta_fqdn, mta_address, mta_port, display_name, status "
+  "FROM subscribers";
 
 } // namespace
 
@@ -89,8 +89,8 @@ std::vector<carrier> provisioning_store::carriers() {
 
 std::vector<gateway> provisioning_store::gateways() {
   std::vector<gateway> out;
-  auto st = db_.prepare(
-      "SELECT name, address, port, role, spare_for, segment FROM gateways ORDER BY name");
+  auto st =
+    db_.prepare("SELECT name, address, port, role, spare_for, segment FROM gateways ORDER BY name");
   while (st.step()) {
     gateway g;
     g.name = st.column_text(0);

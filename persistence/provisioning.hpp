@@ -34,7 +34,7 @@ struct gateway {
   std::uint16_t port = 2427;
   std::string role; ///< "active" | "cold_spare"
   std::optional<std::string>
-      spare_for;       ///< cold spare: the gateway it stands in for (none: any in segment)
+    spare_for;         ///< cold spare: the gateway it stands in for (none: any in segment)
   std::string segment; ///< "partner" | "local"
   bool operator==(const gateway& o) const;
 };

@@ -17,7 +17,8 @@ namespace {
 
 // --- reading the file -------------------------------------------------------------------------
 
-template <class T> struct located {
+template <class T>
+struct located {
   T value;
   const toml::value* row; ///< the [[table]] it came from, for error locations
 };
@@ -33,9 +34,7 @@ struct parsed_file {
   std::vector<located<data_link>> data_links;
 };
 
-std::uint32_t line_of(const toml::value& v) {
-  return v.location().line();
-}
+std::uint32_t line_of(const toml::value& v) { return v.location().line(); }
 
 /// Throws a located error for `field` of `row` (at the field's value, or the row's header).
 [[noreturn]] void fail_row(const parsed_file& p, const toml::value& row, const std::string& kind,
@@ -71,7 +70,8 @@ bool iequals(const std::string& a, const std::string& b) {
 }
 
 /// Calls `f(row)` for each table of the array of tables `key` ([[key]] in the file).
-template <class F> void for_each_row(table_reader& root, const std::string& key, F f) {
+template <class F>
+void for_each_row(table_reader& root, const std::string& key, F f) {
   auto v = root.raw(key);
   if (!v)
     return;
@@ -154,7 +154,7 @@ trunk_group read_trunk_group(table_reader& r) {
   if (!members->is_array())
     r.fail_at(*members, "members",
               "expected an array of { facility = ..., priority = ... }, got " +
-                  config::type_name(*members));
+                config::type_name(*members));
   if (members->as_array().empty())
     r.fail("members", "a trunk group needs at least one facility");
   int position = 0;
@@ -197,10 +197,13 @@ data_link read_data_link(table_reader& r) {
 }
 
 /// Refuses a second row with the same key, naming the line of the first.
-template <class Key> class unique_keys {
+template <class Key>
+class unique_keys {
 public:
   unique_keys(const parsed_file& p, std::string kind, std::string field)
-      : p_(p), kind_(std::move(kind)), field_(std::move(field)) {}
+    : p_(p),
+      kind_(std::move(kind)),
+      field_(std::move(field)) {}
   void add(const Key& key, const std::string& shown, const toml::value& row) {
     // The first row is kept, its line looked up only for the error: toml11 counts lines from
     // the start of the file on every call, so an eager line_of() made imports quadratic
@@ -209,7 +212,7 @@ public:
     if (!fresh)
       fail_row(p_, row, kind_, field_,
                "duplicate " + shown + " (first defined on line " +
-                   std::to_string(line_of(*it->second)) + ")");
+                 std::to_string(line_of(*it->second)) + ")");
   }
   bool contains(const Key& key) const { return seen_.count(key) > 0; }
 
@@ -250,7 +253,7 @@ void check_references(const parsed_file& p) {
     if (it->second->role != "active" || it->second->segment != g.segment)
       fail_row(p, *row, "gateway", "spare_for",
                "gateway \"" + *g.spare_for + "\" is not an active gateway of segment \"" +
-                   g.segment + "\"");
+                 g.segment + "\"");
   }
 
   unique_keys<std::string> facilities(p, "facility", "id");
@@ -264,7 +267,7 @@ void check_references(const parsed_file& p) {
     if (gw->second->role != "active")
       fail_row(p, *row, "facility", "gateway",
                "gateway \"" + f.gateway +
-                   "\" is a cold spare; facilities belong to active gateways");
+                 "\" is a cold spare; facilities belong to active gateways");
     if (!carriers.contains(f.carrier))
       fail_row(p, *row, "facility", "carrier", "carrier \"" + f.carrier + "\" is not defined");
     spans.add({f.gateway, f.span},
@@ -291,7 +294,7 @@ void check_references(const parsed_file& p) {
       if (seg->second != g.segment)
         fail_row(p, mrow, "trunk_group.members", "facility",
                  "facility \"" + m.facility + "\" is on a " + seg->second +
-                     " segment gateway, but the trunk group is " + g.segment);
+                   " segment gateway, but the trunk group is " + g.segment);
       if (!in_group.insert(m.facility).second)
         fail_row(p, mrow, "trunk_group.members", "facility",
                  "facility \"" + m.facility + "\" is listed twice in trunk group \"" + g.id + "\"");
@@ -337,7 +340,8 @@ parsed_file read_file(const std::filesystem::path& path, const toml::value& doc)
   return p;
 }
 
-template <class T> std::vector<T> values(const std::vector<located<T>>& rows) {
+template <class T>
+std::vector<T> values(const std::vector<located<T>>& rows) {
   std::vector<T> out;
   out.reserve(rows.size());
   for (const auto& r : rows)
@@ -357,30 +361,28 @@ struct table_spec {
   std::size_t key_columns; ///< the first N columns form the primary key
 };
 
-cell opt(const std::optional<std::string>& s) {
-  return s ? cell(*s) : cell(std::monostate{});
-}
+cell opt(const std::optional<std::string>& s) { return s ? cell(*s) : cell(std::monostate{}); }
 
 cell read_cell(const statement& st, int i) {
   switch (st.kind(i)) {
-    case statement::column_kind::null:
-      return std::monostate{};
-    case statement::column_kind::integer:
-      return st.column_int64(i);
-    default:
-      return st.column_text(i);
+  case statement::column_kind::null:
+    return std::monostate{};
+  case statement::column_kind::integer:
+    return st.column_int64(i);
+  default:
+    return st.column_text(i);
   }
 }
 
 void bind_cell(statement& st, int index, const cell& c) {
   std::visit(
-      [&](const auto& v) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::monostate>)
-          st.bind(index, nullptr);
-        else
-          st.bind(index, v);
-      },
-      c);
+    [&](const auto& v) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::monostate>)
+        st.bind(index, nullptr);
+      else
+        st.bind(index, v);
+    },
+    c);
 }
 
 /// Makes `spec.name` hold exactly `desired`, counting what changed.
@@ -471,9 +473,8 @@ import_report write_tables(database& db, const provisioning& p) {
   for (const auto& f : p.facilities)
     rows.push_back({f.id, f.gateway, f.kind, f.carrier, std::int64_t{f.span},
                     std::int64_t{f.channels}, opt(f.backup_facility)});
-  sync({"facilities",
-        {"id", "gateway", "kind", "carrier", "span", "channels", "backup_facility"},
-        1});
+  sync(
+    {"facilities", {"id", "gateway", "kind", "carrier", "span", "channels", "backup_facility"}, 1});
 
   for (const auto& g : p.trunk_groups)
     rows.push_back({g.id, g.name, g.segment});
@@ -490,7 +491,7 @@ import_report write_tables(database& db, const provisioning& p) {
 
   for (const auto& d : p.data_links)
     rows.push_back(
-        {d.name, d.kind, d.local_address, d.remote_address, std::int64_t{d.remote_port}});
+      {d.name, d.kind, d.local_address, d.remote_address, std::int64_t{d.remote_port}});
   sync({"data_links", {"name", "kind", "local_address", "remote_address", "remote_port"}, 1});
 
   for (const auto& s : p.subscribers)
@@ -507,8 +508,10 @@ import_report write_tables(database& db, const provisioning& p) {
 
 provisioning_error::provisioning_error(std::string file, std::uint32_t line, std::string field,
                                        const std::string& problem)
-    : std::runtime_error(toml_field_error::format(file, line, field, problem)),
-      file_(std::move(file)), line_(line), field_(std::move(field)) {}
+  : std::runtime_error(toml_field_error::format(file, line, field, problem)),
+    file_(std::move(file)),
+    line_(line),
+    field_(std::move(field)) {}
 
 bool import_report::changed() const {
   for (const auto& [name, c] : tables)
@@ -565,9 +568,7 @@ provisioning parse(const std::filesystem::path& file) {
 
 } // namespace
 
-provisioning parse_provisioning_file(const std::filesystem::path& file) {
-  return parse(file);
-}
+provisioning parse_provisioning_file(const std::filesystem::path& file) { return parse(file); }
 
 import_report import_provisioning(database& db, const std::filesystem::path& file) {
   // Validate everything before the first write: a bad row never reaches the database.

@@ -126,19 +126,18 @@ bool record_from_json(const json::value& v, billing_record& out, std::string& er
   }
   const auto& o = v.as_object();
   std::int64_t cause = 0;
-  const bool ok = get_string(o, "record_id", out.record_id, error) &&
-                  get_u64(o, "sequence", out.sequence, error) &&
-                  get_string(o, "event", out.event, error) &&
-                  get_string(o, "call_id", out.call_id, error) &&
-                  get_string(o, "calling_number", out.calling_number, error) &&
-                  get_string(o, "called_number", out.called_number, error) &&
-                  get_string(o, "originating", out.originating, error) &&
-                  get_string(o, "terminating", out.terminating, error) &&
-                  get_string(o, "route", out.route, error) &&
-                  get_string(o, "carrier", out.carrier, error) &&
-                  get_i64(o, "timestamp_ms", out.timestamp_ms, error) &&
-                  get_i64(o, "release_cause", cause, error) &&
-                  get_string(o, "connection_stats", out.connection_stats, error);
+  const bool ok =
+    get_string(o, "record_id", out.record_id, error) &&
+    get_u64(o, "sequence", out.sequence, error) && get_string(o, "event", out.event, error) &&
+    get_string(o, "call_id", out.call_id, error) &&
+    get_string(o, "calling_number", out.calling_number, error) &&
+    get_string(o, "called_number", out.called_number, error) &&
+    get_string(o, "originating", out.originating, error) &&
+    get_string(o, "terminating", out.terminating, error) &&
+    get_string(o, "route", out.route, error) && get_string(o, "carrier", out.carrier, error) &&
+    get_i64(o, "timestamp_ms", out.timestamp_ms, error) &&
+    get_i64(o, "release_cause", cause, error) &&
+    get_string(o, "connection_stats", out.connection_stats, error);
   if (!ok)
     return false;
   if (cause < 0 || cause > 127) { // Q.850 cause values are 7 bits

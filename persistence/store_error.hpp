@@ -32,7 +32,8 @@ const char* to_string(store_errc code) noexcept;
 class store_error : public std::runtime_error {
 public:
   store_error(store_errc code, const std::string& message)
-      : std::runtime_error(message), code_(code) {}
+    : std::runtime_error(message),
+      code_(code) {}
 
   store_errc code() const noexcept { return code_; }
 

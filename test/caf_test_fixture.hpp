@@ -24,8 +24,8 @@ class caf_fixture : public ::testing::Test {
 protected:
   test_config cfg;
   caf::actor_system sys{cfg};
-  caf::scheduler::test_coordinator& sched
-    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  caf::scheduler::test_coordinator& sched =
+    dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
 
   /// Sends a request from a throw-away actor and returns the reply (or the error) after running
   /// the scheduler to quiescence.
@@ -38,7 +38,8 @@ protected:
       [](caf::event_based_actor* self, caf::actor dest, caf::message msg,
          std::shared_ptr<caf::expected<Result>> out) {
         self->request(dest, caf::infinite, std::move(msg))
-          .then([out](Result r) { *out = std::move(r); }, [out](caf::error& e) { *out = std::move(e); });
+          .then([out](Result r) { *out = std::move(r); },
+                [out](caf::error& e) { *out = std::move(e); });
       },
       dest, caf::make_message(std::forward<Ts>(xs)...), out);
     sched.run();

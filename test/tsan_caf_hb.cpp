@@ -56,9 +56,7 @@ F real(F& cache, const char* symbol) {
 constexpr std::ptrdiff_t actor_resumable = 160; // scheduled_actor -> its resumable base
 constexpr std::ptrdiff_t basp_resumable = 16;   // basp::worker -> its resumable base
 
-char* at(void* p, std::ptrdiff_t off) {
-  return static_cast<char*>(p) + off;
-}
+char* at(void* p, std::ptrdiff_t off) { return static_cast<char*>(p) + off; }
 
 } // namespace
 
@@ -70,18 +68,21 @@ char* at(void* p, std::ptrdiff_t off) {
 
 // void scheduled_actor::enqueue(mailbox_element_ptr, execution_unit*)
 extern "C" void cms_sa_enqueue(void* self, void** ptr, void* eu) __asm__(
-  "_ZN3caf15scheduled_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE");
-extern "C" __attribute__((visibility("default"))) void cms_sa_enqueue(void* self, void** ptr, void* eu) {
+  "_ZN3caf15scheduled_actor7enqueueESt10unique_ptrINS_15mailbox_"
+  "elementENS_6detail8disposerEEPNS_14execution_unitE");
+extern "C" __attribute__((visibility("default"))) void cms_sa_enqueue(void* self, void** ptr,
+                                                                      void* eu) {
   using fn_t = void (*)(void*, void**, void*);
   static fn_t fn = nullptr;
   release(*ptr);
-  real(fn, "_ZN3caf15scheduled_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE")(
-    self, ptr, eu);
+  real(fn, "_ZN3caf15scheduled_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_"
+           "6detail8disposerEEPNS_14execution_unitE")(self, ptr, eu);
 }
 
 // intrusive::task_result scheduled_actor::mailbox_visitor::operator()(mailbox_element&)
-extern "C" int cms_sa_visit(void* visitor, void* x) __asm__(
-  "_ZN3caf15scheduled_actor15mailbox_visitorclERNS_15mailbox_elementE");
+extern "C" int
+cms_sa_visit(void* visitor,
+             void* x) __asm__("_ZN3caf15scheduled_actor15mailbox_visitorclERNS_15mailbox_elementE");
 extern "C" __attribute__((visibility("default"))) int cms_sa_visit(void* visitor, void* x) {
   using fn_t = int (*)(void*, void*);
   static fn_t fn = nullptr;
@@ -91,17 +92,20 @@ extern "C" __attribute__((visibility("default"))) int cms_sa_visit(void* visitor
 
 // void blocking_actor::enqueue(mailbox_element_ptr, execution_unit*) (scoped_actor, receive)
 extern "C" void cms_ba_enqueue(void* self, void** ptr, void* eu) __asm__(
-  "_ZN3caf14blocking_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE");
-extern "C" __attribute__((visibility("default"))) void cms_ba_enqueue(void* self, void** ptr, void* eu) {
+  "_ZN3caf14blocking_actor7enqueueESt10unique_ptrINS_15mailbox_"
+  "elementENS_6detail8disposerEEPNS_14execution_unitE");
+extern "C" __attribute__((visibility("default"))) void cms_ba_enqueue(void* self, void** ptr,
+                                                                      void* eu) {
   using fn_t = void (*)(void*, void**, void*);
   static fn_t fn = nullptr;
   release(*ptr);
-  real(fn, "_ZN3caf14blocking_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_6detail8disposerEEPNS_14execution_unitE")(
-    self, ptr, eu);
+  real(fn, "_ZN3caf14blocking_actor7enqueueESt10unique_ptrINS_15mailbox_elementENS_"
+           "6detail8disposerEEPNS_14execution_unitE")(self, ptr, eu);
 }
 
 // mailbox_element_ptr blocking_actor::dequeue(): returned through the hidden pointer (first).
-extern "C" void** cms_ba_dequeue(void** ret, void* self) __asm__("_ZN3caf14blocking_actor7dequeueEv");
+extern "C" void** cms_ba_dequeue(void** ret,
+                                 void* self) __asm__("_ZN3caf14blocking_actor7dequeueEv");
 extern "C" __attribute__((visibility("default"))) void** cms_ba_dequeue(void** ret, void* self) {
   using fn_t = void** (*)(void**, void*);
   static fn_t fn = nullptr;
@@ -112,48 +116,55 @@ extern "C" __attribute__((visibility("default"))) void** cms_ba_dequeue(void** r
 
 // -- jobs: actors and BASP workers on the scheduler, brokers on the multiplexer ----------------
 
-#define CMS_JOB_QUEUE(cname, symbol)                                                              \
-  extern "C" void cname(void* self, void* job) __asm__(symbol);                                   \
-  extern "C" __attribute__((visibility("default"))) void cname(void* self, void* job) {           \
-    using fn_t = void (*)(void*, void*);                                                          \
-    static fn_t fn = nullptr;                                                                     \
-    release(job);                                                                                 \
-    real(fn, symbol)(self, job);                                                                  \
+#define CMS_JOB_QUEUE(cname, symbol)                                                               \
+  extern "C" void cname(void* self, void* job) __asm__(symbol);                                    \
+  extern "C" __attribute__((visibility("default"))) void cname(void* self, void* job) {            \
+    using fn_t = void (*)(void*, void*);                                                           \
+    static fn_t fn = nullptr;                                                                      \
+    release(job);                                                                                  \
+    real(fn, symbol)(self, job);                                                                   \
   }
 
-CMS_JOB_QUEUE(cms_coord_enqueue, "_ZN3caf9scheduler11coordinatorINS_6policy13work_stealingEE7enqueueEPNS_9resumableE")
-CMS_JOB_QUEUE(cms_worker_exec_later, "_ZN3caf9scheduler6workerINS_6policy13work_stealingEE10exec_laterEPNS_9resumableE")
-CMS_JOB_QUEUE(cms_mpx_exec_later, "_ZN3caf2io7network19default_multiplexer10exec_laterEPNS_9resumableE")
+CMS_JOB_QUEUE(cms_coord_enqueue,
+              "_ZN3caf9scheduler11coordinatorINS_6policy13work_stealingEE7enqueueEPNS_9resumableE")
+CMS_JOB_QUEUE(cms_worker_exec_later,
+              "_ZN3caf9scheduler6workerINS_6policy13work_stealingEE10exec_laterEPNS_9resumableE")
+CMS_JOB_QUEUE(cms_mpx_exec_later,
+              "_ZN3caf2io7network19default_multiplexer10exec_laterEPNS_9resumableE")
 
 // resume_result X::resume(execution_unit*, size_t), called either directly (key = this + offset)
 // or through the resumable base's thunk (key = this).
-#define CMS_RESUME(cname, symbol, offset)                                                         \
-  extern "C" int cname(void* self, void* eu, std::size_t n) __asm__(symbol);                      \
-  extern "C" __attribute__((visibility("default"))) int cname(void* self, void* eu, std::size_t n) { \
-    using fn_t = int (*)(void*, void*, std::size_t);                                              \
-    static fn_t fn = nullptr;                                                                     \
-    auto key = at(self, offset);                                                                  \
-    acquire(key);                                                                                 \
-    auto r = real(fn, symbol)(self, eu, n);                                                       \
-    release(key);                                                                                 \
-    return r;                                                                                     \
+#define CMS_RESUME(cname, symbol, offset)                                                          \
+  extern "C" int cname(void* self, void* eu, std::size_t n) __asm__(symbol);                       \
+  extern "C" __attribute__((visibility("default"))) int cname(void* self, void* eu,                \
+                                                              std::size_t n) {                     \
+    using fn_t = int (*)(void*, void*, std::size_t);                                               \
+    static fn_t fn = nullptr;                                                                      \
+    auto key = at(self, offset);                                                                   \
+    acquire(key);                                                                                  \
+    auto r = real(fn, symbol)(self, eu, n);                                                        \
+    release(key);                                                                                  \
+    return r;                                                                                      \
   }
 
 CMS_RESUME(cms_sa_resume, "_ZN3caf15scheduled_actor6resumeEPNS_14execution_unitEm", actor_resumable)
 CMS_RESUME(cms_sa_resume_thunk, "_ZThn160_N3caf15scheduled_actor6resumeEPNS_14execution_unitEm", 0)
-CMS_RESUME(cms_broker_resume, "_ZN3caf2io15abstract_broker6resumeEPNS_14execution_unitEm", actor_resumable)
-CMS_RESUME(cms_broker_resume_thunk, "_ZThn160_N3caf2io15abstract_broker6resumeEPNS_14execution_unitEm", 0)
+CMS_RESUME(cms_broker_resume, "_ZN3caf2io15abstract_broker6resumeEPNS_14execution_unitEm",
+           actor_resumable)
+CMS_RESUME(cms_broker_resume_thunk,
+           "_ZThn160_N3caf2io15abstract_broker6resumeEPNS_14execution_unitEm", 0)
 CMS_RESUME(cms_basp_resume, "_ZN3caf2io4basp6worker6resumeEPNS_14execution_unitEm", basp_resumable)
 CMS_RESUME(cms_basp_resume_thunk, "_ZThn16_N3caf2io4basp6worker6resumeEPNS_14execution_unitEm", 0)
 
 // void X::launch(execution_unit*, bool lazy, bool hide): the spawner's writes before the first run.
-#define CMS_LAUNCH(cname, symbol)                                                                 \
-  extern "C" void cname(void* self, void* eu, bool lazy, bool hide) __asm__(symbol);              \
-  extern "C" __attribute__((visibility("default"))) void cname(void* self, void* eu, bool lazy, bool hide) { \
-    using fn_t = void (*)(void*, void*, bool, bool);                                              \
-    static fn_t fn = nullptr;                                                                     \
-    release(at(self, actor_resumable));                                                           \
-    real(fn, symbol)(self, eu, lazy, hide);                                                       \
+#define CMS_LAUNCH(cname, symbol)                                                                  \
+  extern "C" void cname(void* self, void* eu, bool lazy, bool hide) __asm__(symbol);               \
+  extern "C" __attribute__((visibility("default"))) void cname(void* self, void* eu, bool lazy,    \
+                                                               bool hide) {                        \
+    using fn_t = void (*)(void*, void*, bool, bool);                                               \
+    static fn_t fn = nullptr;                                                                      \
+    release(at(self, actor_resumable));                                                            \
+    real(fn, symbol)(self, eu, lazy, hide);                                                        \
   }
 
 CMS_LAUNCH(cms_sa_launch, "_ZN3caf15scheduled_actor6launchEPNS_14execution_unitEbb")
@@ -163,11 +174,11 @@ CMS_LAUNCH(cms_broker_launch, "_ZN3caf2io15abstract_broker6launchEPNS_14executio
 // comes back to the hub after a run and is launched again by the multiplexer with a new payload.
 extern "C" void cms_basp_launch(void* self, void* node, void* hdr, void* payload) __asm__(
   "_ZN3caf2io4basp6worker6launchERKNS_7node_idERKNS1_6headerERKSt6vectorIcSaIcEE");
-extern "C" __attribute__((visibility("default"))) void cms_basp_launch(void* self, void* node, void* hdr,
-                                                                       void* payload) {
+extern "C" __attribute__((visibility("default"))) void cms_basp_launch(void* self, void* node,
+                                                                       void* hdr, void* payload) {
   using fn_t = void (*)(void*, void*, void*, void*);
   static fn_t fn = nullptr;
   acquire(at(self, basp_resumable));
-  real(fn, "_ZN3caf2io4basp6worker6launchERKNS_7node_idERKNS1_6headerERKSt6vectorIcSaIcEE")(self, node, hdr,
-                                                                                             payload);
+  real(fn, "_ZN3caf2io4basp6worker6launchERKNS_7node_idERKNS1_6headerERKSt6vectorIcSaIcEE")(
+    self, node, hdr, payload);
 }

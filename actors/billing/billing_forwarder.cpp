@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <system_error>
 
-
 namespace cms::billing {
 
 namespace {
@@ -58,8 +57,8 @@ bool ensure_store(self_ptr self) {
   if (st.outbox)
     return true;
   try {
-    st.db = std::make_unique<persistence::database>(
-      persistence::database::open(st.settings.db_file));
+    st.db =
+      std::make_unique<persistence::database>(persistence::database::open(st.settings.db_file));
     st.outbox = std::make_unique<persistence::outbox>(*st.db);
     st.position = stored_position(*st.db);
     st.pending = st.outbox->pending_count();
@@ -87,7 +86,8 @@ void lower_thread_priority(self_ptr self) {
     return;
   st.thread_set = true;
   if (auto error = lower_this_thread("cms-billing", st.settings.thread_nice); !error.empty())
-    logger()->warn("event=billing_forwarder_nice_failed nice={} error=\"{}\"", st.settings.thread_nice, error);
+    logger()->warn("event=billing_forwarder_nice_failed nice={} error=\"{}\"",
+                   st.settings.thread_nice, error);
 }
 
 void update_path(self_ptr self) {
@@ -157,8 +157,8 @@ void send_next(self_ptr self) {
   auto records = st.outbox->pending(st.settings.batch_size);
   if (records.empty())
     return;
-  const auto& to = st.path == management_path::primary ? *st.settings.rks_primary
-                                                        : *st.settings.rks_backup;
+  const auto& to =
+    st.path == management_path::primary ? *st.settings.rks_primary : *st.settings.rks_backup;
   st.in_flight = true;
   st.in_flight_path = st.path;
   st.in_flight_since = self->clock().now();
@@ -208,16 +208,15 @@ void on_batch_done(self_ptr self, std::uint64_t attempt, bool ok, std::uint64_t 
     }
     publish_position(self);
     if (st.settings.max_records_per_s > 0 && marked > 0)
-      st.paced_until = st.in_flight_since
-                       + std::chrono::microseconds{static_cast<std::int64_t>(marked) * 1'000'000
-                                                   / st.settings.max_records_per_s};
+      st.paced_until =
+        st.in_flight_since + std::chrono::microseconds{static_cast<std::int64_t>(marked) *
+                                                       1'000'000 / st.settings.max_records_per_s};
     send_next(self); // drain a backlog back to back (or after the ceiling's pause)
     return;
   }
   ++st.consecutive_failures;
   st.last_error = error;
-  st.backoff = std::min(st.settings.retry_max,
-                        std::max(st.settings.retry_initial, st.backoff * 2));
+  st.backoff = std::min(st.settings.retry_max, std::max(st.settings.retry_initial, st.backoff * 2));
   st.retry_at = self->clock().now() + st.backoff;
   if (st.metrics)
     counter(self, "cms_billing_forwarder_batches_total", "Batches handed to the RKS",
@@ -286,12 +285,12 @@ std::function<void(std::uint64_t)> position_to_replicator(std::function<caf::act
 
 const char* to_string(management_path p) noexcept {
   switch (p) {
-    case management_path::none:
-      return "none";
-    case management_path::primary:
-      return "primary";
-    case management_path::backup:
-      return "backup";
+  case management_path::none:
+    return "none";
+  case management_path::primary:
+    return "primary";
+  case management_path::backup:
+    return "backup";
   }
   return "unknown";
 }
@@ -367,7 +366,8 @@ caf::behavior billing_forwarder(self_ptr self, forwarder_settings settings,
     },
     [self](atom::link_changed, const links::link_status& s) {
       auto& st = self->state;
-      if (auto it = st.link_transitions.find(s.link); it != st.link_transitions.end() && s.transitions < it->second)
+      if (auto it = st.link_transitions.find(s.link);
+          it != st.link_transitions.end() && s.transitions < it->second)
         return; // older than what we know (a snapshot overtaken by a transition)
       st.link_transitions[s.link] = s.transitions;
       st.links[s.link] = s.state;

@@ -79,18 +79,18 @@ enum class management_path : std::uint8_t { none, primary, backup };
 const char* to_string(management_path p) noexcept;
 
 struct forwarder_settings {
-  std::filesystem::path db_file;          ///< the node's store; the forwarder opens its own connection
+  std::filesystem::path db_file; ///< the node's store; the forwarder opens its own connection
   std::optional<rks_endpoint> rks_primary; ///< [billing] rks_primary; absent: never forward
   std::optional<rks_endpoint> rks_backup;  ///< [billing] rks_backup; absent: no backup path
   std::string primary_link; ///< data link of kind primary; empty: the primary path needs no link
   std::string backup_link;  ///< data link of kind backup; empty: backup path used whenever set
-  std::size_t batch_size = 100;                ///< [billing] batch_size
-  std::chrono::milliseconds poll_interval{100}; ///< how often the outbox is checked when idle
-  std::chrono::milliseconds retry_initial{250}; ///< back-off after a failed batch, doubling...
-  std::chrono::milliseconds retry_max{5000};    ///< ...up to this
+  std::size_t batch_size = 100;                  ///< [billing] batch_size
+  std::chrono::milliseconds poll_interval{100};  ///< how often the outbox is checked when idle
+  std::chrono::milliseconds retry_initial{250};  ///< back-off after a failed batch, doubling...
+  std::chrono::milliseconds retry_max{5000};     ///< ...up to this
   std::chrono::milliseconds send_timeout{60000}; ///< a batch without outcome this long is re-sent
-  std::uint64_t high_water = 500000; ///< pending records that raise the outbox alarm
-  std::uint64_t low_water = 450000;  ///< pending records below which the alarm clears
+  std::uint64_t high_water = 500000;             ///< pending records that raise the outbox alarm
+  std::uint64_t low_water = 450000;              ///< pending records below which the alarm clears
   /// SNMP trap hook: (raised, pending). Called on the forwarder's thread.
   std::function<void(bool raised, std::uint64_t pending)> on_high_water;
   /// Replication hook: the RKS position after each ack. Called on the forwarder's thread.
@@ -122,19 +122,19 @@ struct billing_forwarder_state {
   std::map<std::string, std::uint64_t> link_transitions;
   management_path path = management_path::none;
   bool in_flight = false;
-  std::uint64_t attempt = 0;            ///< id of the batch in flight (late outcomes are ignored)
+  std::uint64_t attempt = 0; ///< id of the batch in flight (late outcomes are ignored)
   management_path in_flight_path = management_path::none;
   caf::actor_clock::time_point in_flight_since;
-  std::uint64_t position = 0;           ///< highest sequence acked by the RKS
-  std::uint64_t pending = 0;            ///< unsent records at the last poll
+  std::uint64_t position = 0; ///< highest sequence acked by the RKS
+  std::uint64_t pending = 0;  ///< unsent records at the last poll
   std::chrono::milliseconds backoff{0};
   caf::actor_clock::time_point retry_at;
   caf::actor_clock::time_point paced_until; ///< drain ceiling: no batch before this
   bool pace_wake_pending = false;           ///< an atom::pace is on its way
   std::uint64_t consecutive_failures = 0;
   bool alarm = false;
-  bool store_failed = false;            ///< opening the store failed (logged once)
-  bool thread_set = false;              ///< thread_nice applied (on the first message)
+  bool store_failed = false; ///< opening the store failed (logged once)
+  bool thread_set = false;   ///< thread_nice applied (on the first message)
   std::string last_error;
   static inline const char* name = "billing_forwarder";
   ~billing_forwarder_state();

@@ -21,7 +21,8 @@ using prune_atom = caf::atom_constant<caf::atom("bo_prune")>;
 class sqlite_billing_writer final : public billing_writer {
 public:
   explicit sqlite_billing_writer(const std::filesystem::path& file)
-    : db_(persistence::database::open(file)), outbox_(db_) {}
+    : db_(persistence::database::open(file)),
+      outbox_(db_) {}
   std::vector<std::uint64_t> append(const std::vector<billing::billing_record>& batch) override {
     // BEGIN IMMEDIATE: the append reads (dedupe by record id) before it writes. In a deferred
     // transaction a commit by another connection in between (the forwarder marking records sent)
@@ -234,8 +235,8 @@ caf::behavior billing_outbox(self_ptr self, std::shared_ptr<call_context> ctx,
           if (st.writer)
             st.writer->mark_replicated(sequence);
         } catch (const std::exception& e) {
-          log::get("billing")->warn("event=mark_replicated_failed sequence={} error=\"{}\"", sequence,
-                                    e.what());
+          log::get("billing")->warn("event=mark_replicated_failed sequence={} error=\"{}\"",
+                                    sequence, e.what());
         }
       } else {
         auto n = std::count_if(st.waiting.begin(), st.waiting.end(),

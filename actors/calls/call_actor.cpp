@@ -49,13 +49,10 @@ void bill(self_ptr self, const char* event, std::int64_t at_ms = 0) {
   if (auto outbox = self->state.ctx->outbox())
     self->send(outbox, std::move(r));
   else
-    logger()->error("call={} event=billing_lost record={} reason=\"no outbox\"", d.call_id,
-                    event);
+    logger()->error("call={} event=billing_lost record={} reason=\"no outbox\"", d.call_id, event);
 }
 
-void cancel_timers(self_ptr self) {
-  ++self->state.timer_generation;
-}
+void cancel_timers(self_ptr self) { ++self->state.timer_generation; }
 
 void start_timer(self_ptr self, call_timer_kind kind, std::chrono::milliseconds after) {
   auto gen = ++self->state.timer_generation;
@@ -99,8 +96,8 @@ void bill_then(self_ptr self, const char* event, F k) {
   self->request(outbox, std::chrono::seconds{5}, atom::commit_v, make_record(self, event, 0))
     .then([k](std::uint64_t) mutable { k(); },
           [self, k](caf::error& err) mutable {
-            logger()->warn("call={} event=billing_ack_missing error=\"{}\"", self->state.data.call_id,
-                           self->system().render(err));
+            logger()->warn("call={} event=billing_ack_missing error=\"{}\"",
+                           self->state.data.call_id, self->system().render(err));
             k();
           });
 }
@@ -169,9 +166,7 @@ void leg_failed(self_ptr self, const line_reply& r, bool is_orig) {
   release(self, cause::temporary_failure, is_orig ? std::string{} : std::string{"L/ro"});
 }
 
-bool still(self_ptr self, call_phase p) {
-  return self->state.data.phase == p;
-}
+bool still(self_ptr self, call_phase p) { return self->state.data.phase == p; }
 
 void answer(self_ptr self) {
   auto& st = self->state;
@@ -226,8 +221,8 @@ void alert(self_ptr self) {
                  return leg_failed(self, r, true);
                st.data.phase = call_phase::alerting;
                st.data.alerting_ms = wall_clock_ms();
-               auto latency = std::chrono::duration<double, std::milli>(self->clock().now()
-                                                                        - st.dialled_at);
+               auto latency =
+                 std::chrono::duration<double, std::milli>(self->clock().now() - st.dialled_at);
                st.ctx->metrics.setup_latency_ms.observe(latency.count());
                start_timer(self, call_timer_kind::no_answer, st.ctx->settings.no_answer_timeout);
                update(self);
@@ -249,27 +244,26 @@ void set_up(self_ptr self) {
                return leg_failed(self, r, true);
              st.data.orig_connection = r.connection_id;
              st.data.orig_sdp = r.sdp;
-             ask_line(
-               self, st.term, create_connection{id, mgcp::connection_mode::sendrecv, r.sdp},
-               [self, id](const line_reply& r) {
-                 auto& st = self->state;
-                 if (!still(self, call_phase::setting_up))
-                   return;
-                 if (!r.ok)
-                   return leg_failed(self, r, false);
-                 st.data.term_connection = r.connection_id;
-                 st.data.term_sdp = r.sdp;
-                 update(self);
-                 ask_line(self, st.orig,
-                          modify_connection{id, mgcp::connection_mode::recvonly, r.sdp},
-                          [self](const line_reply& r) {
-                            if (!still(self, call_phase::setting_up))
-                              return;
-                            if (!r.ok)
-                              return leg_failed(self, r, true);
-                            alert(self);
-                          });
-               });
+             ask_line(self, st.term, create_connection{id, mgcp::connection_mode::sendrecv, r.sdp},
+                      [self, id](const line_reply& r) {
+                        auto& st = self->state;
+                        if (!still(self, call_phase::setting_up))
+                          return;
+                        if (!r.ok)
+                          return leg_failed(self, r, false);
+                        st.data.term_connection = r.connection_id;
+                        st.data.term_sdp = r.sdp;
+                        update(self);
+                        ask_line(self, st.orig,
+                                 modify_connection{id, mgcp::connection_mode::recvonly, r.sdp},
+                                 [self](const line_reply& r) {
+                                   if (!still(self, call_phase::setting_up))
+                                     return;
+                                   if (!r.ok)
+                                     return leg_failed(self, r, true);
+                                   alert(self);
+                                 });
+                      });
            });
 }
 
@@ -279,9 +273,10 @@ void seize_offnet(self_ptr self, caf::actor router, const std::string& number) {
   auto& st = self->state;
   if (!router)
     return release(self, cause::no_route, "L/ro");
-  self->request(router, st.ctx->settings.line_request_timeout,
-                trunks::seize_trunk{st.data.call_id, number, st.data.calling_number,
-                                    caf::actor_cast<caf::actor>(self)})
+  self
+    ->request(router, st.ctx->settings.line_request_timeout,
+              trunks::seize_trunk{st.data.call_id, number, st.data.calling_number,
+                                  caf::actor_cast<caf::actor>(self)})
     .then(
       [self](trunks::trunk_seizure& r) {
         auto& st = self->state;
@@ -313,17 +308,17 @@ void route(self_ptr self, const std::string& number) {
   update(self);
   auto decision = st.ctx->plan.resolve(number);
   switch (decision.what) {
-    case route_decision::kind::unallocated:
-      d.route = "unallocated";
-      return release(self, cause::unallocated_number, "L/ro");
-    case route_decision::kind::no_route:
-      d.route = "no-route";
-      return release(self, cause::no_route, "L/ro");
-    case route_decision::kind::off_net:
-      d.route = decision.route;
-      return seize_offnet(self, decision.via, number);
-    case route_decision::kind::on_net:
-      break;
+  case route_decision::kind::unallocated:
+    d.route = "unallocated";
+    return release(self, cause::unallocated_number, "L/ro");
+  case route_decision::kind::no_route:
+    d.route = "no-route";
+    return release(self, cause::no_route, "L/ro");
+  case route_decision::kind::off_net:
+    d.route = decision.route;
+    return seize_offnet(self, decision.via, number);
+  case route_decision::kind::on_net:
+    break;
   }
   d.route = "on-net";
   d.terminating = decision.endpoint;
@@ -332,8 +327,9 @@ void route(self_ptr self, const std::string& number) {
   auto line = st.ctx->directory.find(decision.endpoint);
   if (!line)
     return release(self, cause::temporary_failure, "L/ro");
-  self->request(line, st.ctx->settings.line_request_timeout,
-                seize_line{d.call_id, caf::actor_cast<caf::actor>(self)})
+  self
+    ->request(line, st.ctx->settings.line_request_timeout,
+              seize_line{d.call_id, caf::actor_cast<caf::actor>(self)})
     .then(
       [self, line](line_reply& r) {
         auto& st = self->state;
@@ -380,45 +376,44 @@ bool on_line_event(self_ptr self, const line_event& ev) {
     return true; // the release sends each line its next request
   bool from_orig = ev.endpoint == d.originating;
   switch (ev.kind) {
-    case line_event_kind::failed:
-    case line_event_kind::out_of_service:
-      logger()->warn("call={} event=leg_lost leg={} why={}", d.call_id, from_orig ? "orig" : "term",
-                     to_string(ev.kind));
-      release(self, cause::temporary_failure, from_orig ? std::string{} : std::string{"L/ro"});
+  case line_event_kind::failed:
+  case line_event_kind::out_of_service:
+    logger()->warn("call={} event=leg_lost leg={} why={}", d.call_id, from_orig ? "orig" : "term",
+                   to_string(ev.kind));
+    release(self, cause::temporary_failure, from_orig ? std::string{} : std::string{"L/ro"});
+    return true;
+  case line_event_kind::on_hook:
+    if (!from_orig && ev.cause != 0 && d.phase != call_phase::connected) {
+      // A trunk leg: the PSTN released before answer (busy, unallocated, congestion...).
+      release(self, ev.cause, ev.cause == cause::user_busy ? "L/bz" : "L/ro");
       return true;
-    case line_event_kind::on_hook:
-      if (!from_orig && ev.cause != 0 && d.phase != call_phase::connected) {
-        // A trunk leg: the PSTN released before answer (busy, unallocated, congestion...).
-        release(self, ev.cause, ev.cause == cause::user_busy ? "L/bz" : "L/ro");
-        return true;
-      }
-      if (from_orig || d.phase == call_phase::connected) {
-        // Caller hangs up (abandon before answer included) or either party after answer.
-        release(self, cause::normal_clearing, {});
-        return true;
-      }
+    }
+    if (from_orig || d.phase == call_phase::connected) {
+      // Caller hangs up (abandon before answer included) or either party after answer.
+      release(self, cause::normal_clearing, {});
+      return true;
+    }
+    return false;
+  case line_event_kind::off_hook:
+    if (from_orig)
       return false;
-    case line_event_kind::off_hook:
-      if (from_orig)
-        return false;
-      if (d.phase == call_phase::alerting
-          || (d.phase == call_phase::setting_up && st.term_alerted)) {
-        // The called party may answer while the caller's ringback request is on its way.
-        answer(self);
-        return true;
-      }
-      if (d.phase == call_phase::setting_up) {
-        // Even before the MTA confirmed our ringing request: answer once it has.
-        st.answered_early = true;
-        return true;
-      }
-      return false;
-    case line_event_kind::digits:
-      if (from_orig && d.phase == call_phase::dialling) {
-        on_digits(self, ev.digits);
-        return true;
-      }
-      return false;
+    if (d.phase == call_phase::alerting || (d.phase == call_phase::setting_up && st.term_alerted)) {
+      // The called party may answer while the caller's ringback request is on its way.
+      answer(self);
+      return true;
+    }
+    if (d.phase == call_phase::setting_up) {
+      // Even before the MTA confirmed our ringing request: answer once it has.
+      st.answered_early = true;
+      return true;
+    }
+    return false;
+  case line_event_kind::digits:
+    if (from_orig && d.phase == call_phase::dialling) {
+      on_digits(self, ev.digits);
+      return true;
+    }
+    return false;
   }
   return false;
 }
@@ -478,7 +473,8 @@ caf::behavior call_actor(self_ptr self, std::shared_ptr<call_context> ctx, origi
   return running(self);
 }
 
-caf::behavior call_actor_resume(self_ptr self, std::shared_ptr<call_context> ctx, call_state state) {
+caf::behavior call_actor_resume(self_ptr self, std::shared_ptr<call_context> ctx,
+                                call_state state) {
   auto& st = self->state;
   st.ctx = std::move(ctx);
   st.data = std::move(state);
@@ -506,40 +502,40 @@ caf::behavior call_actor_resume(self_ptr self, std::shared_ptr<call_context> ctx
     {{"phase", to_string(d.phase)}});
   resumed.inc();
   switch (d.phase) {
-    case call_phase::dialling:
-      // The line was re-armed with dial tone and the digit map: the number comes again.
-      update(self);
-      start_timer(self, call_timer_kind::dial, st.ctx->settings.dial_timeout);
-      break;
-    case call_phase::alerting:
-      st.term_alerted = true;
-      update(self);
-      start_timer(self, call_timer_kind::no_answer, st.ctx->settings.no_answer_timeout);
-      break;
-    case call_phase::connected:
-      update(self);
-      break;
-    case call_phase::routing:
-    case call_phase::setting_up:
-      // The step in flight (seize, CRCX, MDCX) was not replicated: end the call cleanly.
-      st.ctx->metrics.registry
-        .get_counter("cms_ha_calls_ended_on_takeover_total",
-                     "Calls ended at takeover because their last step was not replicated")
-        .inc();
-      logger()->warn("call={} event=ended_on_takeover phase={}", d.call_id, to_string(d.phase));
-      release(self, cause::temporary_failure, "L/ro");
-      break;
-    case call_phase::releasing: {
-      // Finish the release the old active started (DLCX, billing, lines).
-      auto why = d.cause != 0 ? d.cause : cause::normal_clearing;
-      d.phase = call_phase::connected;
-      release(self, why, {});
-      break;
-    }
-    case call_phase::ended:
-      update(self);
-      self->quit();
-      break;
+  case call_phase::dialling:
+    // The line was re-armed with dial tone and the digit map: the number comes again.
+    update(self);
+    start_timer(self, call_timer_kind::dial, st.ctx->settings.dial_timeout);
+    break;
+  case call_phase::alerting:
+    st.term_alerted = true;
+    update(self);
+    start_timer(self, call_timer_kind::no_answer, st.ctx->settings.no_answer_timeout);
+    break;
+  case call_phase::connected:
+    update(self);
+    break;
+  case call_phase::routing:
+  case call_phase::setting_up:
+    // The step in flight (seize, CRCX, MDCX) was not replicated: end the call cleanly.
+    st.ctx->metrics.registry
+      .get_counter("cms_ha_calls_ended_on_takeover_total",
+                   "Calls ended at takeover because their last step was not replicated")
+      .inc();
+    logger()->warn("call={} event=ended_on_takeover phase={}", d.call_id, to_string(d.phase));
+    release(self, cause::temporary_failure, "L/ro");
+    break;
+  case call_phase::releasing: {
+    // Finish the release the old active started (DLCX, billing, lines).
+    auto why = d.cause != 0 ? d.cause : cause::normal_clearing;
+    d.phase = call_phase::connected;
+    release(self, why, {});
+    break;
+  }
+  case call_phase::ended:
+    update(self);
+    self->quit();
+    break;
   }
   return running(self);
 }

@@ -18,13 +18,14 @@ call_admission::call_admission(double rate, double burst, metrics::registry& reg
     shed_drain_(registry.get_counter("cms_calls_shed_total",
                                      "Call attempts refused with reorder before any call resource",
                                      {{"reason", "drain"}})),
-    shed_not_active_(registry.get_counter("cms_calls_shed_total",
-                                          "Call attempts refused with reorder before any call resource",
-                                          {{"reason", "not_active"}})),
+    shed_not_active_(registry.get_counter(
+      "cms_calls_shed_total", "Call attempts refused with reorder before any call resource",
+      {{"reason", "not_active"}})),
     role_open_(registry.get_gauge("cms_call_admission_role_open",
                                   "1 while the HA role lets this node start new calls (active)")) {
   role_open_.set(1);
-  registry.get_gauge("cms_call_admission_rate", "Configured call attempts per second (0 = no limit)")
+  registry
+    .get_gauge("cms_call_admission_rate", "Configured call attempts per second (0 = no limit)")
     .set(static_cast<std::int64_t>(rate_));
 }
 
@@ -69,8 +70,9 @@ call_admission::verdict call_admission::admit(std::chrono::steady_clock::time_po
   return verdict::admitted;
 }
 
-caf::behavior call_admission_role_follower(caf::event_based_actor* self, call_admission* admission) {
-  (void) self;
+caf::behavior call_admission_role_follower(caf::event_based_actor* self,
+                                           call_admission* admission) {
+  (void)self;
   return {
     [admission](atom::role_changed, ha::role r, std::uint64_t) { admission->set_ha_role(r); },
   };

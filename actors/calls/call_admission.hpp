@@ -38,7 +38,9 @@ public:
   verdict admit(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
   /// The operator's drain switch, consulted first; null detaches it. Must outlive the calls.
-  void attach_drain(const cms::admission* drain) noexcept { drain_.store(drain, std::memory_order_release); }
+  void attach_drain(const cms::admission* drain) noexcept {
+    drain_.store(drain, std::memory_order_release);
+  }
 
   /// From now on admit only while set_ha_role said active (closed until the first role arrives).
   /// Without this call the role is ignored (call-processing tests, tools without a pair).
@@ -46,7 +48,9 @@ public:
   /// The HA actor's current role (fed by call_admission_role_follower).
   void set_ha_role(ha::role r) noexcept;
   /// True when new calls pass the role gate (not following a role, or active).
-  bool role_admits() const noexcept { return gate_.load(std::memory_order_acquire) != gate::closed; }
+  bool role_admits() const noexcept {
+    return gate_.load(std::memory_order_acquire) != gate::closed;
+  }
 
   double rate() const noexcept { return rate_; }
   double burst() const noexcept { return burst_; }

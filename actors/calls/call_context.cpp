@@ -16,7 +16,8 @@ call_metrics::call_metrics(metrics::registry& r)
       "cms_call_setup_latency_ms",
       "Dial complete (digits received) to ringback applied on the caller, milliseconds",
       {5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000})),
-    endpoints_registered(r.get_gauge("cms_endpoints_registered", "Lines registered (RSIP, audited)")),
+    endpoints_registered(
+      r.get_gauge("cms_endpoints_registered", "Lines registered (RSIP, audited)")),
     endpoints_total(r.get_gauge("cms_endpoints_total", "Lines provisioned")),
     spoofed(r.get_counter("cms_mgcp_spoofed_total",
                           "Commands for a line refused because they came from another address")),
@@ -26,11 +27,10 @@ call_metrics::call_metrics(metrics::registry& r)
                                 "In-call audits not sent: the MTA was heard within the interval")),
     billing_records(r.get_counter("cms_billing_records_written_total",
                                   "Billing records committed to the outbox")),
-    billing_batches(r.get_counter("cms_billing_batches_total",
-                                  "Outbox transactions (group commits)")),
+    billing_batches(
+      r.get_counter("cms_billing_batches_total", "Outbox transactions (group commits)")),
     billing_errors(r.get_counter("cms_billing_write_errors_total",
-                                 "Outbox writes that failed and were retried")) {
-}
+                                 "Outbox writes that failed and were retried")) {}
 
 metrics::counter& call_metrics::failures(int cause) {
   return registry.get_counter("cms_call_failures_total", "Calls ended without answer, by cause",
@@ -52,8 +52,7 @@ call_context::call_context(call_settings s, metrics::registry& registry, dial_pl
     metrics(registry),
     plan(std::move(p)),
     digit_map(compile_map(settings.digit_map)),
-    admission(settings.max_call_rate, settings.call_rate_burst, registry) {
-}
+    admission(settings.max_call_rate, settings.call_rate_burst, registry) {}
 
 void call_context::save(const endpoint_state& st) {
   std::lock_guard guard{snapshots_mutex_};

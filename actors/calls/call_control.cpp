@@ -64,14 +64,18 @@ http::handler listing(std::shared_ptr<call_context> ctx, caf::actor_system* sys,
     // A short-lived actor asks the catalogue; the connection's thread never waits.
     // The unused int: CAF 0.17 dereferences a null argument tuple (UBSan) when a lambda actor
     // is spawned without arguments.
-    sys->spawn([catalog, q, respond](caf::event_based_actor* self, int) {
-      self->request(catalog, std::chrono::seconds{3}, q)
-        .then(
-          [respond](std::string& body) {
-            respond(http::text_response(200, std::move(body), "application/json"));
-          },
-          [respond](caf::error&) { respond(http::json_error(503, "state catalogue did not answer")); });
-    }, 0);
+    sys->spawn(
+      [catalog, q, respond](caf::event_based_actor* self, int) {
+        self->request(catalog, std::chrono::seconds{3}, q)
+          .then(
+            [respond](std::string& body) {
+              respond(http::text_response(200, std::move(body), "application/json"));
+            },
+            [respond](caf::error&) {
+              respond(http::json_error(503, "state catalogue did not answer"));
+            });
+      },
+      0);
   };
 }
 
@@ -121,13 +125,14 @@ call_control make_call_control(mgcp::agent& agent, call_control_options opts,
                                       return h;
                                     },
                                     restart_policy::permanent});
-  out.children.push_back(child_spec{"mgcp-edge",
-                                    [ctx, agent_ptr, fenced = opts.start_fenced](caf::event_based_actor* self) {
-                                      auto h = self->spawn(mgcp_edge, agent_ptr, fenced);
-                                      ctx->set_edge(h);
-                                      return h;
-                                    },
-                                    restart_policy::permanent});
+  out.children.push_back(
+    child_spec{"mgcp-edge",
+               [ctx, agent_ptr, fenced = opts.start_fenced](caf::event_based_actor* self) {
+                 auto h = self->spawn(mgcp_edge, agent_ptr, fenced);
+                 ctx->set_edge(h);
+                 return h;
+               },
+               restart_policy::permanent});
   out.children.push_back(child_spec{"call-manager",
                                     [ctx](caf::event_based_actor* self) {
                                       auto h = self->spawn(call_manager, ctx);
@@ -139,8 +144,8 @@ call_control make_call_control(mgcp::agent& agent, call_control_options opts,
   inbound_metrics counters;
   counters.unknown_endpoint = &registry.get_counter(
     "cms_mgcp_unknown_endpoint_total", "Commands for an endpoint that is not provisioned (500)");
-  counters.dispatched = &registry.get_counter("cms_mgcp_dispatched_total",
-                                              "Commands handed to endpoint actors");
+  counters.dispatched =
+    &registry.get_counter("cms_mgcp_dispatched_total", "Commands handed to endpoint actors");
   counters.wildcard = &registry.get_counter("cms_mgcp_wildcard_commands_total",
                                             "Wildcard RSIPs fanned out to the lines of an MTA");
   agent.on_command([ctx, agent_ptr, counters](const mgcp::udp_endpoint& from, mgcp::command cmd) {

@@ -137,8 +137,8 @@ caf::behavior call_manager(self_ptr self, std::shared_ptr<call_context> ctx) {
       if (st.calls.empty())
         return st.ended_at_stop;
       st.ended_at_stop += st.calls.size();
-      log::get("call_manager")->warn("event=ending_calls_at_stop calls={} cause={}", st.calls.size(),
-                                     req.cause);
+      log::get("call_manager")
+        ->warn("event=ending_calls_at_stop calls={} cause={}", st.calls.size(), req.cause);
       for (auto& [id, e] : st.calls)
         self->send(e.handle, end_call{req.cause});
       auto rp = self->make_response_promise<std::size_t>();

@@ -4,13 +4,20 @@ namespace cms::actors {
 
 const char* to_string(call_phase p) noexcept {
   switch (p) {
-    case call_phase::dialling: return "dialling";
-    case call_phase::routing: return "routing";
-    case call_phase::setting_up: return "setting_up";
-    case call_phase::alerting: return "alerting";
-    case call_phase::connected: return "connected";
-    case call_phase::releasing: return "releasing";
-    case call_phase::ended: return "ended";
+  case call_phase::dialling:
+    return "dialling";
+  case call_phase::routing:
+    return "routing";
+  case call_phase::setting_up:
+    return "setting_up";
+  case call_phase::alerting:
+    return "alerting";
+  case call_phase::connected:
+    return "connected";
+  case call_phase::releasing:
+    return "releasing";
+  case call_phase::ended:
+    return "ended";
   }
   return "unknown";
 }

@@ -28,36 +28,36 @@ const char* to_string(call_phase p) noexcept;
 
 /// Q.850 release causes the call actors use (docs/calls.md).
 namespace cause {
-constexpr int unallocated_number = 1;   ///< on-net number that is not assigned: reorder
-constexpr int no_route = 3;             ///< not on-net and the off-net router has no route: reorder
-constexpr int normal_clearing = 16;     ///< hang-up, including a caller who abandons before answer
-constexpr int user_busy = 17;           ///< called line busy: busy tone
-constexpr int no_answer = 19;           ///< no answer within the configured time
-constexpr int subscriber_absent = 20;   ///< called line not registered / out of service: reorder
-constexpr int invalid_number = 28;      ///< partial dial (incomplete number, dial timeout): reorder
-constexpr int temporary_failure = 41;   ///< an MTA stopped answering, a leg failed or crashed
+constexpr int unallocated_number = 1; ///< on-net number that is not assigned: reorder
+constexpr int no_route = 3;           ///< not on-net and the off-net router has no route: reorder
+constexpr int normal_clearing = 16;   ///< hang-up, including a caller who abandons before answer
+constexpr int user_busy = 17;         ///< called line busy: busy tone
+constexpr int no_answer = 19;         ///< no answer within the configured time
+constexpr int subscriber_absent = 20; ///< called line not registered / out of service: reorder
+constexpr int invalid_number = 28;    ///< partial dial (incomplete number, dial timeout): reorder
+constexpr int temporary_failure = 41; ///< an MTA stopped answering, a leg failed or crashed
 } // namespace cause
 
 struct call_state {
-  std::string call_id;           ///< also the MGCP C: of both connections
+  std::string call_id; ///< also the MGCP C: of both connections
   call_phase phase = call_phase::dialling;
-  std::string calling_number;    ///< directory number of the originating line
-  std::string called_number;     ///< dialled digits (without a trailing T)
-  std::string originating;       ///< endpoint name
-  std::string terminating;       ///< endpoint name, empty until routed on-net
-  std::string route;             ///< "on-net", "unallocated", "no-route", "incomplete"
-  std::string orig_connection;   ///< I: on the originating line
-  std::string term_connection;   ///< I: on the terminating line
+  std::string calling_number;  ///< directory number of the originating line
+  std::string called_number;   ///< dialled digits (without a trailing T)
+  std::string originating;     ///< endpoint name
+  std::string terminating;     ///< endpoint name, empty until routed on-net
+  std::string route;           ///< "on-net", "unallocated", "no-route", "incomplete"
+  std::string orig_connection; ///< I: on the originating line
+  std::string term_connection; ///< I: on the terminating line
   std::string orig_sdp;
   std::string term_sdp;
-  std::int64_t started_ms = 0;   ///< off-hook (wall clock)
-  std::int64_t dialled_ms = 0;   ///< digits received
-  std::int64_t alerting_ms = 0;  ///< ringback applied
+  std::int64_t started_ms = 0;  ///< off-hook (wall clock)
+  std::int64_t dialled_ms = 0;  ///< digits received
+  std::int64_t alerting_ms = 0; ///< ringback applied
   std::int64_t answered_ms = 0;
   std::int64_t ended_ms = 0;
-  int cause = 0;                 ///< Q.850, set when the release starts
-  std::string orig_stats;        ///< DLCX P: of the originating leg
-  std::string term_stats;        ///< DLCX P: of the terminating leg
+  int cause = 0;          ///< Q.850, set when the release starts
+  std::string orig_stats; ///< DLCX P: of the originating leg
+  std::string term_stats; ///< DLCX P: of the terminating leg
 };
 
 template <class Inspector>

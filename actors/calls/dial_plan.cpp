@@ -7,7 +7,8 @@ namespace cms::actors {
 dial_plan::dial_plan(const std::vector<persistence::subscriber>& lines,
                      std::vector<std::string> on_net_prefixes,
                      std::shared_ptr<const offnet_router> router)
-  : on_net_prefixes_(std::move(on_net_prefixes)), router_(std::move(router)) {
+  : on_net_prefixes_(std::move(on_net_prefixes)),
+    router_(std::move(router)) {
   for (auto& s : lines)
     if (!s.directory_number.empty())
       lines_.emplace(s.directory_number, mgcp::text::lower(s.endpoint_name));

@@ -47,8 +47,8 @@ class dial_plan {
 public:
   dial_plan() = default;
   /// Suspended subscribers stay in the plan (they answer "absent", not "unallocated").
-  dial_plan(const std::vector<persistence::subscriber>& lines, std::vector<std::string> on_net_prefixes,
-            std::shared_ptr<const offnet_router> router);
+  dial_plan(const std::vector<persistence::subscriber>& lines,
+            std::vector<std::string> on_net_prefixes, std::shared_ptr<const offnet_router> router);
 
   route_decision resolve(const std::string& number) const;
   /// Endpoint name of a directory number, empty when unknown.

@@ -46,8 +46,8 @@ void publish(self_ptr self) {
 /// us directly) can overtake that answer (through the edge). Until the answer, the state still
 /// says what the line was before (in_call, off_hook); for a new call the line is already idle.
 bool armed_idle(const endpoint_actor_state& st) {
-  return st.armed.events == idle_events && !st.data.hook_off && st.data.call_id.empty()
-         && !st.data.graceful_pending && !st.suspended && is_registered(st.data.state);
+  return st.armed.events == idle_events && !st.data.hook_off && st.data.call_id.empty() &&
+         !st.data.graceful_pending && !st.suspended && is_registered(st.data.state);
 }
 
 void set_state(self_ptr self, line_state s) {
@@ -75,7 +75,8 @@ mgcp::command make_command(self_ptr self, mgcp::verb v) {
 
 /// The actor clock in ns (the test scheduler's clock in deterministic tests).
 std::int64_t clock_ns(self_ptr self) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(self->clock().now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+           self->clock().now().time_since_epoch())
     .count();
 }
 
@@ -94,16 +95,17 @@ void send_mgcp(self_ptr self, mgcp::command cmd, F k) {
   self
     ->request<caf::message_priority::high>(edge, st.ctx->settings.mgcp_request_timeout,
                                            mgcp_request{peer, std::move(cmd)})
-    .then([self, k, peer](mgcp_reply& r) mutable {
-            if (r.ok())
-              self->state.ctx->liveness.heard(peer, clock_ns(self));
-            k(r);
-          },
-          [k](caf::error&) mutable {
-            mgcp_reply r;
-            r.fail = mgcp_reply::failure::timeout;
-            k(r);
-          });
+    .then(
+      [self, k, peer](mgcp_reply& r) mutable {
+        if (r.ok())
+          self->state.ctx->liveness.heard(peer, clock_ns(self));
+        k(r);
+      },
+      [k](caf::error&) mutable {
+        mgcp_reply r;
+        r.fail = mgcp_reply::failure::timeout;
+        k(r);
+      });
 }
 
 void respond(self_ptr self, const inbound_command& in, int code, std::string comment) {
@@ -128,10 +130,11 @@ std::uint64_t next_random(std::uint64_t& state) {
 
 /// A distinct seed per line: one random_device read per process, then a counter mixed in.
 std::uint64_t line_seed() {
-  static const std::uint64_t process_seed = (std::uint64_t{std::random_device{}()} << 32)
-                                            ^ std::random_device{}();
+  static const std::uint64_t process_seed =
+    (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
   static std::atomic<std::uint64_t> counter{0};
-  std::uint64_t s = process_seed + counter.fetch_add(1, std::memory_order_relaxed) * 0x632be59bd9b4e019ULL;
+  std::uint64_t s =
+    process_seed + counter.fetch_add(1, std::memory_order_relaxed) * 0x632be59bd9b4e019ULL;
   return next_random(s);
 }
 
@@ -169,12 +172,11 @@ void arm(self_ptr self, armed_request what, F k) {
   });
 }
 
-void stop_audit(self_ptr self) {
-  ++self->state.audit_generation;
-}
+void stop_audit(self_ptr self) { ++self->state.audit_generation; }
 
 /// Next in-call audit `delay` from now (the full interval unless told otherwise).
-void schedule_audit(self_ptr self, std::chrono::nanoseconds delay = std::chrono::nanoseconds::zero()) {
+void schedule_audit(self_ptr self,
+                    std::chrono::nanoseconds delay = std::chrono::nanoseconds::zero()) {
   auto interval = self->state.ctx->settings.in_call_audit_interval;
   if (interval.count() <= 0)
     return;
@@ -208,19 +210,21 @@ bool hook_mismatch_to_call(self_ptr self, const mgcp_reply& r) {
     return false;
   }
   if (++st.hook_mismatches > 3) {
-    logger()->warn("endpoint={} event=hook_mismatch_gave_up code={} call={}", st.data.name, r.rsp.code,
-                   st.data.call_id);
+    logger()->warn("endpoint={} event=hook_mismatch_gave_up code={} call={}", st.data.name,
+                   r.rsp.code, st.data.call_id);
     return false;
   }
   if (r.rsp.code == 402) {
     st.data.hook_off = false;
-    logger()->info("endpoint={} event=hook_mismatch hook=on call={}", st.data.name, st.data.call_id);
+    logger()->info("endpoint={} event=hook_mismatch hook=on call={}", st.data.name,
+                   st.data.call_id);
     tell_call(self, line_event_kind::on_hook);
     return true;
   }
   if (r.rsp.code == 401) {
     st.data.hook_off = true;
-    logger()->info("endpoint={} event=hook_mismatch hook=off call={}", st.data.name, st.data.call_id);
+    logger()->info("endpoint={} event=hook_mismatch hook=off call={}", st.data.name,
+                   st.data.call_id);
     tell_call(self, line_event_kind::off_hook);
     return true;
   }
@@ -287,8 +291,9 @@ void arm_rest(self_ptr self, std::string tone, int attempts = 0) {
       if (originate_if_off_hook) {
         logger()->info("endpoint={} event=off_hook_while_unheard", st.data.name);
         st.ctx->metrics.registry
-          .get_counter("cms_endpoint_offhook_while_unheard_total",
-                       "Off-hooks found by the claim or re-registration audit: the call starts then")
+          .get_counter(
+            "cms_endpoint_offhook_while_unheard_total",
+            "Off-hooks found by the claim or re-registration audit: the call starts then")
           .inc();
         originate(self);
         return;
@@ -369,8 +374,8 @@ void tell_call(self_ptr self, line_event_kind kind, std::string digits) {
     .then(
       [self, call_id, kind](bool acted) {
         auto& st = self->state;
-        if (!acted && st.data.call_id == call_id && kind != line_event_kind::failed
-            && kind != line_event_kind::out_of_service)
+        if (!acted && st.data.call_id == call_id && kind != line_event_kind::failed &&
+            kind != line_event_kind::out_of_service)
           rearm_current(self);
       },
       [](caf::error&) { /* the call is gone: its down message cleans up */ });
@@ -401,8 +406,8 @@ void leave_call(self_ptr self, std::string tone) {
     if (st.data.state != line_state::disconnected)
       send_mgcp(self, std::move(cmd), [](const mgcp_reply&) {});
   }
-  if (st.data.state == line_state::disconnected || st.data.state == line_state::out_of_service
-      || st.data.state == line_state::unregistered) {
+  if (st.data.state == line_state::disconnected || st.data.state == line_state::out_of_service ||
+      st.data.state == line_state::unregistered) {
     publish(self);
     return;
   }
@@ -505,46 +510,46 @@ void handle_rsip(self_ptr self, const inbound_command& in) {
     return;
   }
   switch (method) {
-    case mgcp::restart_method::restart:
-      if (st.call) {
-        // The MTA rebooted: its connection is gone, the call cannot go on.
-        st.data.connection_id.clear();
-        tell_call(self, line_event_kind::failed);
-      }
-      st.data.graceful_pending = false;
-      register_line(self);
-      break;
-    case mgcp::restart_method::disconnected:
-      // The MTA lost contact and found us again; a call in progress survives.
-      rejoin(self);
-      break;
-    case mgcp::restart_method::forced:
-      st.data.graceful_pending = false;
+  case mgcp::restart_method::restart:
+    if (st.call) {
+      // The MTA rebooted: its connection is gone, the call cannot go on.
       st.data.connection_id.clear();
-      if (st.call)
-        tell_call(self, line_event_kind::out_of_service);
-      set_state(self, line_state::out_of_service);
-      break;
-    case mgcp::restart_method::graceful:
-      st.data.graceful_pending = true;
-      if (delay == 0 && st.data.call_id.empty()) {
-        st.data.graceful_pending = false;
-        set_state(self, line_state::out_of_service);
-      } else {
-        auto gen = ++st.graceful_generation;
-        if (delay > 0)
-          self->delayed_send(self, std::chrono::seconds{delay}, graceful_atom::value, gen);
-        publish(self);
-      }
-      break;
-    case mgcp::restart_method::cancel_graceful:
+      tell_call(self, line_event_kind::failed);
+    }
+    st.data.graceful_pending = false;
+    register_line(self);
+    break;
+  case mgcp::restart_method::disconnected:
+    // The MTA lost contact and found us again; a call in progress survives.
+    rejoin(self);
+    break;
+  case mgcp::restart_method::forced:
+    st.data.graceful_pending = false;
+    st.data.connection_id.clear();
+    if (st.call)
+      tell_call(self, line_event_kind::out_of_service);
+    set_state(self, line_state::out_of_service);
+    break;
+  case mgcp::restart_method::graceful:
+    st.data.graceful_pending = true;
+    if (delay == 0 && st.data.call_id.empty()) {
       st.data.graceful_pending = false;
-      ++st.graceful_generation;
-      if (st.data.state == line_state::out_of_service)
-        register_line(self);
-      else
-        publish(self);
-      break;
+      set_state(self, line_state::out_of_service);
+    } else {
+      auto gen = ++st.graceful_generation;
+      if (delay > 0)
+        self->delayed_send(self, std::chrono::seconds{delay}, graceful_atom::value, gen);
+      publish(self);
+    }
+    break;
+  case mgcp::restart_method::cancel_graceful:
+    st.data.graceful_pending = false;
+    ++st.graceful_generation;
+    if (st.data.state == line_state::out_of_service)
+      register_line(self);
+    else
+      publish(self);
+    break;
   }
 }
 
@@ -609,8 +614,8 @@ void handle_ntfy(self_ptr self, const inbound_command& in) {
     auto name = mgcp::text::lower(ev.name.event);
     if (package == "D") {
       for (char c : ev.name.event)
-        if (std::isdigit(static_cast<unsigned char>(c)) || c == '*' || c == '#' || c == 'T'
-            || c == 't')
+        if (std::isdigit(static_cast<unsigned char>(c)) || c == '*' || c == '#' || c == 'T' ||
+            c == 't')
           digits += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       continue;
     }
@@ -622,8 +627,7 @@ void handle_ntfy(self_ptr self, const inbound_command& in) {
       if (st.call) {
         tell_call(self, line_event_kind::off_hook);
         acted = true;
-      } else if (st.data.call_id.empty()
-                 && (st.data.state == line_state::idle || was_armed_idle)) {
+      } else if (st.data.call_id.empty() && (st.data.state == line_state::idle || was_armed_idle)) {
         // (The NTFY's X is the idle request's: an off-hook under it starts a call even when
         // that request's answer is still on its way; see armed_idle.)
         originate(self);
@@ -704,27 +708,27 @@ line_reply from_mgcp(const mgcp_reply& m) {
 
 armed_request armed_for(treatment t) {
   switch (t) {
-    case treatment::dial_tone:
-      return {"L/dl", "L/hu(N),D/[0-9#*T](D)", true};
-    case treatment::ringback:
-      return {"L/rt", hangup_events, false};
-    case treatment::ringing:
-      return {"L/rg", idle_events, false};
-    case treatment::connected:
-      break;
+  case treatment::dial_tone:
+    return {"L/dl", "L/hu(N),D/[0-9#*T](D)", true};
+  case treatment::ringback:
+    return {"L/rt", hangup_events, false};
+  case treatment::ringing:
+    return {"L/rg", idle_events, false};
+  case treatment::connected:
+    break;
   }
   return {{}, "L/hu(N),L/hf(N)", false};
 }
 
 line_state state_for(treatment t) {
   switch (t) {
-    case treatment::dial_tone:
-      return line_state::dialling;
-    case treatment::ringback:
-    case treatment::ringing:
-      return line_state::ringing;
-    case treatment::connected:
-      break;
+  case treatment::dial_tone:
+    return line_state::dialling;
+  case treatment::ringback:
+  case treatment::ringing:
+    return line_state::ringing;
+  case treatment::connected:
+    break;
   }
   return line_state::in_call;
 }
@@ -788,10 +792,11 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
     [self](seize_line& req) -> line_reply {
       auto& st = self->state;
       auto s = st.data.state;
-      if (s == line_state::unregistered || s == line_state::disconnected
-          || s == line_state::out_of_service || st.data.graceful_pending)
+      if (s == line_state::unregistered || s == line_state::disconnected ||
+          s == line_state::out_of_service || st.data.graceful_pending)
         return refused(cause::subscriber_absent);
-      if ((s != line_state::idle && !armed_idle(st)) || st.data.hook_off || !st.data.call_id.empty())
+      if ((s != line_state::idle && !armed_idle(st)) || st.data.hook_off ||
+          !st.data.call_id.empty())
         return refused(cause::user_busy);
       st.data.call_id = req.call_id;
       st.call = req.call;
@@ -959,8 +964,8 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
       // An NTFY the MTA sent to the old active carries the replicated X: still accept it once.
       st.adopted_request_id = st.data.request_id;
       if (st.data.call_id.empty()) {
-        st.offhook_while_unheard_originates
-          = a.image_current && target == line_state::idle && !st.data.hook_off;
+        st.offhook_while_unheard_originates =
+          a.image_current && target == line_state::idle && !st.data.hook_off;
         register_line(self);
         return;
       }

@@ -41,14 +41,15 @@ struct armed_request {
 struct endpoint_actor_state {
   endpoint_state data;
   std::shared_ptr<call_context> ctx;
-  caf::actor call;                ///< the call using this line (monitored), if any
+  caf::actor call; ///< the call using this line (monitored), if any
   armed_request armed;
-  bool suspended = false;         ///< provisioning status "suspended": never in service
+  bool suspended = false; ///< provisioning status "suspended": never in service
   std::uint64_t audit_generation = 0;
   std::uint64_t graceful_generation = 0;
   std::uint32_t id_base = 0;      ///< random prefix of our X: values, distinct across restarts
   std::string adopted_request_id; ///< takeover: the old active's X:, accepted once (NTFY in flight)
-  int hook_mismatches = 0; ///< 401/402 in a row told to the call; bounded so a confused MTA cannot loop us
+  int hook_mismatches =
+    0; ///< 401/402 in a row told to the call; bounded so a confused MTA cannot loop us
   /// Claimed at takeover (or back from RSIP disconnected) as idle: a 401 to the idle request means
   /// the subscriber went off hook while no node listened (the NTFY went to the dead node), so
   /// the attempt starts now instead of leaving the caller without dial tone.

@@ -17,7 +17,7 @@ void endpoint_directory::put(const std::string& name, caf::actor handle) {
   auto key = mgcp::text::lower(name);
   std::unique_lock guard{mutex_};
   auto [it, added] = by_name_.insert_or_assign(key, std::move(handle));
-  (void) it;
+  (void)it;
   if (added)
     by_domain_.emplace(domain_of(key), key);
 }

@@ -23,9 +23,8 @@ void endpoint_liveness::heard(const mgcp_peer& peer, std::int64_t now_ns) {
     if (auto it = last_.find(k); it != last_.end()) {
       // Only move forward: two threads may report the same MTA out of order.
       auto seen = it->second.load(std::memory_order_relaxed);
-      while (seen < now_ns
-             && !it->second.compare_exchange_weak(seen, now_ns, std::memory_order_relaxed)) {
-      }
+      while (seen < now_ns &&
+             !it->second.compare_exchange_weak(seen, now_ns, std::memory_order_relaxed)) {}
       return;
     }
   }

@@ -4,48 +4,65 @@ namespace cms::actors {
 
 const char* to_string(line_state s) noexcept {
   switch (s) {
-    case line_state::unregistered: return "unregistered";
-    case line_state::idle: return "idle";
-    case line_state::off_hook: return "off_hook";
-    case line_state::dialling: return "dialling";
-    case line_state::ringing: return "ringing";
-    case line_state::in_call: return "in_call";
-    case line_state::out_of_service: return "out_of_service";
-    case line_state::disconnected: return "disconnected";
+  case line_state::unregistered:
+    return "unregistered";
+  case line_state::idle:
+    return "idle";
+  case line_state::off_hook:
+    return "off_hook";
+  case line_state::dialling:
+    return "dialling";
+  case line_state::ringing:
+    return "ringing";
+  case line_state::in_call:
+    return "in_call";
+  case line_state::out_of_service:
+    return "out_of_service";
+  case line_state::disconnected:
+    return "disconnected";
   }
   return "unknown";
 }
 
 bool is_registered(line_state s) noexcept {
   switch (s) {
-    case line_state::idle:
-    case line_state::off_hook:
-    case line_state::dialling:
-    case line_state::ringing:
-    case line_state::in_call:
-      return true;
-    default:
-      return false;
+  case line_state::idle:
+  case line_state::off_hook:
+  case line_state::dialling:
+  case line_state::ringing:
+  case line_state::in_call:
+    return true;
+  default:
+    return false;
   }
 }
 
 const char* to_string(treatment t) noexcept {
   switch (t) {
-    case treatment::dial_tone: return "dial_tone";
-    case treatment::ringback: return "ringback";
-    case treatment::ringing: return "ringing";
-    case treatment::connected: return "connected";
+  case treatment::dial_tone:
+    return "dial_tone";
+  case treatment::ringback:
+    return "ringback";
+  case treatment::ringing:
+    return "ringing";
+  case treatment::connected:
+    return "connected";
   }
   return "unknown";
 }
 
 const char* to_string(line_event_kind k) noexcept {
   switch (k) {
-    case line_event_kind::off_hook: return "off_hook";
-    case line_event_kind::on_hook: return "on_hook";
-    case line_event_kind::digits: return "digits";
-    case line_event_kind::failed: return "failed";
-    case line_event_kind::out_of_service: return "out_of_service";
+  case line_event_kind::off_hook:
+    return "off_hook";
+  case line_event_kind::on_hook:
+    return "on_hook";
+  case line_event_kind::digits:
+    return "digits";
+  case line_event_kind::failed:
+    return "failed";
+  case line_event_kind::out_of_service:
+    return "out_of_service";
   }
   return "unknown";
 }

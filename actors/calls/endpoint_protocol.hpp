@@ -55,16 +55,16 @@ typename Inspector::result_type inspect(Inspector& f, mgcp_peer& x) {
 }
 
 struct endpoint_state {
-  std::string name;                 ///< lower-case endpoint name, the actor's key
-  std::string directory_number;     ///< from provisioning
-  std::string mta;                  ///< the MTA's FQDN (domain part of the name)
-  std::string provisioned_address;  ///< MTA IP from provisioning; empty: learnt from RSIP
+  std::string name;                ///< lower-case endpoint name, the actor's key
+  std::string directory_number;    ///< from provisioning
+  std::string mta;                 ///< the MTA's FQDN (domain part of the name)
+  std::string provisioned_address; ///< MTA IP from provisioning; empty: learnt from RSIP
   line_state state = line_state::unregistered;
-  mgcp_peer peer;                   ///< where the MTA's RSIP came from; NTFY must come from here
-  std::string restart_method;       ///< last RM: ("restart", "forced", ...)
-  std::uint32_t restart_delay = 0;  ///< last RD: seconds
-  bool graceful_pending = false;    ///< RSIP graceful seen: out of service once the call ends
-  std::string request_id;           ///< X: of the armed RQNT; NTFYs with another X are stale
+  mgcp_peer peer;                  ///< where the MTA's RSIP came from; NTFY must come from here
+  std::string restart_method;      ///< last RM: ("restart", "forced", ...)
+  std::uint32_t restart_delay = 0; ///< last RD: seconds
+  bool graceful_pending = false;   ///< RSIP graceful seen: out of service once the call ends
+  std::string request_id;          ///< X: of the armed RQNT; NTFYs with another X are stale
   std::uint64_t request_counter = 0;
   std::string requested_events;     ///< R: of the armed RQNT
   std::string signals;              ///< S: of the armed RQNT
@@ -152,12 +152,12 @@ struct release_line {
 /// Answer to every call -> endpoint request.
 struct line_reply {
   bool ok = true;
-  int cause = 0;              ///< Q.850 cause when !ok (17 busy, 20 absent, 41 failure...)
-  int mgcp_code = 200;        ///< the MGCP response code, 0 when the transaction failed
-  bool unreachable = false;   ///< the MTA did not answer (transaction timed out)
-  std::string connection_id;  ///< CRCX
-  std::string sdp;            ///< CRCX/MDCX: the line's session description
-  std::string stats;          ///< DLCX: P: connection parameters
+  int cause = 0;             ///< Q.850 cause when !ok (17 busy, 20 absent, 41 failure...)
+  int mgcp_code = 200;       ///< the MGCP response code, 0 when the transaction failed
+  bool unreachable = false;  ///< the MTA did not answer (transaction timed out)
+  std::string connection_id; ///< CRCX
+  std::string sdp;           ///< CRCX/MDCX: the line's session description
+  std::string stats;         ///< DLCX: P: connection parameters
 };
 
 // ---- endpoint -> call ---------------------------------------------------------------------------

@@ -21,7 +21,8 @@ std::optional<mgcp::udp_endpoint> to_udp(const mgcp_peer& p) {
   return mgcp::udp_endpoint{addr, p.port};
 }
 
-caf::behavior mgcp_edge(caf::stateful_actor<mgcp_edge_state>* self, mgcp::agent* agent, bool start_fenced) {
+caf::behavior mgcp_edge(caf::stateful_actor<mgcp_edge_state>* self, mgcp::agent* agent,
+                        bool start_fenced) {
   self->state.agent = agent;
   self->state.fenced = start_fenced;
   return {
@@ -56,9 +57,15 @@ caf::behavior mgcp_edge(caf::stateful_actor<mgcp_edge_state>* self, mgcp::agent*
         r.rsp = std::move(*rsp);
       } else {
         switch (std::get<mgcp::transaction_failure>(out.outcome)) {
-          case mgcp::transaction_failure::timeout: r.fail = mgcp_reply::failure::timeout; break;
-          case mgcp::transaction_failure::send_error: r.fail = mgcp_reply::failure::send_error; break;
-          case mgcp::transaction_failure::stopped: r.fail = mgcp_reply::failure::stopped; break;
+        case mgcp::transaction_failure::timeout:
+          r.fail = mgcp_reply::failure::timeout;
+          break;
+        case mgcp::transaction_failure::send_error:
+          r.fail = mgcp_reply::failure::send_error;
+          break;
+        case mgcp::transaction_failure::stopped:
+          r.fail = mgcp_reply::failure::stopped;
+          break;
         }
       }
       it->second.deliver(std::move(r));
@@ -96,9 +103,8 @@ void dispatch_inbound(const endpoint_directory& directory, mgcp::agent& agent,
                       mgcp::command cmd) {
   auto name = mgcp::parse_endpoint_name(cmd.endpoint);
   if (name && name->wildcarded()) {
-    auto lines = name->all_of() && cmd.kind == mgcp::verb::rsip
-                   ? directory.covered_by(*name)
-                   : std::vector<caf::actor>{};
+    auto lines = name->all_of() && cmd.kind == mgcp::verb::rsip ? directory.covered_by(*name)
+                                                                : std::vector<caf::actor>{};
     if (lines.empty()) {
       if (counters.unknown_endpoint)
         counters.unknown_endpoint->inc();

@@ -67,7 +67,8 @@ struct mgcp_edge_state {
 };
 
 /// The edge actor. Requests still outstanding when it quits end at their requester's timeout.
-caf::behavior mgcp_edge(caf::stateful_actor<mgcp_edge_state>* self, mgcp::agent* agent, bool start_fenced);
+caf::behavior mgcp_edge(caf::stateful_actor<mgcp_edge_state>* self, mgcp::agent* agent,
+                        bool start_fenced);
 
 mgcp_peer to_peer(const mgcp::udp_endpoint& ep);
 /// nullopt when the address is not an IP literal.

@@ -32,8 +32,7 @@ void notify(self_ptr self, const char* kind, const std::string& key, T& x, bool 
 }
 
 bool mta_matches(const endpoint_state& e, const std::string& mta) {
-  return mgcp::text::iequals(e.mta, mta) || e.peer.address == mta
-         || e.provisioned_address == mta;
+  return mgcp::text::iequals(e.mta, mta) || e.peer.address == mta || e.provisioned_address == mta;
 }
 
 std::string domain_of(const std::string& endpoint) {
@@ -71,8 +70,8 @@ std::string list_calls(self_ptr self, const list_query& q) {
   for (auto& [id, c] : self->state.calls) {
     if (!q.state.empty() && q.state != to_string(c.phase))
       continue;
-    if (!q.mta.empty() && !mgcp::text::iequals(domain_of(c.originating), q.mta)
-        && !mgcp::text::iequals(domain_of(c.terminating), q.mta))
+    if (!q.mta.empty() && !mgcp::text::iequals(domain_of(c.originating), q.mta) &&
+        !mgcp::text::iequals(domain_of(c.terminating), q.mta))
       continue;
     if (total >= q.offset && items.size() < q.limit)
       items.push_back(to_json(c));

@@ -57,54 +57,59 @@ void carry_out(self_ptr self, const effects& fx) {
   bool role_change = false;
   for (auto& e : fx) {
     switch (e.kind) {
-      case effect::persist_epoch:
-        if (st.env->persist_epoch)
-          st.env->persist_epoch(e.epoch);
-        break;
-      case effect::claim_epoch:
-      case effect::renew_lease:
-      case effect::release_lease: {
-        int kind = e.kind == effect::claim_epoch ? 0 : e.kind == effect::renew_lease ? 1 : 2;
-        auto sent = self->clock().now();
-        caf::actor me = caf::actor_cast<caf::actor>(self);
-        if (!st.env->ask_witnesses) {
-          // No witnesses configured: the rules never ask (they promote on their own).
-          break;
-        }
-        st.env->ask_witnesses(kind, e.epoch, [me, kind, epoch = e.epoch, sent](int granted, std::uint64_t highest,
-                                                                      std::uint64_t highest_refused) {
-          if (kind == 0)
-            caf::anon_send<caf::message_priority::high>(me, atom::claimed_v, epoch, granted, highest,
-                                                        highest_refused);
-          else if (kind == 1)
-            caf::anon_send<caf::message_priority::high>(me, atom::renewed_v, epoch, granted, highest,
-                                                        sent.time_since_epoch().count());
-        });
-        if (e.kind == effect::claim_epoch)
-          logger->info("event=claim epoch={} reason=\"{}\"", e.epoch, e.reason);
+    case effect::persist_epoch:
+      if (st.env->persist_epoch)
+        st.env->persist_epoch(e.epoch);
+      break;
+    case effect::claim_epoch:
+    case effect::renew_lease:
+    case effect::release_lease: {
+      int kind = e.kind == effect::claim_epoch ? 0 : e.kind == effect::renew_lease ? 1 : 2;
+      auto sent = self->clock().now();
+      caf::actor me = caf::actor_cast<caf::actor>(self);
+      if (!st.env->ask_witnesses) {
+        // No witnesses configured: the rules never ask (they promote on their own).
         break;
       }
-      case effect::become_active:
-        st.last_failover_ms = utc_ms();
-        role_change = true;
-        logger->warn("event=role_change role=active epoch={} reason=\"{}\"", e.epoch, e.reason);
-        if (st.env->metrics)
-          st.env->metrics->get_counter("cms_ha_promotions_total", "Times this node became active").inc();
-        break;
-      case effect::become_standby:
-        role_change = true;
-        logger->warn("event=role_change role=standby epoch={} reason=\"{}\"", e.epoch, e.reason);
-        break;
-      case effect::step_down:
-        role_change = true;
-        logger->warn("event=role_change role=stepping-down epoch={} reason=\"{}\"", e.epoch, e.reason);
-        if (st.env->metrics)
-          st.env->metrics->get_counter("cms_ha_step_downs_total", "Times this node stepped down").inc();
-        break;
-      case effect::request_snapshot:
-        // Replication subscribes to role changes and asks the active for a snapshot itself.
-        role_change = true;
-        break;
+      st.env->ask_witnesses(
+        kind, e.epoch,
+        [me, kind, epoch = e.epoch, sent](int granted, std::uint64_t highest,
+                                          std::uint64_t highest_refused) {
+          if (kind == 0)
+            caf::anon_send<caf::message_priority::high>(me, atom::claimed_v, epoch, granted,
+                                                        highest, highest_refused);
+          else if (kind == 1)
+            caf::anon_send<caf::message_priority::high>(me, atom::renewed_v, epoch, granted,
+                                                        highest, sent.time_since_epoch().count());
+        });
+      if (e.kind == effect::claim_epoch)
+        logger->info("event=claim epoch={} reason=\"{}\"", e.epoch, e.reason);
+      break;
+    }
+    case effect::become_active:
+      st.last_failover_ms = utc_ms();
+      role_change = true;
+      logger->warn("event=role_change role=active epoch={} reason=\"{}\"", e.epoch, e.reason);
+      if (st.env->metrics)
+        st.env->metrics->get_counter("cms_ha_promotions_total", "Times this node became active")
+          .inc();
+      break;
+    case effect::become_standby:
+      role_change = true;
+      logger->warn("event=role_change role=standby epoch={} reason=\"{}\"", e.epoch, e.reason);
+      break;
+    case effect::step_down:
+      role_change = true;
+      logger->warn("event=role_change role=stepping-down epoch={} reason=\"{}\"", e.epoch,
+                   e.reason);
+      if (st.env->metrics)
+        st.env->metrics->get_counter("cms_ha_step_downs_total", "Times this node stepped down")
+          .inc();
+      break;
+    case effect::request_snapshot:
+      // Replication subscribes to role changes and asks the active for a snapshot itself.
+      role_change = true;
+      break;
     }
   }
   publish_view(self);
@@ -117,7 +122,8 @@ void link_up(self_ptr self, caf::actor peer) {
   self->state.dial_failures = 0;
   self->state.peer = peer;
   self->monitor(peer);
-  log::get("ha")->info("event=node_link_up peer={}:{}", self->state.env->peer_host, self->state.env->peer_port);
+  log::get("ha")->info("event=node_link_up peer={}:{}", self->state.env->peer_host,
+                       self->state.env->peer_port);
   self->send(peer, atom::hello_v, self->state.rules->self_info(0));
 }
 
@@ -126,11 +132,13 @@ void dial_failed(self_ptr self, const std::string& why) {
   // A refused handshake (bad certificate, wrong cluster id) looks the same as a peer that
   // is down; say it loudly once, then every 50th attempt.
   if (st.dial_failures++ % 50 == 0)
-    log::get("ha")->warn("event=node_link_dial_failed peer={}:{} attempts={} error=\"{}\"", st.env->peer_host,
-                         st.env->peer_port, st.dial_failures, why);
+    log::get("ha")->warn("event=node_link_dial_failed peer={}:{} attempts={} error=\"{}\"",
+                         st.env->peer_host, st.env->peer_port, st.dial_failures, why);
   if (st.env->metrics)
-    st.env->metrics->get_counter("cms_ha_node_link_dial_failures_total",
-                                 "Failed attempts to open the node link to the peer").inc();
+    st.env->metrics
+      ->get_counter("cms_ha_node_link_dial_failures_total",
+                    "Failed attempts to open the node link to the peer")
+      .inc();
 }
 
 void dial(self_ptr self) {
@@ -147,7 +155,9 @@ void dial(self_ptr self) {
   st.dialing = true;
   auto mm = self->system().openssl_manager().actor_handle();
   // Requesting the middleman actor keeps us responsive; remote_actor() would block (CAF notes).
-  self->request(mm, std::chrono::seconds{3}, caf::connect_atom::value, st.env->peer_host, st.env->peer_port)
+  self
+    ->request(mm, std::chrono::seconds{3}, caf::connect_atom::value, st.env->peer_host,
+              st.env->peer_port)
     .then(
       [self](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
         self->state.dialing = false;
@@ -171,8 +181,10 @@ std::string status_json(self_ptr self) {
                         {"last_transition_reason", rs.last_transition_reason},
                         {"witnesses", self->state.rules->settings().witnesses}};
   if (rs.peer)
-    o["peer"] = {{"node_id", rs.peer->node_id}, {"role", to_string(rs.peer->peer_role)},
-                 {"epoch", rs.peer->epoch}, {"priority", rs.peer->priority}};
+    o["peer"] = {{"node_id", rs.peer->node_id},
+                 {"role", to_string(rs.peer->peer_role)},
+                 {"epoch", rs.peer->epoch},
+                 {"priority", rs.peer->priority}};
   return boost::json::serialize(o);
 }
 
@@ -190,8 +202,9 @@ caf::behavior ha_actor(self_ptr self, std::shared_ptr<ha_environment> env) {
       return;
     }
     auto& subs = self->state.subscribers;
-    subs.erase(std::remove_if(subs.begin(), subs.end(), [&](auto& s) { return s.address() == msg.source; }),
-               subs.end());
+    subs.erase(
+      std::remove_if(subs.begin(), subs.end(), [&](auto& s) { return s.address() == msg.source; }),
+      subs.end());
   });
   self->send(self, atom::tick_v);
   return {
@@ -199,8 +212,9 @@ caf::behavior ha_actor(self_ptr self, std::shared_ptr<ha_environment> env) {
       auto& st = self->state;
       carry_out(self, st.rules->on_tick(now_of(self)));
       if (st.peer)
-        self->send<caf::message_priority::high>(st.peer, atom::heartbeat_v,
-                                                st.rules->self_info(st.env->applied_seq ? st.env->applied_seq() : 0));
+        self->send<caf::message_priority::high>(
+          st.peer, atom::heartbeat_v,
+          st.rules->self_info(st.env->applied_seq ? st.env->applied_seq() : 0));
       else
         dial(self);
       self->delayed_send(self, st.env->settings.heartbeat_interval, atom::tick_v);
@@ -238,10 +252,12 @@ caf::behavior ha_actor(self_ptr self, std::shared_ptr<ha_environment> env) {
       self->state.claim_retry_armed = false;
       carry_out(self, self->state.rules->on_claim_retry(now_of(self)));
     },
-    [self](atom::renewed, std::uint64_t epoch, int granted, std::uint64_t highest, std::int64_t sent_ns) {
+    [self](atom::renewed, std::uint64_t epoch, int granted, std::uint64_t highest,
+           std::int64_t sent_ns) {
       auto& rules = *self->state.rules;
       clock_time sent{std::chrono::nanoseconds{sent_ns}};
-      auto fx = rules.on_renew_result(epoch, granted, std::chrono::time_point_cast<clock_time::duration>(sent));
+      auto fx = rules.on_renew_result(epoch, granted,
+                                      std::chrono::time_point_cast<clock_time::duration>(sent));
       if (highest > rules.state().epoch)
         for (auto& e : rules.on_higher_epoch(highest, "witness", now_of(self)))
           fx.push_back(e);

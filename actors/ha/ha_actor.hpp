@@ -35,21 +35,21 @@ namespace cms::ha {
 /// What the HA actor needs from the node; the callbacks are invoked on the actor's thread.
 struct ha_environment {
   ha_settings settings;
-  std::string peer_host;             ///< node link: where to dial the peer
+  std::string peer_host; ///< node link: where to dial the peer
   std::uint16_t peer_port = 0;
-  bool dial = false;                 ///< true on the node with the smaller id
+  bool dial = false; ///< true on the node with the smaller id
   /// Test seam (deterministic simulation, test/unit/ha_actor_sim): opens the node link itself and
   /// returns the peer HA actor's handle, or null when the peer cannot be reached. Unset (always in
   /// cmsd): dial peer_host:peer_port through the OpenSSL middleman.
   std::function<caf::actor()> connect_peer;
   std::uint64_t persisted_epoch = 0;
-  std::function<void(std::uint64_t)> persist_epoch;     ///< must be durable when it returns
+  std::function<void(std::uint64_t)> persist_epoch; ///< must be durable when it returns
   /// Witness requests; `done(granted, highest_epoch, highest_refused_epoch)` may run on any thread.
   std::function<void(int kind, std::uint64_t epoch,
                      std::function<void(int, std::uint64_t, std::uint64_t)> done)>
     ask_witnesses;
-  std::function<void(const peer_info&)> udp_self;      ///< what the UDP path advertises
-  std::function<std::uint64_t()> applied_seq;          ///< replication position for heartbeats
+  std::function<void(const peer_info&)> udp_self; ///< what the UDP path advertises
+  std::function<std::uint64_t()> applied_seq;     ///< replication position for heartbeats
   cluster_view* view = nullptr;
   metrics::registry* metrics = nullptr;
 };
@@ -57,16 +57,17 @@ struct ha_environment {
 struct ha_actor_state {
   std::unique_ptr<ha_rules> rules;
   std::shared_ptr<ha_environment> env;
-  caf::actor peer;                   ///< remote HA actor (proxy), when the node link is up
+  caf::actor peer; ///< remote HA actor (proxy), when the node link is up
   bool dialing = false;
   std::uint64_t dial_failures = 0;
   std::vector<caf::actor> subscribers;
-  caf::actor replicator;             ///< this node's replicator (actors/ha/replicator.hpp)
+  caf::actor replicator; ///< this node's replicator (actors/ha/replicator.hpp)
   std::int64_t last_failover_ms = 0;
-  bool claim_retry_armed = false;    ///< one claim-retry timer at a time (ha_rules::claim_retry_due)
+  bool claim_retry_armed = false; ///< one claim-retry timer at a time (ha_rules::claim_retry_due)
   static inline const char* name = "ha";
 };
 
-caf::behavior ha_actor(caf::stateful_actor<ha_actor_state>* self, std::shared_ptr<ha_environment> env);
+caf::behavior ha_actor(caf::stateful_actor<ha_actor_state>* self,
+                       std::shared_ptr<ha_environment> env);
 
 } // namespace cms::ha

@@ -7,10 +7,14 @@ namespace cms::ha {
 
 const char* to_string(role r) noexcept {
   switch (r) {
-    case role::starting: return "starting";
-    case role::standby: return "standby";
-    case role::active: return "active";
-    case role::stepping_down: return "stepping-down";
+  case role::starting:
+    return "starting";
+  case role::standby:
+    return "standby";
+  case role::active:
+    return "active";
+  case role::stepping_down:
+    return "stepping-down";
   }
   return "unknown";
 }
@@ -95,42 +99,42 @@ effects ha_rules::on_heartbeat(path p, const peer_info& peer, clock_time now) {
     state_.last_udp = now;
     state_.udp_up = true;
   }
-  bool changed_role = !state_.peer || state_.peer->peer_role != peer.peer_role
-                      || state_.peer->epoch != peer.epoch;
+  bool changed_role =
+    !state_.peer || state_.peer->peer_role != peer.peer_role || state_.peer->epoch != peer.epoch;
   state_.peer = peer;
   if (peer.epoch > state_.epoch)
     return on_higher_epoch(peer.epoch, "heartbeat from " + peer.node_id, now);
   switch (state_.current) {
-    case role::active:
-      if (peer.peer_role == role::active && peer.epoch == state_.epoch && peer_outranks_us())
-        return demote(role::standby, peer.epoch, "two actives in one epoch: peer outranks us");
+  case role::active:
+    if (peer.peer_role == role::active && peer.epoch == state_.epoch && peer_outranks_us())
+      return demote(role::standby, peer.epoch, "two actives in one epoch: peer outranks us");
+    return {};
+  case role::starting:
+    if (peer.peer_role == role::active)
+      return demote(role::standby, peer.epoch, "peer " + peer.node_id + " is active");
+    if (peer.peer_role == role::stepping_down)
+      return claim(now, "election: peer " + peer.node_id + " is stepping down");
+    if (!peer_outranks_us())
+      return claim(now, "election: no active node, we outrank " + peer.node_id);
+    return {};
+  case role::stepping_down:
+    // Only the peer's activity or its loss (on_tick) moves us on: never race a hand-over.
+    if (peer.peer_role == role::active)
+      return demote(role::standby, peer.epoch, "peer " + peer.node_id + " is active");
+    return {};
+  case role::standby:
+    if (peer.peer_role == role::active) {
+      // A standby that saw the peer vanish and come back resynchronises (it may have missed
+      // part of the stream while the paths were down).
+      if (!was_alive || changed_role)
+        return {{effect::request_snapshot, state_.epoch, "peer active again"}};
       return {};
-    case role::starting:
-      if (peer.peer_role == role::active)
-        return demote(role::standby, peer.epoch, "peer " + peer.node_id + " is active");
-      if (peer.peer_role == role::stepping_down)
-        return claim(now, "election: peer " + peer.node_id + " is stepping down");
-      if (!peer_outranks_us())
-        return claim(now, "election: no active node, we outrank " + peer.node_id);
-      return {};
-    case role::stepping_down:
-      // Only the peer's activity or its loss (on_tick) moves us on: never race a hand-over.
-      if (peer.peer_role == role::active)
-        return demote(role::standby, peer.epoch, "peer " + peer.node_id + " is active");
-      return {};
-    case role::standby:
-      if (peer.peer_role == role::active) {
-        // A standby that saw the peer vanish and come back resynchronises (it may have missed
-        // part of the stream while the paths were down).
-        if (!was_alive || changed_role)
-          return {{effect::request_snapshot, state_.epoch, "peer active again"}};
-        return {};
-      }
-      if (peer.peer_role == role::stepping_down)
-        return claim(now, "peer " + peer.node_id + " stepped down");
-      if (!peer_outranks_us())
-        return claim(now, "election: no active node, we outrank " + peer.node_id);
-      return {};
+    }
+    if (peer.peer_role == role::stepping_down)
+      return claim(now, "peer " + peer.node_id + " stepped down");
+    if (!peer_outranks_us())
+      return claim(now, "election: no active node, we outrank " + peer.node_id);
+    return {};
   }
   return {};
 }
@@ -145,28 +149,28 @@ effects ha_rules::on_tick(clock_time now) {
   bool alive = peer_alive();
 
   switch (state_.current) {
-    case role::starting:
-      if (!state_.peer && now - state_.started >= settings_.discovery_window)
-        return claim(now, "no peer heard within the discovery window");
-      if (state_.peer && !alive)
-        return claim(now, "peer silent at start-up");
+  case role::starting:
+    if (!state_.peer && now - state_.started >= settings_.discovery_window)
+      return claim(now, "no peer heard within the discovery window");
+    if (state_.peer && !alive)
+      return claim(now, "peer silent at start-up");
+    return {};
+  case role::standby:
+    // With witnesses a claim is always guarded, so a standby that hears nobody claims even if it
+    // never heard its peer (it became standby from a witness's or a message's higher epoch).
+    if (!alive && (was_alive || state_.peer || settings_.witnesses > 0))
+      return claim(now, was_alive ? "peer lost on both heartbeat paths" : "peer still lost");
+    return {};
+  case role::stepping_down:
+    if (!alive)
+      return claim(now, "stepped down and peer lost: try to reclaim");
+    return {};
+  case role::active:
+    if (settings_.witnesses == 0)
       return {};
-    case role::standby:
-      // With witnesses a claim is always guarded, so a standby that hears nobody claims even if it
-      // never heard its peer (it became standby from a witness's or a message's higher epoch).
-      if (!alive && (was_alive || state_.peer || settings_.witnesses > 0))
-        return claim(now, was_alive ? "peer lost on both heartbeat paths" : "peer still lost");
-      return {};
-    case role::stepping_down:
-      if (!alive)
-        return claim(now, "stepped down and peer lost: try to reclaim");
-      return {};
-    case role::active:
-      if (settings_.witnesses == 0)
-        return {};
-      if (now >= state_.lease_until)
-        return demote(role::stepping_down, state_.epoch, "witness lease expired");
-      return {{effect::renew_lease, state_.epoch, "lease renewal"}};
+    if (now >= state_.lease_until)
+      return demote(role::stepping_down, state_.epoch, "witness lease expired");
+    return {{effect::renew_lease, state_.epoch, "lease renewal"}};
   }
   return {};
 }
@@ -177,9 +181,9 @@ effects ha_rules::on_claim_result(std::uint64_t epoch, int granted, clock_time n
   state_.claiming = false;
   if (granted < majority()) {
     state_.claim_refused = true;
-    state_.last_transition_reason = "claim of epoch " + std::to_string(epoch) + " refused ("
-                                    + std::to_string(granted) + " of "
-                                    + std::to_string(settings_.witnesses) + " witnesses)";
+    state_.last_transition_reason = "claim of epoch " + std::to_string(epoch) + " refused (" +
+                                    std::to_string(granted) + " of " +
+                                    std::to_string(settings_.witnesses) + " witnesses)";
     return {};
   }
   state_.epoch = epoch;
@@ -187,14 +191,14 @@ effects ha_rules::on_claim_result(std::uint64_t epoch, int granted, clock_time n
   // Measured from when the claim was sent, as for renewals: each witness counts its lease from
   // when it granted, which is later. Counting from the answer would let this node accept calls
   // after the witnesses consider the lease over and grant the next epoch (docs/ha.md).
-  (void) now;
+  (void)now;
   state_.lease_until = state_.claim_sent + settings_.lease;
   auto reason = state_.last_transition_reason;
   return {{effect::persist_epoch, epoch, reason}, {effect::become_active, epoch, reason}};
 }
 
 effects ha_rules::on_claim_tally(std::uint64_t epoch, int granted, std::uint64_t highest,
-                                  std::uint64_t highest_refused, clock_time now) {
+                                 std::uint64_t highest_refused, clock_time now) {
   auto fx = on_claim_result(epoch, granted, now);
   std::uint64_t learned = 0;
   if (highest > epoch)
@@ -209,7 +213,8 @@ effects ha_rules::on_claim_tally(std::uint64_t epoch, int granted, std::uint64_t
 
 std::optional<duration> ha_rules::claim_retry_due() const {
   bool would_claim = state_.current == role::standby || state_.current == role::stepping_down;
-  if (settings_.witnesses == 0 || !state_.claim_refused || state_.claiming || !would_claim || peer_alive())
+  if (settings_.witnesses == 0 || !state_.claim_refused || state_.claiming || !would_claim ||
+      peer_alive())
     return std::nullopt;
   return settings_.claim_retry;
 }

@@ -51,9 +51,9 @@ struct ha_settings {
   std::string node_id;
   int priority = 100;
   duration heartbeat_interval{100};
-  int heartbeat_misses = 3;        ///< a path is down after this many silent intervals
-  duration discovery_window{600};  ///< at start, how long to listen for an active peer
-  int witnesses = 0;               ///< configured witnesses; majority = witnesses / 2 + 1
+  int heartbeat_misses = 3;       ///< a path is down after this many silent intervals
+  duration discovery_window{600}; ///< at start, how long to listen for an active peer
+  int witnesses = 0;              ///< configured witnesses; majority = witnesses / 2 + 1
   /// Active's witness lease, renewed every heartbeat interval (so 4 renewals may fail in a row
   /// before the active steps down). It bounds failover with witnesses: the standby cannot be
   /// granted the next epoch before the dead active's lease ran out at a witness majority.
@@ -61,37 +61,37 @@ struct ha_settings {
   /// After a refused claim, ask again this soon rather than a whole heartbeat interval later:
   /// the refusal usually means the dead active's lease is about to run out (docs/ha.md).
   duration claim_retry{25};
-  bool preempt = false;            ///< a returning higher-priority node takes over
+  bool preempt = false; ///< a returning higher-priority node takes over
 };
 
 /// Everything the rules remember. Plain data: persisted (epoch), replicated and shown over HTTP.
 struct ha_state {
   role current = role::starting;
-  std::uint64_t epoch = 0;         ///< highest epoch this node knows of
-  std::optional<peer_info> peer;   ///< last heartbeat content
+  std::uint64_t epoch = 0;       ///< highest epoch this node knows of
+  std::optional<peer_info> peer; ///< last heartbeat content
   clock_time started{};
-  clock_time last_node_link{};     ///< last heartbeat on each path
+  clock_time last_node_link{}; ///< last heartbeat on each path
   clock_time last_udp{};
   bool node_link_up = false;
   bool udp_up = false;
-  bool claiming = false;           ///< a claim for epoch + 1 is out at the witnesses
-  clock_time claim_sent{};         ///< when that claim was sent: the first lease counts from here
-  bool claim_refused = false;      ///< the last claim's answer was a refusal (retry soon)
-  clock_time lease_until{};        ///< active only: valid witness lease
+  bool claiming = false;      ///< a claim for epoch + 1 is out at the witnesses
+  clock_time claim_sent{};    ///< when that claim was sent: the first lease counts from here
+  bool claim_refused = false; ///< the last claim's answer was a refusal (retry soon)
+  clock_time lease_until{};   ///< active only: valid witness lease
   std::string last_transition_reason;
 };
 
 /// What the HA actor must do after an event. Applied in order.
 struct effect {
   enum kind_t : std::uint8_t {
-    persist_epoch,   ///< write `epoch` to the store before anything else
-    claim_epoch,     ///< ask witnesses to grant `epoch` to us
-    renew_lease,     ///< ask witnesses to confirm our lease for `epoch`
-    become_active,   ///< take over: claim endpoints and gateways, accept new calls
-    become_standby,  ///< stop accepting calls; resynchronise from the active (snapshot)
-    step_down,       ///< lost the guard: stop accepting new calls until the peer is seen
+    persist_epoch,    ///< write `epoch` to the store before anything else
+    claim_epoch,      ///< ask witnesses to grant `epoch` to us
+    renew_lease,      ///< ask witnesses to confirm our lease for `epoch`
+    become_active,    ///< take over: claim endpoints and gateways, accept new calls
+    become_standby,   ///< stop accepting calls; resynchronise from the active (snapshot)
+    step_down,        ///< lost the guard: stop accepting new calls until the peer is seen
     request_snapshot, ///< standby (re)joined: ask the active for a snapshot + stream
-    release_lease    ///< graceful hand-over: tell witnesses our lease ends now
+    release_lease     ///< graceful hand-over: tell witnesses our lease ends now
   } kind;
   std::uint64_t epoch = 0;
   std::string reason;

@@ -38,9 +38,7 @@ metrics::counter& counter(self_ptr self, const std::string& name, const std::str
   return self->state.env->metrics->get_counter(name, help);
 }
 
-std::string image_key(const repl_record& r) {
-  return r.kind + "/" + r.key;
-}
+std::string image_key(const repl_record& r) { return r.kind + "/" + r.key; }
 
 persistence::blob to_blob(const std::vector<char>& v) {
   return persistence::blob(v.begin(), v.end());
@@ -60,13 +58,14 @@ persistence::database* store(self_ptr self) {
   return st.db.get();
 }
 
-std::vector<billing::billing_record> read_records(persistence::database& db, const std::string& where,
-                                                  std::uint64_t arg, std::size_t limit) {
+std::vector<billing::billing_record> read_records(persistence::database& db,
+                                                  const std::string& where, std::uint64_t arg,
+                                                  std::size_t limit) {
   std::vector<billing::billing_record> out;
   auto q = db.prepare("SELECT sequence, record_id, event, call_id, calling_number, called_number, "
                       "originating, terminating, route, carrier, timestamp_ms, release_cause, "
-                      "connection_stats FROM billing_outbox WHERE "
-                      + where + " ORDER BY sequence LIMIT ?2");
+                      "connection_stats FROM billing_outbox WHERE " +
+                      where + " ORDER BY sequence LIMIT ?2");
   q.bind(1, static_cast<std::int64_t>(arg));
   q.bind(2, static_cast<std::int64_t>(limit));
   while (q.step()) {
@@ -104,7 +103,8 @@ void learn_epoch(self_ptr self, std::uint64_t epoch, const std::string& source) 
   logger()->warn("event=higher_epoch epoch={} ours={} source=\"{}\"", epoch, st.epoch, source);
   st.epoch = epoch;
   if (auto ha = st.env->ha())
-    self->send<caf::message_priority::high>(ha, atom::epoch_seen_v, epoch, "replication: " + source);
+    self->send<caf::message_priority::high>(ha, atom::epoch_seen_v, epoch,
+                                            "replication: " + source);
 }
 
 /// True when a message with `epoch` may be used; refuses it otherwise.
@@ -112,8 +112,10 @@ bool accept_epoch(self_ptr self, std::uint64_t epoch, const std::string& source)
   auto& st = self->state;
   if (epoch < st.epoch) {
     ++st.refused;
-    counter(self, "cms_replication_refused_total", "Replication messages refused for a lower epoch").inc();
-    logger()->warn("event=refused_lower_epoch epoch={} ours={} source=\"{}\"", epoch, st.epoch, source);
+    counter(self, "cms_replication_refused_total", "Replication messages refused for a lower epoch")
+      .inc();
+    logger()->warn("event=refused_lower_epoch epoch={} ours={} source=\"{}\"", epoch, st.epoch,
+                   source);
     if (auto sender = caf::actor_cast<caf::actor>(self->current_sender()))
       self->send(sender, atom::repl_refuse_v, st.epoch);
     return false;
@@ -253,7 +255,8 @@ caf::result<repl_snapshot> serve_snapshot(self_ptr self, repl_snapshot_request& 
   s.epoch = st.epoch;
   if (req.epoch < st.epoch) {
     s.refused = true;
-    counter(self, "cms_replication_refused_total", "Replication messages refused for a lower epoch").inc();
+    counter(self, "cms_replication_refused_total", "Replication messages refused for a lower epoch")
+      .inc();
     return s;
   }
   learn_epoch(self, req.epoch, "snapshot request");
@@ -270,7 +273,8 @@ caf::result<repl_snapshot> serve_snapshot(self_ptr self, repl_snapshot_request& 
     for (auto& r : req.orphans)
       self->send(o, r);
   if (!req.orphans.empty())
-    logger()->warn("event=orphans_adopted records={} more={}", req.orphans.size(), req.orphans_only);
+    logger()->warn("event=orphans_adopted records={} more={}", req.orphans.size(),
+                   req.orphans_only);
   if (req.orphans_only) {
     s.orphans_only = true;
     return s;
@@ -292,9 +296,10 @@ caf::result<repl_snapshot> serve_snapshot(self_ptr self, repl_snapshot_request& 
     st.billing_unacked.emplace_back(s.seq, s.billing.back().sequence);
   st.standby_synced = true;
   st.acked = s.seq;
-  counter(self, "cms_replication_snapshots_served_total", "Snapshots sent to a (re)joining standby").inc();
-  logger()->info("event=snapshot_served seq={} entries={} billing={} stream={}", s.seq, s.image.size(),
-                 s.billing.size(), s.stream);
+  counter(self, "cms_replication_snapshots_served_total", "Snapshots sent to a (re)joining standby")
+    .inc();
+  logger()->info("event=snapshot_served seq={} entries={} billing={} stream={}", s.seq,
+                 s.image.size(), s.billing.size(), s.stream);
   return s;
 }
 
@@ -369,7 +374,8 @@ bool apply(self_ptr self, const std::vector<repl_record>& records, std::uint64_t
       outbox.store_replicated(billing);
     tx.commit();
   } catch (const std::exception& e) {
-    counter(self, "cms_replication_apply_errors_total", "Replicated batches the store refused").inc();
+    counter(self, "cms_replication_apply_errors_total", "Replicated batches the store refused")
+      .inc();
     logger()->error("event=apply_failed records={} error=\"{}\"", records.size(), e.what());
     // A constraint failure means our outbox and the active's numbering diverged (records we
     // wrote as an active at sequences the active reused): resynchronise the whole outbox.
@@ -398,7 +404,8 @@ bool apply(self_ptr self, const std::vector<repl_record>& records, std::uint64_t
   img.applied = img.seq;
   if (!records.empty())
     st.head_at_ms = records.back().at_ms;
-  counter(self, "cms_replication_applied_total", "Replicated records applied (standby)").inc(records.size());
+  counter(self, "cms_replication_applied_total", "Replicated records applied (standby)")
+    .inc(records.size());
   return true;
 }
 
@@ -432,7 +439,8 @@ void drop_handed_over(self_ptr self, const std::vector<std::uint64_t>& orphans) 
     return;
   }
   counter(self, "cms_replication_orphan_rounds_total",
-          "Chunks of own records handed to the active before a snapshot").inc();
+          "Chunks of own records handed to the active before a snapshot")
+    .inc();
   logger()->info("event=orphans_handed_over records={}", orphans.size());
   request_snapshot(self);
 }
@@ -457,7 +465,8 @@ void apply_snapshot(self_ptr self, repl_snapshot& s, const std::vector<std::uint
       outbox.mark_sent(s.rks_position);
     tx.commit();
   } catch (const std::exception& e) {
-    counter(self, "cms_replication_apply_errors_total", "Replicated batches the store refused").inc();
+    counter(self, "cms_replication_apply_errors_total", "Replicated batches the store refused")
+      .inc();
     logger()->error("event=snapshot_apply_failed error=\"{}\"", e.what());
     if (auto* se = dynamic_cast<const persistence::store_error*>(&e);
         se && se->code() == persistence::store_errc::constraint)
@@ -485,15 +494,17 @@ void apply_snapshot(self_ptr self, repl_snapshot& s, const std::vector<std::uint
   st.diverged = false;
   st.head = s.seq;
   st.head_at_ms = utc_ms();
-  counter(self, "cms_replication_snapshots_applied_total", "Snapshots applied by this standby").inc();
-  logger()->info("event=snapshot_applied seq={} entries={} billing={} orphans={}", s.seq, img.entries.size(),
-                 s.billing.size(), orphans.size());
+  counter(self, "cms_replication_snapshots_applied_total", "Snapshots applied by this standby")
+    .inc();
+  logger()->info("event=snapshot_applied seq={} entries={} billing={} orphans={}", s.seq,
+                 img.entries.size(), s.billing.size(), orphans.size());
   self->send(st.peer, atom::repl_ack_v, st.epoch, st.following, s.seq);
 }
 
 void request_snapshot(self_ptr self) {
   auto& st = self->state;
-  if (st.current != role::standby || !st.peer || st.synced || st.snapshot_in_flight || st.epoch == 0)
+  if (st.current != role::standby || !st.peer || st.synced || st.snapshot_in_flight ||
+      st.epoch == 0)
     return;
   auto* db = store(self);
   if (!db)
@@ -504,11 +515,13 @@ void request_snapshot(self_ptr self) {
   try {
     // After a divergence even our "replicated" rows may differ from the active's: all of them
     // go over (its outbox keeps one record per record id) and its outbox comes back from 1.
-    req.orphans = read_records(*db, st.diverged ? "sequence > ?1" : "replicated = 0 AND sequence > ?1", 0,
-                               st.env->orphan_chunk);
+    req.orphans =
+      read_records(*db, st.diverged ? "sequence > ?1" : "replicated = 0 AND sequence > ?1", 0,
+                   st.env->orphan_chunk);
     req.orphans_only = req.orphans.size() >= st.env->orphan_chunk; // there may be more: rounds
-    req.outbox_last
-      = st.diverged ? 0 : scalar(*db, "SELECT max(sequence) FROM billing_outbox WHERE replicated = 1");
+    req.outbox_last =
+      st.diverged ? 0
+                  : scalar(*db, "SELECT max(sequence) FROM billing_outbox WHERE replicated = 1");
   } catch (const std::exception& e) {
     logger()->error("event=snapshot_request_failed error=\"{}\"", e.what());
     st.db.reset();
@@ -517,8 +530,8 @@ void request_snapshot(self_ptr self) {
   for (auto& r : req.orphans)
     orphans.push_back(r.sequence);
   st.snapshot_in_flight = true;
-  logger()->info("event=snapshot_requested epoch={} outbox_last={} orphans={}", req.epoch, req.outbox_last,
-                 orphans.size());
+  logger()->info("event=snapshot_requested epoch={} outbox_last={} orphans={}", req.epoch,
+                 req.outbox_last, orphans.size());
   self->request(st.peer, st.env->snapshot_timeout, std::move(req))
     .then(
       [self, orphans](repl_snapshot& s) {
@@ -563,12 +576,14 @@ void on_batch(self_ptr self, repl_batch& b) {
     return;
   if (first->seq != expected) {
     logger()->warn("event=stream_gap expected={} got={}", expected, first->seq);
-    counter(self, "cms_replication_gaps_total", "Gaps in the stream (the standby resynchronised)").inc();
+    counter(self, "cms_replication_gaps_total", "Gaps in the stream (the standby resynchronised)")
+      .inc();
     st.synced = false;
     request_snapshot(self);
     return;
   }
-  std::vector<repl_record> todo(std::make_move_iterator(first), std::make_move_iterator(b.records.end()));
+  std::vector<repl_record> todo(std::make_move_iterator(first),
+                                std::make_move_iterator(b.records.end()));
   if (!apply(self, todo, b.epoch)) {
     st.synced = false; // the snapshot rewrites the store from scratch: ask now, not next tick
     request_snapshot(self);
@@ -612,8 +627,8 @@ void take_over(self_ptr self, bool image_current) {
     }
   }
   counter(self, "cms_ha_takeovers_total", "Times this node adopted the replicated image").inc();
-  logger()->warn("event=takeover epoch={} lines={} calls={} seq={} live={}", st.epoch, lines, calls, img.seq,
-                 img.live);
+  logger()->warn("event=takeover epoch={} lines={} calls={} seq={} live={}", st.epoch, lines, calls,
+                 img.seq, img.live);
 }
 
 /// This node stopped being active: stop talking to MTAs, drop local calls quietly.
@@ -678,9 +693,10 @@ void watch_sync(self_ptr self) {
   if (waited < st.env->sync_watch || now - st.last_sync_warning < st.env->sync_watch)
     return;
   st.last_sync_warning = now;
-  logger()->warn("event=standby_unsynced waited_s={:.0f} peer={} snapshot_in_flight={} epoch={} ha={}",
-                 std::chrono::duration<double>(waited).count(), static_cast<bool>(st.peer),
-                 st.snapshot_in_flight, st.epoch, static_cast<bool>(st.env->ha()));
+  logger()->warn(
+    "event=standby_unsynced waited_s={:.0f} peer={} snapshot_in_flight={} epoch={} ha={}",
+    std::chrono::duration<double>(waited).count(), static_cast<bool>(st.peer),
+    st.snapshot_in_flight, st.epoch, static_cast<bool>(st.env->ha()));
   counter(self, "cms_replication_resync_attempts_total",
           "Times a standby waiting for a snapshot introduced itself to the active again")
     .inc();
@@ -708,13 +724,17 @@ void publish_lag(self_ptr self) {
       ms = static_cast<double>(std::max<std::int64_t>(0, now - st.head_at_ms));
   }
   if (st.env->metrics) {
-    st.env->metrics->get_gauge("cms_replication_lag_records", "Changes numbered but not yet acknowledged")
+    st.env->metrics
+      ->get_gauge("cms_replication_lag_records", "Changes numbered but not yet acknowledged")
       .set(static_cast<std::int64_t>(records));
-    st.env->metrics->get_gauge("cms_replication_lag_ms", "Age of the oldest unacknowledged change (ms)")
+    st.env->metrics
+      ->get_gauge("cms_replication_lag_ms", "Age of the oldest unacknowledged change (ms)")
       .set(static_cast<std::int64_t>(ms));
-    st.env->metrics->get_gauge("cms_replication_seq", "Last change numbered (active) or applied (standby)")
+    st.env->metrics
+      ->get_gauge("cms_replication_seq", "Last change numbered (active) or applied (standby)")
       .set(static_cast<std::int64_t>(st.env->image->seq));
-    st.env->metrics->get_gauge("cms_replication_standby_synced", "1 while a standby follows our stream")
+    st.env->metrics
+      ->get_gauge("cms_replication_standby_synced", "1 while a standby follows our stream")
       .set(st.current == role::active ? (st.standby_synced ? 1 : 0) : (st.synced ? 1 : 0));
   }
   if (st.env->view)
@@ -726,12 +746,10 @@ void publish_lag(self_ptr self) {
 
 std::string status_json(self_ptr self) {
   auto& st = self->state;
-  boost::json::object o{{"role", to_string(st.current)},
-                        {"epoch", st.epoch},
-                        {"seq", st.env->image->seq},
-                        {"entries", st.env->image->entries.size()},
-                        {"peer", static_cast<bool>(st.peer)},
-                        {"refused", st.refused}};
+  boost::json::object o{
+    {"role", to_string(st.current)},      {"epoch", st.epoch},
+    {"seq", st.env->image->seq},          {"entries", st.env->image->entries.size()},
+    {"peer", static_cast<bool>(st.peer)}, {"refused", st.refused}};
   if (st.current == role::active)
     o["standby_synced"] = st.standby_synced, o["acked"] = st.acked, o["stream"] = st.stream;
   else
@@ -796,7 +814,8 @@ caf::behavior replicator(self_ptr self, std::shared_ptr<replicator_environment> 
     [self](atom::repl_peer, const caf::actor& peer) {
       auto& st = self->state;
       const bool known = peer && peer == st.peer;
-      const bool from_the_peer_itself = self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(peer);
+      const bool from_the_peer_itself =
+        self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(peer);
       set_peer(self, peer);
       // Passed on by the HA actors, the peer is still looking for us: it never got our handle, or
       // dropped it (watch_sync). Answer even when we know its handle already, or it waits for
@@ -846,12 +865,16 @@ caf::behavior replicator(self_ptr self, std::shared_ptr<replicator_environment> 
       number(self, std::move(r));
     },
     [self](flush_atom) { flush(self); },
-    [self](repl_snapshot_request& req) -> caf::result<repl_snapshot> { return serve_snapshot(self, req); },
+    [self](repl_snapshot_request& req) -> caf::result<repl_snapshot> {
+      return serve_snapshot(self, req);
+    },
     [self](repl_batch& b) { on_batch(self, b); },
     [self](atom::repl_ack, std::uint64_t epoch, std::uint64_t stream, std::uint64_t seq) {
       on_ack(self, epoch, stream, seq);
     },
-    [self](atom::repl_refuse, std::uint64_t epoch) { learn_epoch(self, epoch, "refused by the peer"); },
+    [self](atom::repl_refuse, std::uint64_t epoch) {
+      learn_epoch(self, epoch, "refused by the peer");
+    },
     [self](atom::status) { return status_json(self); },
   };
 }

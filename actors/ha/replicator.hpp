@@ -73,9 +73,9 @@ struct replication_image {
 };
 
 struct replicator_environment {
-  std::filesystem::path db_file;                  ///< the node's store (own connection)
-  std::shared_ptr<actors::call_context> calls;    ///< catalogue, outbox, edge, manager, lines
-  std::function<caf::actor()> ha;                 ///< the current HA actor
+  std::filesystem::path db_file;               ///< the node's store (own connection)
+  std::shared_ptr<actors::call_context> calls; ///< catalogue, outbox, edge, manager, lines
+  std::function<caf::actor()> ha;              ///< the current HA actor
   std::shared_ptr<replication_image> image;
   cluster_view* view = nullptr;
   metrics::registry* metrics = nullptr;
@@ -98,19 +98,19 @@ struct replicator_state {
   std::unique_ptr<persistence::database> db;
   role current = role::starting;
   std::uint64_t epoch = 0;
-  caf::actor peer;                     ///< the peer node's replicator (a proxy)
+  caf::actor peer;                           ///< the peer node's replicator (a proxy)
   caf::actor_addr catalog, outbox, edge, ha; ///< what we subscribed/attached to
   bool fence_closed = false;
   // -- active side --
-  std::uint64_t stream = 0;            ///< our stream id while active
-  bool standby_synced = false;         ///< the standby took a snapshot of this stream
+  std::uint64_t stream = 0;    ///< our stream id while active
+  bool standby_synced = false; ///< the standby took a snapshot of this stream
   std::uint64_t acked = 0;
-  std::deque<std::pair<std::uint64_t, std::int64_t>> unacked; ///< (seq, numbered at ms)
+  std::deque<std::pair<std::uint64_t, std::int64_t>> unacked;          ///< (seq, numbered at ms)
   std::deque<std::pair<std::uint64_t, std::uint64_t>> billing_unacked; ///< (seq, outbox sequence)
   std::vector<repl_record> outgoing;
   bool flush_scheduled = false;
   // -- standby side --
-  std::uint64_t following = 0;         ///< stream id we apply
+  std::uint64_t following = 0; ///< stream id we apply
   bool synced = false;
   bool snapshot_in_flight = false;
   /// The store refused the active's records (a sequence or record id held differently): the next
@@ -120,7 +120,7 @@ struct replicator_state {
   /// re-introduces it to the active when the wait grows long (watch_sync).
   std::optional<caf::actor_clock::time_point> unsynced_since;
   caf::actor_clock::time_point last_sync_warning;
-  std::uint64_t head = 0;              ///< active's head at its last batch
+  std::uint64_t head = 0; ///< active's head at its last batch
   std::int64_t head_at_ms = 0;
   std::uint64_t refused = 0;
   static inline const char* name = "replicator";

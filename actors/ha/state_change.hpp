@@ -22,7 +22,8 @@ struct state_change {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, state_change& x) {
-  return f(caf::meta::type_name("state_change"), x.kind, x.key, cms::byte_image{x.state}, x.removed);
+  return f(caf::meta::type_name("state_change"), x.kind, x.key, cms::byte_image{x.state},
+           x.removed);
 }
 
 struct call_removed {

@@ -24,7 +24,8 @@ witness_verdict witness_rules::renew(const std::string& node, std::uint64_t epoc
   return {false, state_.epoch, state_.holder};
 }
 
-witness_verdict witness_rules::release(const std::string& node, std::uint64_t epoch, time_point now) {
+witness_verdict witness_rules::release(const std::string& node, std::uint64_t epoch,
+                                       time_point now) {
   if (epoch == state_.epoch && node == state_.holder) {
     state_.lease_until = now;
     return {true, epoch, node};

@@ -11,14 +11,14 @@
 namespace cms::ha {
 
 struct witness_state {
-  std::uint64_t epoch = 0;  ///< highest epoch granted
-  std::string holder;       ///< node the epoch was granted to
+  std::uint64_t epoch = 0; ///< highest epoch granted
+  std::string holder;      ///< node the epoch was granted to
   std::chrono::steady_clock::time_point lease_until{};
 };
 
 struct witness_verdict {
   bool granted = false;
-  std::uint64_t epoch = 0;  ///< the witness's current epoch (tells a refused node what it missed)
+  std::uint64_t epoch = 0; ///< the witness's current epoch (tells a refused node what it missed)
   std::string holder;
 };
 
@@ -30,11 +30,11 @@ public:
 
   /// Grant `epoch` to `node` if it is newer than anything granted and the current holder's lease
   /// has run out (or the holder is asking again). A retransmitted claim is granted again.
-  witness_verdict claim(const std::string& node, std::uint64_t epoch, std::chrono::milliseconds lease,
-                        time_point now);
+  witness_verdict claim(const std::string& node, std::uint64_t epoch,
+                        std::chrono::milliseconds lease, time_point now);
   /// Extend the lease of the current holder at its epoch; refused for anyone else.
-  witness_verdict renew(const std::string& node, std::uint64_t epoch, std::chrono::milliseconds lease,
-                        time_point now);
+  witness_verdict renew(const std::string& node, std::uint64_t epoch,
+                        std::chrono::milliseconds lease, time_point now);
   /// The holder gives its lease up now (graceful switchover).
   witness_verdict release(const std::string& node, std::uint64_t epoch, time_point now);
 

@@ -26,8 +26,9 @@ void update_gauges(self_ptr self) {
     return;
   const auto& status = st.monitor->snapshot().status;
   const metrics::label_set labels{{"link", status.link}};
-  st.metrics->get_gauge("cms_data_link_up", "1 while the data link carries traffic (up or degraded)",
-                        labels)
+  st.metrics
+    ->get_gauge("cms_data_link_up", "1 while the data link carries traffic (up or degraded)",
+                labels)
     .set(usable(status.state) ? 1 : 0);
   st.metrics->get_gauge("cms_data_link_state", "Data link state: 0 down, 1 degraded, 2 up", labels)
     .set(static_cast<std::int64_t>(status.state));
@@ -59,9 +60,9 @@ void record(self_ptr self, bool answered) {
   auto changed = st.monitor->record(answered, utc_ms());
   if (st.metrics)
     st.metrics
-      ->get_counter("cms_data_link_probes_total", "Data link probes by outcome",
-                    {{"link", st.monitor->snapshot().status.link},
-                     {"result", answered ? "answered" : "lost"}})
+      ->get_counter(
+        "cms_data_link_probes_total", "Data link probes by outcome",
+        {{"link", st.monitor->snapshot().status.link}, {"result", answered ? "answered" : "lost"}})
       .inc();
   if (changed)
     publish(self, from);

@@ -66,8 +66,8 @@ struct data_link_state {
   std::shared_ptr<link_board> board;
   std::shared_ptr<probe_transport> transport;
   std::optional<link_monitor> monitor;
-  std::uint64_t outstanding = 0;  ///< seq of the probe awaiting its answer (0: none)
-  bool answered = false;          ///< the outstanding probe was answered
+  std::uint64_t outstanding = 0;        ///< seq of the probe awaiting its answer (0: none)
+  bool answered = false;                ///< the outstanding probe was answered
   std::vector<caf::actor_addr> watched; ///< board subscribers this incarnation monitors
   metrics::registry* metrics = nullptr;
   static inline const char* name = "data_link";

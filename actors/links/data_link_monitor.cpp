@@ -7,18 +7,19 @@ namespace cms::links {
 
 const char* to_string(link_state s) noexcept {
   switch (s) {
-    case link_state::down:
-      return "down";
-    case link_state::degraded:
-      return "degraded";
-    case link_state::up:
-      return "up";
+  case link_state::down:
+    return "down";
+  case link_state::degraded:
+    return "degraded";
+  case link_state::up:
+    return "up";
   }
   return "unknown";
 }
 
 link_monitor::link_monitor(probe_settings settings, link_snapshot snapshot)
-  : settings_(settings), snap_(std::move(snapshot)) {
+  : settings_(settings),
+    snap_(std::move(snapshot)) {
   // The window lives in one 64-bit history word; misses beyond it are counted separately.
   settings_.window = std::clamp(settings_.window, 1, 64);
   settings_.misses = std::max(settings_.misses, 1);

@@ -35,34 +35,34 @@ inline bool usable(link_state s) noexcept { return s != link_state::down; }
 
 /// What subscribers are told.
 struct link_status {
-  std::string link;                    ///< provisioned name
-  std::string kind;                    ///< "primary" | "backup"
+  std::string link; ///< provisioned name
+  std::string kind; ///< "primary" | "backup"
   link_state state = link_state::down;
-  std::uint64_t transitions = 0;       ///< since the node started (kept across actor restarts)
-  std::int64_t since_ms = 0;           ///< UTC ms of the last transition (0: never changed)
+  std::uint64_t transitions = 0; ///< since the node started (kept across actor restarts)
+  std::int64_t since_ms = 0;     ///< UTC ms of the last transition (0: never changed)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, link_status& x) {
-  return f(caf::meta::type_name("link_status"), x.link, x.kind, x.state, x.transitions,
-           x.since_ms);
+  return f(caf::meta::type_name("link_status"), x.link, x.kind, x.state, x.transitions, x.since_ms);
 }
 
 /// Probing thresholds. Detection time of a dead link is at most (misses + 1) * interval:
 /// 200 ms x 3 detects within 800 ms.
 struct probe_settings {
-  std::chrono::milliseconds interval{200}; ///< one probe per interval; unanswered by the next is lost
-  int misses = 3;                          ///< consecutive losses that make the link down
-  int window = 10;                         ///< any loss among the last `window` probes: degraded
+  std::chrono::milliseconds interval{
+    200};          ///< one probe per interval; unanswered by the next is lost
+  int misses = 3;  ///< consecutive losses that make the link down
+  int window = 10; ///< any loss among the last `window` probes: degraded
 };
 
 /// The whole state of a link's monitor: published status plus probe history. Saved on every
 /// probe outcome, so a restarted actor continues where the crashed one stopped.
 struct link_snapshot {
   link_status status;
-  std::uint64_t next_seq = 1;      ///< sequence number of the next probe
-  std::uint64_t history = 0;       ///< bit i set: the i-th most recent probe was lost
-  std::int32_t history_len = 0;    ///< outcomes recorded in `history` (<= 64)
+  std::uint64_t next_seq = 1;   ///< sequence number of the next probe
+  std::uint64_t history = 0;    ///< bit i set: the i-th most recent probe was lost
+  std::int32_t history_len = 0; ///< outcomes recorded in `history` (<= 64)
   std::int32_t consecutive_misses = 0;
   std::uint64_t probes_sent = 0;
   std::uint64_t probes_answered = 0;

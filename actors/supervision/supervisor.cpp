@@ -44,8 +44,8 @@ void on_child_down(self_ptr self, const caf::down_msg& msg) {
   auto logger = log::get("supervisor");
   it->handle = nullptr;
   bool abnormal = msg.reason && msg.reason != caf::exit_reason::normal;
-  bool restart = it->spec.policy == restart_policy::permanent
-                 || (it->spec.policy == restart_policy::transient && abnormal);
+  bool restart = it->spec.policy == restart_policy::permanent ||
+                 (it->spec.policy == restart_policy::transient && abnormal);
   auto reason_text = self->system().render(msg.reason);
   if (!restart) {
     logger->info("supervisor={} child={} event=exited reason=\"{}\"", st.name, it->spec.id,
@@ -56,9 +56,10 @@ void on_child_down(self_ptr self, const caf::down_msg& msg) {
     logger->error("supervisor={} child={} event=escalate reason=\"{}\" restarts_in_period={}",
                   st.name, it->spec.id, reason_text, st.recent_restarts.size() - 1);
     if (st.metrics)
-      st.metrics->get_counter("cms_supervisor_escalations_total",
-                              "Supervisors that gave up after too many restarts",
-                              {{"supervisor", st.name}}).inc();
+      st.metrics
+        ->get_counter("cms_supervisor_escalations_total",
+                      "Supervisors that gave up after too many restarts", {{"supervisor", st.name}})
+        .inc();
     auto reason = msg.reason ? msg.reason : caf::make_error(caf::exit_reason::unhandled_exception);
     shut_down_children(self, caf::exit_reason::kill);
     self->quit(reason);
@@ -66,8 +67,10 @@ void on_child_down(self_ptr self, const caf::down_msg& msg) {
   }
   ++it->restarts;
   if (st.metrics)
-    st.metrics->get_counter("cms_supervisor_restarts_total", "Child actors restarted",
-                            {{"supervisor", st.name}, {"child", it->spec.id}}).inc();
+    st.metrics
+      ->get_counter("cms_supervisor_restarts_total", "Child actors restarted",
+                    {{"supervisor", st.name}, {"child", it->spec.id}})
+      .inc();
   logger->warn("supervisor={} child={} event=restart reason=\"{}\" restarts={}", st.name,
                it->spec.id, reason_text, it->restarts);
   start_child(self, *it);
@@ -101,9 +104,8 @@ caf::behavior supervisor(self_ptr self, std::string name, std::vector<child_spec
     [self](atom::children) {
       boost::json::array out;
       for (auto& c : self->state.children)
-        out.push_back({{"id", c.spec.id},
-                       {"restarts", c.restarts},
-                       {"running", static_cast<bool>(c.handle)}});
+        out.push_back(
+          {{"id", c.spec.id}, {"restarts", c.restarts}, {"running", static_cast<bool>(c.handle)}});
       return boost::json::serialize(out);
     },
   };
@@ -112,12 +114,11 @@ caf::behavior supervisor(self_ptr self, std::string name, std::vector<child_spec
 child_spec supervisor_child(std::string id, std::vector<child_spec> children,
                             restart_intensity intensity, metrics::registry* metrics) {
   auto name = id;
-  return child_spec{
-    std::move(id),
-    [=](caf::event_based_actor* self) {
-      return self->spawn(supervisor, name, children, intensity, metrics);
-    },
-    restart_policy::permanent};
+  return child_spec{std::move(id),
+                    [=](caf::event_based_actor* self) {
+                      return self->spawn(supervisor, name, children, intensity, metrics);
+                    },
+                    restart_policy::permanent};
 }
 
 } // namespace cms::actors

@@ -63,8 +63,7 @@ void set_health(self_ptr self, bool healthy, const std::string& why) {
   });
   if (!changed)
     return;
-  logger()->warn("gateway={} event={} why=\"{}\"", st.gateway, healthy ? "healthy" : "failed",
-                 why);
+  logger()->warn("gateway={} event={} why=\"{}\"", st.gateway, healthy ? "healthy" : "failed", why);
   st.ctx->registry
     .get_counter("cms_trunk_gateway_transitions_total", "Trunking gateway health changes",
                  {{"gateway", st.gateway}, {"to", healthy ? "healthy" : "failed"}})
@@ -143,9 +142,9 @@ caf::behavior gateway_actor(self_ptr self, std::shared_ptr<trunk_context> ctx,
     [self](atom::status) {
       auto v = view(self);
       return boost::json::serialize(boost::json::object{{"gateway", self->state.gateway},
-                                                         {"healthy", v.healthy},
-                                                         {"forced", v.forced},
-                                                         {"misses", v.misses}});
+                                                        {"healthy", v.healthy},
+                                                        {"forced", v.forced},
+                                                        {"misses", v.misses}});
     },
   };
 }

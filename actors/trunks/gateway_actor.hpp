@@ -25,8 +25,8 @@ struct gateway_actor_state {
   std::shared_ptr<trunk_context> ctx;
   std::string gateway;
   actors::mgcp_peer peer;
-  std::uint64_t probe = 0;      ///< sequence number of the keepalive in flight
-  bool answered = true;         ///< the keepalive in flight was answered
+  std::uint64_t probe = 0; ///< sequence number of the keepalive in flight
+  bool answered = true;    ///< the keepalive in flight was answered
   static inline const char* name = "gateway";
 };
 

@@ -7,7 +7,8 @@
 namespace cms::trunks {
 
 route_table::route_table(const persistence::provisioning& prov)
-  : groups_(prov.trunk_groups), facilities_(prov.facilities) {
+  : groups_(prov.trunk_groups),
+    facilities_(prov.facilities) {
   for (auto& r : prov.routes) {
     auto it = std::find_if(lists_.begin(), lists_.end(),
                            [&](const list& l) { return l.prefix == r.prefix; });
@@ -20,9 +21,8 @@ route_table::route_table(const persistence::provisioning& prov)
   for (auto& l : lists_)
     std::stable_sort(l.routes.begin(), l.routes.end(),
                      [](auto& a, auto& b) { return a.priority < b.priority; });
-  std::stable_sort(lists_.begin(), lists_.end(), [](const list& a, const list& b) {
-    return a.prefix.size() > b.prefix.size();
-  });
+  std::stable_sort(lists_.begin(), lists_.end(),
+                   [](const list& a, const list& b) { return a.prefix.size() > b.prefix.size(); });
 }
 
 const persistence::trunk_group* route_table::group(const std::string& id) const {

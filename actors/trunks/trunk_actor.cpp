@@ -25,9 +25,7 @@ std::shared_ptr<spdlog::logger> logger() {
   return l;
 }
 
-bool usable(const trunk_state& d) {
-  return d.gateway_healthy && !d.facility_down;
-}
+bool usable(const trunk_state& d) { return d.gateway_healthy && !d.facility_down; }
 
 void publish(self_ptr self) {
   auto& st = self->state;
@@ -218,8 +216,8 @@ void on_notify(self_ptr self, actors::inbound_command& in) {
     if (e.kind == mgcp::trunk::signal_kind::sup) {
       if (leg != st.legs.end() || c->state != channel_state::idle) {
         // Glare or a blocked/out-of-service channel: the gateway releases the PSTN call.
-        logger()->warn("facility={} channel={} event=seizure_refused state={}", st.data.facility,
-                       n, to_string(c->state));
+        logger()->warn("facility={} channel={} event=seizure_refused state={}", st.data.facility, n,
+                       to_string(c->state));
         return respond(self, in, 501, "Channel not available");
       }
       respond(self, in, 200, "OK");
@@ -233,8 +231,8 @@ void on_notify(self_ptr self, actors::inbound_command& in) {
     // retransmission that reached it after a restart). Clear it, or the channel stays taken there.
     bool progress = false;
     for (auto& e : *events)
-      progress = progress || e.kind == mgcp::trunk::signal_kind::alt
-                 || e.kind == mgcp::trunk::signal_kind::ans;
+      progress = progress || e.kind == mgcp::trunk::signal_kind::alt ||
+                 e.kind == mgcp::trunk::signal_kind::ans;
     auto edge = st.ctx->calls->edge();
     if (progress && edge) {
       logger()->warn("facility={} channel={} event=orphan_call_cleared", st.data.facility, n);
@@ -243,8 +241,9 @@ void on_notify(self_ptr self, actors::inbound_command& in) {
       dl.endpoint = in.cmd.endpoint;
       dl.version = "MGCP 1.0";
       dl.set_param("S", mgcp::trunk::build({mgcp::trunk::signal_kind::rel, {}, {}, 41}));
-      self->request(edge, st.ctx->settings.mgcp_request_timeout,
-                    actors::mgcp_request{in.from, std::move(dl)})
+      self
+        ->request(edge, st.ctx->settings.mgcp_request_timeout,
+                  actors::mgcp_request{in.from, std::move(dl)})
         .then([](actors::mgcp_reply&) {}, [](caf::error&) {});
     }
     return;
@@ -258,8 +257,8 @@ void on_notify(self_ptr self, actors::inbound_command& in) {
 
 void on_rsip(self_ptr self, actors::inbound_command& in) {
   auto& st = self->state;
-  auto key = in.from.address + ":" + std::to_string(in.from.port) + "/"
-             + std::to_string(in.cmd.transaction_id);
+  auto key = in.from.address + ":" + std::to_string(in.from.port) + "/" +
+             std::to_string(in.cmd.transaction_id);
   respond(self, in, 200, "OK");
   if (key == st.last_rsip)
     return; // another copy of a wildcard RSIP
@@ -322,8 +321,8 @@ trunk_state fresh_state(const trunk_context& ctx, const std::string& id) {
   if (auto view = ctx.gateway_snapshot(f->gateway))
     d.gateway_healthy = view->healthy;
   for (int i = 1; i <= f->channels; ++i)
-    d.channels.push_back(channel{i, d.gateway_healthy ? channel_state::idle
-                                                      : channel_state::out_of_service, {}});
+    d.channels.push_back(
+      channel{i, d.gateway_healthy ? channel_state::idle : channel_state::out_of_service, {}});
   return d;
 }
 
@@ -378,8 +377,9 @@ caf::behavior trunk_actor(self_ptr self, std::shared_ptr<trunk_context> ctx, std
         dl.version = "MGCP 1.0";
         dl.set_param("C", call_id);
         dl.set_param("S", mgcp::trunk::build({mgcp::trunk::signal_kind::rel, {}, {}, 41}));
-        self->request(edge, st.ctx->settings.mgcp_request_timeout,
-                      actors::mgcp_request{st.data.peer, std::move(dl)})
+        self
+          ->request(edge, st.ctx->settings.mgcp_request_timeout,
+                    actors::mgcp_request{st.data.peer, std::move(dl)})
           .then([](actors::mgcp_reply&) {}, [](caf::error&) {});
       }
       free_channel(self, number, call_id);
@@ -426,9 +426,12 @@ caf::behavior trunk_actor(self_ptr self, std::shared_ptr<trunk_context> ctx, std
     },
     [self](actors::inbound_command& in) {
       switch (in.cmd.kind) {
-        case mgcp::verb::ntfy: return on_notify(self, in);
-        case mgcp::verb::rsip: return on_rsip(self, in);
-        default: return respond(self, in, 504, "Command not accepted by a call agent");
+      case mgcp::verb::ntfy:
+        return on_notify(self, in);
+      case mgcp::verb::rsip:
+        return on_rsip(self, in);
+      default:
+        return respond(self, in, 504, "Command not accepted by a call agent");
       }
     },
     [self](carrier_health& h) {

@@ -6,27 +6,33 @@ namespace cms::trunks {
 
 const char* to_string(channel_state s) noexcept {
   switch (s) {
-    case channel_state::idle: return "idle";
-    case channel_state::seized: return "seized";
-    case channel_state::in_call: return "in_call";
-    case channel_state::blocked: return "blocked";
-    case channel_state::out_of_service: return "out_of_service";
+  case channel_state::idle:
+    return "idle";
+  case channel_state::seized:
+    return "seized";
+  case channel_state::in_call:
+    return "in_call";
+  case channel_state::blocked:
+    return "blocked";
+  case channel_state::out_of_service:
+    return "out_of_service";
   }
   return "?";
 }
 
 std::string channel_endpoint(int span, int channel, const std::string& gateway) {
-  return mgcp::text::lower("ds/ds1-" + std::to_string(span) + "/" + std::to_string(channel) + "@"
-                           + gateway);
+  return mgcp::text::lower("ds/ds1-" + std::to_string(span) + "/" + std::to_string(channel) + "@" +
+                           gateway);
 }
 
-std::int64_t now_ms() {
-  return actors::wall_clock_ms();
-}
+std::int64_t now_ms() { return actors::wall_clock_ms(); }
 
 trunk_context::trunk_context(trunk_settings s, std::shared_ptr<actors::call_context> c,
                              persistence::provisioning p, metrics::registry& r)
-  : settings(std::move(s)), calls(std::move(c)), prov(std::move(p)), registry(r) {
+  : settings(std::move(s)),
+    calls(std::move(c)),
+    prov(std::move(p)),
+    registry(r) {
   for (auto& g : prov.gateways) {
     gateway_view v;
     v.config = g;

@@ -46,12 +46,12 @@ struct trunk_settings {
 struct gateway_view {
   persistence::gateway config;
   bool healthy = true;
-  bool forced = false;                 ///< RSIP forced seen; healthy again only after RSIP restart
-  int misses = 0;                      ///< consecutive unanswered keepalives
-  std::vector<std::string> carrying;   ///< facilities it carries now
+  bool forced = false;               ///< RSIP forced seen; healthy again only after RSIP restart
+  int misses = 0;                    ///< consecutive unanswered keepalives
+  std::vector<std::string> carrying; ///< facilities it carries now
   std::uint64_t transitions = 0;
   std::int64_t since_ms = 0;
-  std::int64_t promoted_ms = 0;        ///< cold spare: when it took over (0: cold)
+  std::int64_t promoted_ms = 0; ///< cold spare: when it took over (0: cold)
 };
 
 class trunk_context {

@@ -330,29 +330,29 @@ caf::message_handler leg_handlers(self_ptr self) {
       if (!st.incoming)
         return line_reply{}; // the PSTN call was placed with the CRCX (X-TR/sup)
       switch (t.what) {
-        case actors::treatment::dial_tone:
-          // The call may ask before the manager's originate reply reached us.
-          if (!st.call) {
-            st.call = caf::actor_cast<caf::actor>(self->current_sender());
-            if (st.call)
-              self->monitor(st.call);
-          }
-          // A PSTN seizure arrives with its number: report it as dialled at once.
-          notify_call(self, actors::line_event_kind::digits, st.called);
-          return line_reply{};
-        case actors::treatment::ringback: {
-          auto rp = self->make_response_promise<line_reply>();
-          request_signal(self, signal(mgcp::trunk::signal_kind::alt), rp);
-          return rp;
+      case actors::treatment::dial_tone:
+        // The call may ask before the manager's originate reply reached us.
+        if (!st.call) {
+          st.call = caf::actor_cast<caf::actor>(self->current_sender());
+          if (st.call)
+            self->monitor(st.call);
         }
-        case actors::treatment::connected: {
-          st.answered = true;
-          auto rp = self->make_response_promise<line_reply>();
-          request_signal(self, signal(mgcp::trunk::signal_kind::ans), rp);
-          return rp;
-        }
-        case actors::treatment::ringing:
-          return line_reply{};
+        // A PSTN seizure arrives with its number: report it as dialled at once.
+        notify_call(self, actors::line_event_kind::digits, st.called);
+        return line_reply{};
+      case actors::treatment::ringback: {
+        auto rp = self->make_response_promise<line_reply>();
+        request_signal(self, signal(mgcp::trunk::signal_kind::alt), rp);
+        return rp;
+      }
+      case actors::treatment::connected: {
+        st.answered = true;
+        auto rp = self->make_response_promise<line_reply>();
+        request_signal(self, signal(mgcp::trunk::signal_kind::ans), rp);
+        return rp;
+      }
+      case actors::treatment::ringing:
+        return line_reply{};
       }
       return line_reply{};
     },
@@ -448,8 +448,7 @@ caf::behavior incoming_leg(self_ptr self, std::shared_ptr<trunk_context> ctx, le
   } else {
     self
       ->request(manager, st.ctx->calls->settings.line_request_timeout,
-                actors::originate_call{st.call_id, st.held.endpoint, st.calling,
-                                       caf::actor{self}})
+                actors::originate_call{st.call_id, st.held.endpoint, st.calling, caf::actor{self}})
       .then(
         [self](caf::actor& call) {
           if (self->state.call == call)

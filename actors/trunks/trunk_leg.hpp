@@ -45,13 +45,13 @@ struct trunk_leg_state {
   std::vector<hunt_candidate> candidates; ///< outgoing: what is left to hunt
   std::string route;                      ///< outgoing: "offnet:<prefix>:<group>/<facility>"
   int attempts = 0;
-  leg_channel held;                       ///< channel 0: none
+  leg_channel held; ///< channel 0: none
   std::string connection_id;
-  std::uint64_t crcx_generation = 0;      ///< a lost channel aborts the CRCX in flight
+  std::uint64_t crcx_generation = 0; ///< a lost channel aborts the CRCX in flight
   bool crcx_pending = false;
-  bool answered = false;                  ///< PSTN answered (outgoing) / we answered (incoming)
-  bool pstn_released = false;             ///< the far end released (no rel signal needed)
-  bool lost = false;                      ///< the channel went out of service under us
+  bool answered = false;      ///< PSTN answered (outgoing) / we answered (incoming)
+  bool pstn_released = false; ///< the far end released (no rel signal needed)
+  bool lost = false;          ///< the channel went out of service under us
   std::uint64_t request_counter = 0;
   /// Set while a CRCX is out: gives up on it and retries elsewhere (channel_lost).
   std::function<void()> pending_retry;

@@ -29,8 +29,8 @@ namespace cms::trunks {
 
 /// Q.850 causes specific to trunks (the others are in call_protocol.hpp).
 namespace cause {
-constexpr int no_circuit = 34;          ///< all circuits busy / out of service: reorder (fast busy)
-constexpr int temporary_failure = 41;   ///< the gateway failed while the leg depended on it
+constexpr int no_circuit = 34;        ///< all circuits busy / out of service: reorder (fast busy)
+constexpr int temporary_failure = 41; ///< the gateway failed while the leg depended on it
 } // namespace cause
 
 enum class channel_state : std::uint8_t {
@@ -44,9 +44,9 @@ const char* to_string(channel_state s) noexcept;
 constexpr int channel_state_count = 5;
 
 struct channel {
-  int number = 0;            ///< DS0 number on the span, 1-based
+  int number = 0; ///< DS0 number on the span, 1-based
   channel_state state = channel_state::idle;
-  std::string call_id;       ///< while seized / in call
+  std::string call_id; ///< while seized / in call
 };
 
 template <class Inspector>
@@ -57,21 +57,21 @@ typename Inspector::result_type inspect(Inspector& f, channel& x) {
 /// Everything a trunk actor knows; saved after every change so a restarted trunk actor resumes.
 struct trunk_state {
   std::string facility;
-  std::string kind;            ///< "pri" | "ss7"
+  std::string kind; ///< "pri" | "ss7"
   std::string carrier;
-  std::string segment;         ///< of the home gateway: "partner" | "local"
+  std::string segment; ///< of the home gateway: "partner" | "local"
   int span = 1;
   std::string home_gateway;    ///< provisioned gateway
   std::string gateway;         ///< gateway carrying the facility now (home, or a promoted spare)
-  actors::mgcp_peer peer;              ///< where that gateway listens
+  actors::mgcp_peer peer;      ///< where that gateway listens
   bool gateway_healthy = true; ///< false: every channel out of service
   bool facility_down = false;  ///< RSIP forced on this span alone ("drop a facility")
   bool revert_pending = false; ///< carried by a spare, move home at the next idle moment
   std::vector<channel> channels;
   std::uint64_t transitions = 0;
-  std::uint64_t seizures = 0;       ///< outgoing hunts granted
-  std::uint64_t incoming = 0;       ///< PSTN seizures accepted
-  std::uint64_t hunt_refused = 0;   ///< hunts refused (no idle channel or facility out)
+  std::uint64_t seizures = 0;     ///< outgoing hunts granted
+  std::uint64_t incoming = 0;     ///< PSTN seizures accepted
+  std::uint64_t hunt_refused = 0; ///< hunts refused (no idle channel or facility out)
 };
 
 template <class Inspector>

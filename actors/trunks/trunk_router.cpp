@@ -50,8 +50,8 @@ void set_segment(self_ptr self, bool primary_up, const std::string& why) {
     .set(primary_up ? 1 : 0);
   if (was == primary_up)
     return;
-  logger()->warn("event=segment_preference segment={} why=\"{}\"",
-                 primary_up ? "partner" : "local", why);
+  logger()->warn("event=segment_preference segment={} why=\"{}\"", primary_up ? "partner" : "local",
+                 why);
   ctx.registry
     .get_counter("cms_trunk_segment_changes_total", "Changes of the preferred gateway segment",
                  {{"to", primary_up ? "partner" : "local"}})
@@ -129,8 +129,8 @@ void on_health(self_ptr self, const gateway_health& h) {
       if (auto trunk = st.ctx->trunk(f.id)) {
         logger()->info("facility={} event=revert_pending home={} spare={}", f.id, h.gateway,
                        st.carried_by[f.id]);
-        self->send(trunk, carry_facility{h.gateway, actors::mgcp_peer{g->address, g->port}, true,
-                                         true});
+        self->send(trunk,
+                   carry_facility{h.gateway, actors::mgcp_peer{g->address, g->port}, true, true});
       }
 }
 
@@ -232,8 +232,7 @@ caf::behavior trunk_router(self_ptr self, std::shared_ptr<trunk_context> ctx,
       auto& want = self->state.ctx->settings.primary_link;
       if (want.empty() ? s.kind != "primary" : s.link != want)
         return;
-      set_segment(self, links::usable(s.state),
-                  "link " + s.link + " " + links::to_string(s.state));
+      set_segment(self, links::usable(s.state), "link " + s.link + " " + links::to_string(s.state));
     },
     [self](gateway_health& h) { on_health(self, h); },
     [self](facility_moved& m) { on_moved(self, m); },

@@ -32,7 +32,7 @@ caf::expected<T> ask_and_wait(caf::actor_system& sys, const caf::actor& whom,
   // spawned without arguments.)
   sys.spawn(
     [done, whom, timeout, args = std::make_tuple(std::move(xs)...)](caf::event_based_actor* self,
-                                                                     int) mutable {
+                                                                    int) mutable {
       std::apply([&](auto&... a) { return self->request(whom, timeout, std::move(a)...); }, args)
         .then([done](T& x) { done->set_value(std::move(x)); },
               [done](caf::error& err) { done->set_value(std::move(err)); });

@@ -10,7 +10,7 @@
 namespace cms {
 
 struct cluster_snapshot {
-  std::string role = "starting";    ///< starting | active | standby | stepping-down | standalone
+  std::string role = "starting"; ///< starting | active | standby | stepping-down | standalone
   std::uint64_t epoch = 0;
   std::string peer_state = "unknown"; ///< up | down | unknown
   std::string peer_link = "unknown";  ///< heartbeat path 1 (CAF node link)
@@ -18,7 +18,7 @@ struct cluster_snapshot {
   std::uint64_t replication_lag_records = 0;
   double replication_lag_ms = 0;
   std::string last_failover_reason;
-  std::int64_t last_failover_ms = 0;  ///< UTC ms; 0 if never
+  std::int64_t last_failover_ms = 0; ///< UTC ms; 0 if never
 };
 
 class cluster_view {

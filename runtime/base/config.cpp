@@ -85,9 +85,9 @@ void read_mgcp(table_reader& t, mgcp_section& m, const std::string& node_id) {
   m.port = port(t, "port", m.port);
   m.dscp = static_cast<int>(t.integer("dscp", 0, max_dscp).value_or(m.dscp));
   m.call_agent_name = non_empty(t, "call_agent_name", "ca@" + node_id);
-  m.receive_buffer_bytes = static_cast<std::size_t>(
-      t.integer("receive_buffer_bytes", 0, 256 * 1024 * 1024)
-          .value_or(static_cast<std::int64_t>(m.receive_buffer_bytes)));
+  m.receive_buffer_bytes =
+    static_cast<std::size_t>(t.integer("receive_buffer_bytes", 0, 256 * 1024 * 1024)
+                               .value_or(static_cast<std::int64_t>(m.receive_buffer_bytes)));
   // The notified entity is "local@domain"; anything else is rejected by MGCP gateways.
   auto at = m.call_agent_name.find('@');
   if (at == std::string::npos || at == 0 || at + 1 == m.call_agent_name.size())
@@ -103,13 +103,13 @@ void read_http(table_reader& t, http_section& h) {
     h.admin_token = *tok;
   }
   h.max_request_bytes =
-      static_cast<std::size_t>(t.integer("max_request_bytes", 1024, 64 * 1024 * 1024)
-                                   .value_or(static_cast<std::int64_t>(h.max_request_bytes)));
+    static_cast<std::size_t>(t.integer("max_request_bytes", 1024, 64 * 1024 * 1024)
+                               .value_or(static_cast<std::int64_t>(h.max_request_bytes)));
   h.max_requests_per_s =
-      t.integer("max_requests_per_s", 0, 1'000'000).value_or(h.max_requests_per_s);
+    t.integer("max_requests_per_s", 0, 1'000'000).value_or(h.max_requests_per_s);
   h.request_burst = t.integer("request_burst", 0, 1'000'000).value_or(h.request_burst);
   h.max_pace_delay = std::chrono::milliseconds(
-      t.integer("max_pace_delay_ms", 0, 60'000).value_or(h.max_pace_delay.count()));
+    t.integer("max_pace_delay_ms", 0, 60'000).value_or(h.max_pace_delay.count()));
   h.tls = t.boolean("tls").value_or(h.tls);
 }
 
@@ -119,13 +119,13 @@ void read_peer(table_reader& t, peer_section& p) {
   p.listen_address = non_empty(t, "listen_address", p.listen_address);
   p.listen_port = port(t, "listen_port", p.listen_port);
   p.heartbeat_interval = std::chrono::milliseconds(
-      t.integer("heartbeat_interval_ms", 10, 60'000).value_or(p.heartbeat_interval.count()));
+    t.integer("heartbeat_interval_ms", 10, 60'000).value_or(p.heartbeat_interval.count()));
   p.heartbeat_misses =
-      static_cast<int>(t.integer("heartbeat_misses", 1, 1000).value_or(p.heartbeat_misses));
+    static_cast<int>(t.integer("heartbeat_misses", 1, 1000).value_or(p.heartbeat_misses));
   p.udp_heartbeat_port = port(t, "udp_heartbeat_port", p.udp_heartbeat_port);
   p.peer_udp_heartbeat_port = static_cast<std::uint16_t>(
-      t.integer("peer_udp_heartbeat_port", 1, max_port)
-          .value_or(p.udp_heartbeat_port == 0 ? p.peer_udp_heartbeat_port : p.udp_heartbeat_port));
+    t.integer("peer_udp_heartbeat_port", 1, max_port)
+      .value_or(p.udp_heartbeat_port == 0 ? p.peer_udp_heartbeat_port : p.udp_heartbeat_port));
   p.lease = std::chrono::milliseconds(t.integer("lease_ms", 50, 60'000).value_or(p.lease.count()));
   if (auto* w = t.raw("witnesses")) {
     if (!w->is_array())
@@ -181,13 +181,14 @@ void read_billing(table_reader& t, billing_section& b) {
     t.fail("rks_backup", "set without billing.rks_primary");
   b.batch_size = static_cast<int>(t.integer("batch_size", 1, 100'000).value_or(b.batch_size));
   b.drain_max_records_per_s = static_cast<int>(
-      t.integer("drain_max_records_per_s", 0, 10'000'000).value_or(b.drain_max_records_per_s));
-  b.retention = std::chrono::seconds(t.integer("retention_s", 0, 10LL * 365 * 24 * 3600).value_or(b.retention.count()));
+    t.integer("drain_max_records_per_s", 0, 10'000'000).value_or(b.drain_max_records_per_s));
+  b.retention = std::chrono::seconds(
+    t.integer("retention_s", 0, 10LL * 365 * 24 * 3600).value_or(b.retention.count()));
 }
 
 void read_links(table_reader& t, links_section& l) {
   l.probe_interval = std::chrono::milliseconds(
-      t.integer("probe_interval_ms", 10, 600'000).value_or(l.probe_interval.count()));
+    t.integer("probe_interval_ms", 10, 600'000).value_or(l.probe_interval.count()));
   l.probe_misses = static_cast<int>(t.integer("probe_misses", 1, 1000).value_or(l.probe_misses));
 }
 
@@ -197,9 +198,10 @@ void read_snmp(table_reader& t, snmp_section& s) {
 }
 
 void read_calls(table_reader& t, calls_section& c) {
-  c.max_call_rate = static_cast<int>(t.integer("max_call_rate", 0, 1'000'000).value_or(c.max_call_rate));
+  c.max_call_rate =
+    static_cast<int>(t.integer("max_call_rate", 0, 1'000'000).value_or(c.max_call_rate));
   c.call_rate_burst =
-      static_cast<int>(t.integer("call_rate_burst", 0, 1'000'000).value_or(c.call_rate_burst));
+    static_cast<int>(t.integer("call_rate_burst", 0, 1'000'000).value_or(c.call_rate_burst));
 }
 
 node_config read(const toml::value& doc, const std::string& file,
@@ -241,7 +243,7 @@ node_config read(const toml::value& doc, const std::string& file,
 
   auto management = sub("management");
   cfg.management.dscp =
-      static_cast<int>(management.integer("dscp", 0, max_dscp).value_or(cfg.management.dscp));
+    static_cast<int>(management.integer("dscp", 0, max_dscp).value_or(cfg.management.dscp));
   management.finish();
 
   auto billing = sub("billing");
@@ -268,8 +270,10 @@ node_config read(const toml::value& doc, const std::string& file,
 
 config_error::config_error(std::string file, std::uint32_t line, std::string key,
                            const std::string& problem)
-    : std::runtime_error(toml_field_error::format(file, line, key, problem)),
-      file_(std::move(file)), line_(line), key_(std::move(key)) {}
+  : std::runtime_error(toml_field_error::format(file, line, key, problem)),
+    file_(std::move(file)),
+    line_(line),
+    key_(std::move(key)) {}
 
 bool is_valid_log_level(const std::string& level) noexcept {
   for (auto l : log_levels)

@@ -72,14 +72,16 @@ struct peer_section {
   std::uint16_t port = 4433;                ///< the peer's node-link (TLS) port
   std::string listen_address = "127.0.0.1"; ///< where this node accepts the peer's node link
   std::uint16_t listen_port = 4433; ///< this node's node-link port; 0 lets the kernel choose
-  std::chrono::milliseconds heartbeat_interval{100}; ///< x heartbeat_misses: a dead peer is seen in <= 300 ms
+  std::chrono::milliseconds heartbeat_interval{
+    100};                                  ///< x heartbeat_misses: a dead peer is seen in <= 300 ms
   int heartbeat_misses = 3;                ///< peer declared lost after this many silent intervals
   std::uint16_t udp_heartbeat_port = 4533; ///< second, independent heartbeat path (local)
   std::uint16_t peer_udp_heartbeat_port = 4533; ///< the peer's; defaults to udp_heartbeat_port
   /// Witnesses (cms-witness, "host:port") arbitrating promotions; a majority must grant a new
   /// epoch. Empty: no split-brain guard (lab pairs only).
   std::vector<std::string> witnesses;
-  std::chrono::milliseconds lease{500}; ///< active's witness lease (renewed every heartbeat interval)
+  std::chrono::milliseconds lease{
+    500}; ///< active's witness lease (renewed every heartbeat interval)
 };
 
 /// Node-link TLS material. Either all three paths or none are given: CAF silently falls back to
@@ -103,7 +105,7 @@ struct management_section {
 struct billing_section {
   std::optional<host_port> rks_primary; ///< Record Keeping Server; absent: records stay in outbox
   std::optional<host_port> rks_backup;
-  int batch_size = 100; ///< records per RKS transfer
+  int batch_size = 100;            ///< records per RKS transfer
   int drain_max_records_per_s = 0; ///< forwarding ceiling while a backlog drains; 0 = none
   /// Records the RKS acknowledged are kept in the local store this long, then pruned (7 days);
   /// 0 keeps them for ever. Undelivered records are never pruned.

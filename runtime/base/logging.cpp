@@ -45,8 +45,7 @@ void init(const settings& s) {
   if (s.file.empty())
     g.sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
   else // rotation keeps a node that logs every call from filling the disk: 5 x 50 MiB
-    g.sinks.push_back(
-      std::make_shared<spdlog::sinks::rotating_file_sink_mt>(s.file, 50u << 20, 5));
+    g.sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(s.file, 50u << 20, 5));
   parse_level(s.level, g.level);
   g.pattern = "ts=%Y-%m-%dT%H:%M:%S.%eZ node=" + s.node_id + " level=%l component=%n %v";
   spdlog::drop_all();

@@ -175,27 +175,28 @@ std::string registry::render_prometheus() const {
       continue;
     }
     switch (r.fam->type) {
-      case kind::counter:
-        out += name + render_labels(*r.labels) + " "
-               + std::to_string(static_cast<const counter*>(r.metric)->value()) + "\n";
-        break;
-      case kind::gauge:
-        out += name + render_labels(*r.labels) + " "
-               + std::to_string(static_cast<const gauge*>(r.metric)->value()) + "\n";
-        break;
-      case kind::histogram: {
-        auto h = static_cast<const histogram*>(r.metric);
-        auto counts = h->bucket_counts();
-        std::uint64_t cumulative = 0;
-        for (std::size_t i = 0; i < counts.size(); ++i) {
-          cumulative += counts[i];
-          auto le = i < h->bounds().size() ? number(h->bounds()[i]) : std::string{"+Inf"};
-          out += name + "_bucket" + render_labels(*r.labels, "le", le) + " " + std::to_string(cumulative) + "\n";
-        }
-        out += name + "_sum" + render_labels(*r.labels) + " " + number(h->sum()) + "\n";
-        out += name + "_count" + render_labels(*r.labels) + " " + std::to_string(h->count()) + "\n";
-        break;
+    case kind::counter:
+      out += name + render_labels(*r.labels) + " " +
+             std::to_string(static_cast<const counter*>(r.metric)->value()) + "\n";
+      break;
+    case kind::gauge:
+      out += name + render_labels(*r.labels) + " " +
+             std::to_string(static_cast<const gauge*>(r.metric)->value()) + "\n";
+      break;
+    case kind::histogram: {
+      auto h = static_cast<const histogram*>(r.metric);
+      auto counts = h->bucket_counts();
+      std::uint64_t cumulative = 0;
+      for (std::size_t i = 0; i < counts.size(); ++i) {
+        cumulative += counts[i];
+        auto le = i < h->bounds().size() ? number(h->bounds()[i]) : std::string{"+Inf"};
+        out += name + "_bucket" + render_labels(*r.labels, "le", le) + " " +
+               std::to_string(cumulative) + "\n";
       }
+      out += name + "_sum" + render_labels(*r.labels) + " " + number(h->sum()) + "\n";
+      out += name + "_count" + render_labels(*r.labels) + " " + std::to_string(h->count()) + "\n";
+      break;
+    }
     }
   }
   return out;

@@ -66,7 +66,8 @@ class registry {
 public:
   /// Returns the metric with this name and labels, creating it on first use. The reference stays
   /// valid for the registry's lifetime. Names follow Prometheus rules (cms_ prefix by convention).
-  counter& get_counter(const std::string& name, const std::string& help, const label_set& labels = {});
+  counter& get_counter(const std::string& name, const std::string& help,
+                       const label_set& labels = {});
   gauge& get_gauge(const std::string& name, const std::string& help, const label_set& labels = {});
   histogram& get_histogram(const std::string& name, const std::string& help,
                            std::vector<double> bounds, const label_set& labels = {});

@@ -21,8 +21,11 @@ std::uint32_t line_of(const toml::value& v) {
 
 toml_field_error::toml_field_error(std::string file, std::uint32_t line, std::string key,
                                    std::string problem)
-    : std::runtime_error(format(file, line, key, problem)), file_(std::move(file)), line_(line),
-      key_(std::move(key)), problem_(std::move(problem)) {}
+  : std::runtime_error(format(file, line, key, problem)),
+    file_(std::move(file)),
+    line_(line),
+    key_(std::move(key)),
+    problem_(std::move(problem)) {}
 
 std::string toml_field_error::format(const std::string& file, std::uint32_t line,
                                      const std::string& key, const std::string& problem) {
@@ -63,15 +66,15 @@ std::string type_name(const toml::value& v) {
 }
 
 table_reader::table_reader(const toml::value* table, std::string file, std::string prefix)
-    : table_(table), file_(std::move(file)), prefix_(std::move(prefix)) {}
+  : table_(table),
+    file_(std::move(file)),
+    prefix_(std::move(prefix)) {}
 
 std::string table_reader::qualified(const std::string& key) const {
   return prefix_.empty() ? key : prefix_ + "." + key;
 }
 
-std::uint32_t table_reader::line() const {
-  return table_ ? line_of(*table_) : 0;
-}
+std::uint32_t table_reader::line() const { return table_ ? line_of(*table_) : 0; }
 
 const toml::value* table_reader::find(const std::string& key) {
   used_.insert(key);
@@ -82,9 +85,7 @@ const toml::value* table_reader::find(const std::string& key) {
   return i == t.end() ? nullptr : &i->second;
 }
 
-const toml::value* table_reader::raw(const std::string& key) {
-  return find(key);
-}
+const toml::value* table_reader::raw(const std::string& key) { return find(key); }
 
 void table_reader::fail(const std::string& key, const std::string& problem) const {
   if (table_) {
@@ -129,7 +130,7 @@ std::optional<std::int64_t> table_reader::integer(const std::string& key, std::i
   if (n < min || n > max)
     fail_at(*v, key,
             std::to_string(n) + " is out of range " + std::to_string(min) + ".." +
-                std::to_string(max));
+              std::to_string(max));
   return n;
 }
 

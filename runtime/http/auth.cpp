@@ -47,37 +47,37 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 }
 
 handler require_bearer(std::string token, handler inner) {
-  return [token = std::move(token), inner = std::move(inner)](const request& req,
-                                                               respond_fn respond) {
-    auto header = req.header("Authorization");
-    if (!header) {
-      respond(challenge("authentication required: send Authorization: Bearer <token>", nullptr));
-      return;
-    }
-    std::string_view value = *header;
-    if (!iequals_prefix(value, "Bearer ")) {
-      respond(challenge("authentication required: only Bearer credentials are accepted",
-                        "invalid_request"));
-      return;
-    }
-    value.remove_prefix(7);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-      value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-      value.remove_suffix(1);
-    if (value.empty()) {
-      respond(challenge("authentication required: empty bearer token", "invalid_request"));
-      return;
-    }
-    if (token.empty() || !constant_time_equal(value, token)) {
-      auto r = json_error(403, token.empty() ? "admin actions are disabled (no token configured)"
-                                             : "invalid bearer token");
-      r.error_reason = "auth_rejected";
-      respond(std::move(r));
-      return;
-    }
-    inner(req, std::move(respond));
-  };
+  return
+    [token = std::move(token), inner = std::move(inner)](const request& req, respond_fn respond) {
+      auto header = req.header("Authorization");
+      if (!header) {
+        respond(challenge("authentication required: send Authorization: Bearer <token>", nullptr));
+        return;
+      }
+      std::string_view value = *header;
+      if (!iequals_prefix(value, "Bearer ")) {
+        respond(challenge("authentication required: only Bearer credentials are accepted",
+                          "invalid_request"));
+        return;
+      }
+      value.remove_prefix(7);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+      if (value.empty()) {
+        respond(challenge("authentication required: empty bearer token", "invalid_request"));
+        return;
+      }
+      if (token.empty() || !constant_time_equal(value, token)) {
+        auto r = json_error(403, token.empty() ? "admin actions are disabled (no token configured)"
+                                               : "invalid bearer token");
+        r.error_reason = "auth_rejected";
+        respond(std::move(r));
+        return;
+      }
+      inner(req, std::move(respond));
+    };
 }
 
 bearer_guard require_bearer(std::string token) { return bearer_guard(std::move(token)); }

@@ -29,16 +29,16 @@ using param_map = std::map<std::string, std::string>;
 
 struct request {
   verb method = verb::unknown;
-  std::string method_name;  ///< as sent, e.g. "GET"
-  std::string target;       ///< raw request-target, e.g. "/calls?limit=10"
-  std::string path;         ///< percent-decoded path without the query, e.g. "/calls"
-  param_map query;          ///< decoded query parameters; a repeated key keeps its last value
-  param_map params;         ///< values of "{name}" route segments; "*" holds a prefix route's rest
-  header_map headers;       ///< repeated fields are joined with ", "
+  std::string method_name; ///< as sent, e.g. "GET"
+  std::string target;      ///< raw request-target, e.g. "/calls?limit=10"
+  std::string path;        ///< percent-decoded path without the query, e.g. "/calls"
+  param_map query;         ///< decoded query parameters; a repeated key keeps its last value
+  param_map params;        ///< values of "{name}" route segments; "*" holds a prefix route's rest
+  header_map headers;      ///< repeated fields are joined with ", "
   std::string body;
   std::string remote_address;
   std::uint16_t remote_port = 0;
-  unsigned version = 11;    ///< 10 or 11
+  unsigned version = 11; ///< 10 or 11
 
   /// Value of a header, or nullopt when absent (name compared case-insensitively).
   std::optional<std::string> header(std::string_view name) const;

@@ -18,8 +18,8 @@
 namespace cms::http {
 
 struct pacing_config {
-  double requests_per_s = 0;               ///< 0: unpaced
-  std::size_t burst = 50;                  ///< requests admitted back to back before pacing starts
+  double requests_per_s = 0; ///< 0: unpaced
+  std::size_t burst = 50;    ///< requests admitted back to back before pacing starts
   std::chrono::milliseconds max_delay{1000}; ///< a slot further away than this: 429
 };
 

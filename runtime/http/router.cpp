@@ -57,9 +57,9 @@ void router::add(verb method, const std::string& pattern, handler h) {
   std::unique_lock lock(mutex_);
   for (const auto& existing : routes_)
     if (existing.method == method && existing.pattern == pattern)
-      throw std::invalid_argument("http route registered twice: " +
-                                  std::string(boost::beast::http::to_string(method)) + " " +
-                                  pattern);
+      throw std::invalid_argument(
+        "http route registered twice: " + std::string(boost::beast::http::to_string(method)) + " " +
+        pattern);
   routes_.push_back(std::move(r));
 }
 
@@ -118,8 +118,7 @@ router::match_result router::match(verb method, std::string_view path) const {
     if (!direct && !head_fallback)
       continue;
     // A real HEAD route beats the GET fallback of the same specificity.
-    bool better = !best || best_score < s ||
-                  (!(s < best_score) && best_is_head_fallback && direct);
+    bool better = !best || best_score < s || (!(s < best_score) && best_is_head_fallback && direct);
     if (better) {
       best = &r;
       best_score = s;

@@ -25,12 +25,13 @@ server_state::server_state(asio::io_context& ctx, server_config config, metrics:
   : ioc(ctx),
     cfg(std::move(config)),
     registry(reg),
-    active_connections(reg.get_gauge("cms_http_connections_active",
-                                     "HTTP connections currently open")),
-    connections_total(reg.get_counter("cms_http_connections_total",
-                                      "HTTP connections accepted since start")),
-    paced_total(reg.get_counter("cms_http_requests_paced_total",
-                                "HTTP requests held back to the request rate bound before serving")),
+    active_connections(
+      reg.get_gauge("cms_http_connections_active", "HTTP connections currently open")),
+    connections_total(
+      reg.get_counter("cms_http_connections_total", "HTTP connections accepted since start")),
+    paced_total(
+      reg.get_counter("cms_http_requests_paced_total",
+                      "HTTP requests held back to the request rate bound before serving")),
     pacer(cfg.pacing),
     log(cms::log::get("http")),
     acceptor_strand(asio::make_strand(ctx)),
@@ -59,12 +60,11 @@ void server_state::do_accept() {
     return;
   // Each connection gets its own strand so that several threads may run the io_context.
   acceptor.async_accept(asio::make_strand(ioc),
-                        asio::bind_executor(acceptor_strand,
-                                            [self = shared_from_this()](
-                                              const boost::system::error_code& ec,
-                                              tcp::socket socket) {
-                                              self->on_accept(ec, std::move(socket));
-                                            }));
+                        asio::bind_executor(acceptor_strand, [self = shared_from_this()](
+                                                               const boost::system::error_code& ec,
+                                                               tcp::socket socket) {
+                          self->on_accept(ec, std::move(socket));
+                        }));
 }
 
 void server_state::on_accept(const boost::system::error_code& ec, tcp::socket socket) {

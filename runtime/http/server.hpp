@@ -21,10 +21,10 @@ namespace cms::http {
 
 struct server_config {
   std::string bind = "127.0.0.1";
-  std::uint16_t port = 0;                          ///< 0: the kernel picks one (see local_endpoint)
-  std::size_t max_request_bytes = 64 * 1024;       ///< header + body; beyond it 431/413
-  std::chrono::milliseconds idle_timeout{30'000};  ///< between requests and for slow senders
-  std::size_t max_connections = 256;               ///< beyond it new connections get 503
+  std::uint16_t port = 0;                         ///< 0: the kernel picks one (see local_endpoint)
+  std::size_t max_request_bytes = 64 * 1024;      ///< header + body; beyond it 431/413
+  std::chrono::milliseconds idle_timeout{30'000}; ///< between requests and for slow senders
+  std::size_t max_connections = 256;              ///< beyond it new connections get 503
   std::chrono::milliseconds handler_timeout{5'000}; ///< a handler silent this long yields 503
   /// Request rate bound (request_pacer.hpp); unpaced by default, the node sets [http]'s.
   pacing_config pacing;

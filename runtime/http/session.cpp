@@ -39,7 +39,9 @@ bool is_parse_error(const boost::system::error_code& ec) {
 } // namespace
 
 session::session(asio::ip::tcp::socket socket, std::shared_ptr<server_state> state)
-  : stream_(std::move(socket)), state_(std::move(state)), handler_timer_(stream_.get_executor()),
+  : stream_(std::move(socket)),
+    state_(std::move(state)),
+    handler_timer_(stream_.get_executor()),
     pace_timer_(stream_.get_executor()) {
   boost::system::error_code ec;
   auto remote = stream_.socket().remote_endpoint(ec);
@@ -81,8 +83,9 @@ void session::reject_over_limit() {
 
 void session::handshake() {
   stream_.expires_after(state_->cfg.idle_timeout);
-  tls_->async_handshake(asio::ssl::stream_base::server,
-                        [self = shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
+  tls_->async_handshake(
+    asio::ssl::stream_base::server,
+    [self = shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
 }
 
 void session::on_handshake(beast::error_code ec) {
@@ -101,10 +104,9 @@ void session::on_handshake(beast::error_code ec) {
       "Connection: close\r\nContent-Length: 79\r\n\r\n"
       "{\"error\":{\"status\":400,\"message\":\"this port speaks HTTPS: use https:// URLs\"}}\n";
     stream_.expires_after(max_drain_time);
-    asio::async_write(stream_, asio::buffer(answer, sizeof(answer) - 1),
-                      [self = shared_from_this()](beast::error_code, std::size_t) {
-                        self->close_now();
-                      });
+    asio::async_write(
+      stream_, asio::buffer(answer, sizeof(answer) - 1),
+      [self = shared_from_this()](beast::error_code, std::size_t) { self->close_now(); });
     return;
   }
   state_->log->debug("tls handshake with {}:{} failed: {}", remote_address_, remote_port_,
@@ -126,15 +128,14 @@ void session::read_header() {
   parser_.emplace();
   // The body limit is set to the whole budget here so that a Content-Length beyond it is refused
   // while parsing the header; it is narrowed to what the header left once the header is known.
-  parser_->header_limit(static_cast<std::uint32_t>(
-    std::min<std::size_t>(state_->cfg.max_request_bytes, UINT32_MAX)));
+  parser_->header_limit(
+    static_cast<std::uint32_t>(std::min<std::size_t>(state_->cfg.max_request_bytes, UINT32_MAX)));
   parser_->body_limit(state_->cfg.max_request_bytes);
   stream_.expires_after(state_->cfg.idle_timeout);
   on_stream([this](auto& stream) {
-    bhttp::async_read_header(stream, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                               self->on_header(ec, n);
-                             });
+    bhttp::async_read_header(
+      stream, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_header(ec, n); });
   });
 }
 
@@ -184,10 +185,9 @@ void session::on_header(beast::error_code ec, std::size_t bytes) {
 void session::read_body() {
   stream_.expires_after(state_->cfg.idle_timeout);
   on_stream([this](auto& stream) {
-    bhttp::async_read(stream, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->on_body(ec);
-                      });
+    bhttp::async_read(
+      stream, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
   });
 }
 
@@ -217,12 +217,14 @@ void session::on_read_error(beast::error_code ec) {
   } else if (ec == asio::error::operation_aborted) {
     close_now();
   } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-    fail(431, "request header fields too large (limit " +
-                std::to_string(state_->cfg.max_request_bytes) + " bytes)",
+    fail(431,
+         "request header fields too large (limit " + std::to_string(state_->cfg.max_request_bytes) +
+           " bytes)",
          "header_too_large");
   } else if (ec == bhttp::error::body_limit) {
-    fail(413, "request body too large (limit " + std::to_string(state_->cfg.max_request_bytes) +
-                " bytes with header)",
+    fail(413,
+         "request body too large (limit " + std::to_string(state_->cfg.max_request_bytes) +
+           " bytes with header)",
          "body_too_large");
   } else if (is_parse_error(ec)) {
     fail(400, "malformed request: " + ec.message(), "bad_request");
@@ -426,8 +428,8 @@ void session::on_write(beast::error_code ec) {
 void session::lingering_close() {
   if (tls_) {
     // close_notify first, so the client sees a clean end of the TLS stream; bounded in time.
-    stream_.expires_after(std::min<std::chrono::milliseconds>(state_->cfg.idle_timeout,
-                                                              max_drain_time));
+    stream_.expires_after(
+      std::min<std::chrono::milliseconds>(state_->cfg.idle_timeout, max_drain_time));
     tls_->async_shutdown([self = shared_from_this()](beast::error_code) { self->close_now(); });
     return;
   }
@@ -437,12 +439,11 @@ void session::lingering_close() {
     close_now();
     return;
   }
-  stream_.expires_after(std::min<std::chrono::milliseconds>(state_->cfg.idle_timeout,
-                                                            max_drain_time));
-  stream_.async_read_some(asio::buffer(drain_buffer_),
-                          [self = shared_from_this()](beast::error_code dec, std::size_t n) {
-                            self->on_drain(dec, n);
-                          });
+  stream_.expires_after(
+    std::min<std::chrono::milliseconds>(state_->cfg.idle_timeout, max_drain_time));
+  stream_.async_read_some(
+    asio::buffer(drain_buffer_),
+    [self = shared_from_this()](beast::error_code dec, std::size_t n) { self->on_drain(dec, n); });
 }
 
 void session::on_drain(beast::error_code ec, std::size_t bytes) {
@@ -453,10 +454,9 @@ void session::on_drain(beast::error_code ec, std::size_t bytes) {
     close_now();
     return;
   }
-  stream_.async_read_some(asio::buffer(drain_buffer_),
-                          [self = shared_from_this()](beast::error_code dec, std::size_t n) {
-                            self->on_drain(dec, n);
-                          });
+  stream_.async_read_some(
+    asio::buffer(drain_buffer_),
+    [self = shared_from_this()](beast::error_code dec, std::size_t n) { self->on_drain(dec, n); });
 }
 
 void session::close_now() {

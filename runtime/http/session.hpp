@@ -85,7 +85,7 @@ private:
   unsigned version_ = 11;
   bool keep_alive_ = false;
   bool head_ = false;
-  bool linger_ = false;     ///< unread input may remain: drain before closing
+  bool linger_ = false; ///< unread input may remain: drain before closing
   bool closed_ = false;
   std::size_t drained_ = 0;
   std::shared_ptr<wire_response> out_;

@@ -118,9 +118,7 @@ handler static_dir_handler(const std::string& directory) {
   auto root = fs::canonical(directory, ec);
   if (ec || !fs::is_directory(root))
     throw std::invalid_argument("static directory does not exist: '" + directory + "'");
-  return [root](const request& req, respond_fn respond) {
-    respond(serve(root, req.param("*")));
-  };
+  return [root](const request& req, respond_fn respond) { respond(serve(root, req.param("*"))); };
 }
 
 } // namespace cms::http

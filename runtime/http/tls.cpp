@@ -23,10 +23,12 @@ std::shared_ptr<ssl::context> make_server_tls(const std::string& certificate_fil
       throw std::runtime_error(std::string("https: cannot load the ") + what + " " + file + ": " +
                                ec.message());
   };
-  load("certificate", certificate_file,
-       [&](boost::system::error_code& ec) { ctx->use_certificate_chain_file(certificate_file, ec); });
-  load("private key", key_file,
-       [&](boost::system::error_code& ec) { ctx->use_private_key_file(key_file, ssl::context::pem, ec); });
+  load("certificate", certificate_file, [&](boost::system::error_code& ec) {
+    ctx->use_certificate_chain_file(certificate_file, ec);
+  });
+  load("private key", key_file, [&](boost::system::error_code& ec) {
+    ctx->use_private_key_file(key_file, ssl::context::pem, ec);
+  });
   if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
     throw std::runtime_error("https: private key " + key_file + " does not match certificate " +
                              certificate_file);

@@ -11,7 +11,7 @@
 namespace cms::http {
 
 struct parsed_target {
-  std::string path;   ///< percent-decoded, always starts with '/'
+  std::string path; ///< percent-decoded, always starts with '/'
   param_map query;
 };
 

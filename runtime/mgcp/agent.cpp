@@ -40,11 +40,16 @@ const char* reason_for(const decode_error& e) noexcept {
   if (e.is_response)
     return "malformed_response";
   switch (e.code) {
-  case 510: return "malformed";
-  case 504: return "unknown_verb";
-  case 528: return "unsupported_version";
-  case 539: return "bad_parameter";
-  default: return "bad_message";
+  case 510:
+    return "malformed";
+  case 504:
+    return "unknown_verb";
+  case 528:
+    return "unsupported_version";
+  case 539:
+    return "bad_parameter";
+  default:
+    return "bad_message";
   }
 }
 
@@ -97,8 +102,13 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
   };
 
   agent_core(asio::io_context& io, agent_config cfg, metrics::registry& registry)
-    : io_(io), cfg_(std::move(cfg)), metrics_(registry), socket_(io), timer_(io),
-      tm_(cfg_.timers, cfg_.seed != 0 ? cfg_.seed : std::random_device{}(), cfg_.send_response_acks),
+    : io_(io),
+      cfg_(std::move(cfg)),
+      metrics_(registry),
+      socket_(io),
+      timer_(io),
+      tm_(cfg_.timers, cfg_.seed != 0 ? cfg_.seed : std::random_device{}(),
+          cfg_.send_response_acks),
       guard_(cfg_.flood),
       limited_sources_(registry.get_counter(
         "cms_mgcp_flood_sources_limited_total",
@@ -191,8 +201,9 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
     }
     ask_receive_buffer(socket_, cfg_.receive_buffer_bytes);
     metrics_
-      .get_gauge("cms_mgcp_receive_buffer_bytes",
-                 "Kernel receive buffer of the MGCP socket (SO_RCVBUF as set; Linux reports twice that)")
+      .get_gauge(
+        "cms_mgcp_receive_buffer_bytes",
+        "Kernel receive buffer of the MGCP socket (SO_RCVBUF as set; Linux reports twice that)")
       .set(static_cast<double>(receive_buffer_of(socket_)));
     try {
       set_traffic_class(socket_, cfg_.dscp);
@@ -207,17 +218,16 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
 
   void receive() {
     std::weak_ptr<agent_core> weak = shared_from_this();
-    socket_.async_receive_from(asio::buffer(buffer_), sender_,
-                               [weak](const boost::system::error_code& ec, std::size_t n) {
-                                 auto self = weak.lock();
-                                 if (!self || ec == asio::error::operation_aborted)
-                                   return;
-                                 if (!ec)
-                                   self->on_datagram(std::string_view(self->buffer_.data(), n),
-                                                     self->sender_);
-                                 if (self->socket_.is_open())
-                                   self->receive();
-                               });
+    socket_.async_receive_from(
+      asio::buffer(buffer_), sender_, [weak](const boost::system::error_code& ec, std::size_t n) {
+        auto self = weak.lock();
+        if (!self || ec == asio::error::operation_aborted)
+          return;
+        if (!ec)
+          self->on_datagram(std::string_view(self->buffer_.data(), n), self->sender_);
+        if (self->socket_.is_open())
+          self->receive();
+      });
   }
 
   bool transmit(const udp_endpoint& peer, const std::string& wire) {
@@ -470,7 +480,8 @@ struct agent::impl {
 };
 
 agent::agent(boost::asio::io_context& io, agent_config cfg, metrics::registry& metrics)
-  : impl_(std::make_unique<impl>(impl{std::make_shared<agent_core>(io, std::move(cfg), metrics)})) {}
+  : impl_(std::make_unique<impl>(impl{std::make_shared<agent_core>(io, std::move(cfg), metrics)})) {
+}
 
 agent::~agent() {
   if (impl_ && impl_->core->socket_.is_open())
@@ -478,7 +489,9 @@ agent::~agent() {
 }
 
 void agent::on_command(command_handler h) { impl_->core->command_handler_ = std::move(h); }
-void agent::on_unreachable(unreachable_handler h) { impl_->core->unreachable_handler_ = std::move(h); }
+void agent::on_unreachable(unreachable_handler h) {
+  impl_->core->unreachable_handler_ = std::move(h);
+}
 void agent::start() { impl_->core->start(); }
 void agent::stop() { impl_->core->stop(); }
 

@@ -27,19 +27,19 @@ using udp_endpoint = boost::asio::ip::udp::endpoint;
 
 /// RFC 3435 3.5 / NCS retransmission and history timers.
 struct transaction_timers {
-  std::chrono::milliseconds initial{200};   ///< first retransmission timeout (NCS: 200 ms)
-  std::chrono::milliseconds max{4000};      ///< backoff cap (NCS: 4 s)
-  int max1 = 5;                             ///< retransmissions before "suspect" (re-resolve)
-  int max2 = 7;                             ///< retransmissions before the peer is unreachable
-  std::chrono::milliseconds t_hist{30000};  ///< response cache lifetime
+  std::chrono::milliseconds initial{200};  ///< first retransmission timeout (NCS: 200 ms)
+  std::chrono::milliseconds max{4000};     ///< backoff cap (NCS: 4 s)
+  int max1 = 5;                            ///< retransmissions before "suspect" (re-resolve)
+  int max2 = 7;                            ///< retransmissions before the peer is unreachable
+  std::chrono::milliseconds t_hist{30000}; ///< response cache lifetime
   std::chrono::milliseconds provisional_after{200}; ///< send 100 to a retransmitted pending command
-  double jitter = 0.1;                      ///< +/- fraction applied to each timeout
+  double jitter = 0.1;                              ///< +/- fraction applied to each timeout
 };
 
 struct agent_config {
   std::string bind_address = "127.0.0.1";
-  std::uint16_t port = 2727;                ///< call agent default (2427 is the gateway port)
-  int dscp = 26;                            ///< AF31 (CS3 = 24) for signalling
+  std::uint16_t port = 2727; ///< call agent default (2427 is the gateway port)
+  int dscp = 26;             ///< AF31 (CS3 = 24) for signalling
   transaction_timers timers;
   codec_limits limits;
   /// Distinct peer="ip:port" metric labels before further peers are counted as peer="other"
@@ -61,7 +61,11 @@ struct agent_config {
 };
 
 /// Why a command sent by us got no final response.
-enum class transaction_failure { timeout /* Max2 reached: peer unreachable */, send_error, stopped };
+enum class transaction_failure {
+  timeout /* Max2 reached: peer unreachable */,
+  send_error,
+  stopped
+};
 
 using command_outcome = std::variant<response, transaction_failure>;
 

@@ -14,10 +14,10 @@ namespace cms::mgcp {
 
 /// Hard limits applied to untrusted datagrams (RFC 3435 leaves them to the implementation).
 struct codec_limits {
-  std::size_t max_datagram = 8192;  ///< bytes
-  std::size_t max_lines = 256;      ///< lines per message
-  std::size_t max_line = 2048;      ///< bytes per line / parameter value
-  std::size_t max_messages = 16;    ///< piggy-backed messages per datagram
+  std::size_t max_datagram = 8192; ///< bytes
+  std::size_t max_lines = 256;     ///< lines per message
+  std::size_t max_line = 2048;     ///< bytes per line / parameter value
+  std::size_t max_messages = 16;   ///< piggy-backed messages per datagram
 };
 
 /// Why one message of a datagram could not be decoded. When the transaction id was parseable the

@@ -58,8 +58,8 @@ private:
   using alternative = std::vector<element>;
 
   struct state_summary {
-    bool accepted = false;      ///< some alternative is at its end
-    bool more_symbols = false;  ///< some alternative can take a digit (not T)
+    bool accepted = false;     ///< some alternative is at its end
+    bool more_symbols = false; ///< some alternative can take a digit (not T)
     bool timer_completes = false;
     bool alive = false;
   };

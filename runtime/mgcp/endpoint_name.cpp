@@ -15,7 +15,8 @@ bool valid_term_char(char c) noexcept {
 }
 
 void set(std::string* why, const char* msg) {
-  if (why) *why = msg;
+  if (why)
+    *why = msg;
 }
 
 } // namespace
@@ -24,20 +25,23 @@ bool endpoint_name::wildcarded() const noexcept { return all_of() || any_of(); }
 
 bool endpoint_name::all_of() const noexcept {
   for (const auto& t : terms)
-    if (t == "*") return true;
+    if (t == "*")
+      return true;
   return false;
 }
 
 bool endpoint_name::any_of() const noexcept {
   for (const auto& t : terms)
-    if (t == "$") return true;
+    if (t == "$")
+      return true;
   return false;
 }
 
 std::string endpoint_name::local_name() const {
   std::string r;
   for (std::size_t i = 0; i < terms.size(); ++i) {
-    if (i) r += '/';
+    if (i)
+      r += '/';
     r += terms[i];
   }
   return r;
@@ -46,29 +50,37 @@ std::string endpoint_name::local_name() const {
 std::string endpoint_name::to_string() const { return local_name() + "@" + domain; }
 
 bool endpoint_name::same_as(const endpoint_name& other) const noexcept {
-  if (terms.size() != other.terms.size() || !text::iequals(domain, other.domain)) return false;
+  if (terms.size() != other.terms.size() || !text::iequals(domain, other.domain))
+    return false;
   for (std::size_t i = 0; i < terms.size(); ++i)
-    if (!text::iequals(terms[i], other.terms[i])) return false;
+    if (!text::iequals(terms[i], other.terms[i]))
+      return false;
   return true;
 }
 
 bool endpoint_name::covers(const endpoint_name& concrete) const noexcept {
-  if (!text::iequals(domain, concrete.domain)) return false;
+  if (!text::iequals(domain, concrete.domain))
+    return false;
   // A trailing "*" also covers deeper names ("ds/*" covers "ds/ds1-1/1"), as gateways expand it.
   std::size_t n = terms.size();
   bool open_end = n > 0 && terms.back() == "*";
-  if (concrete.terms.size() < n || (!open_end && concrete.terms.size() != n)) return false;
+  if (concrete.terms.size() < n || (!open_end && concrete.terms.size() != n))
+    return false;
   for (std::size_t i = 0; i < n; ++i) {
-    if (is_wild(terms[i])) continue;
-    if (!text::iequals(terms[i], concrete.terms[i])) return false;
+    if (is_wild(terms[i]))
+      continue;
+    if (!text::iequals(terms[i], concrete.terms[i]))
+      return false;
   }
   return true;
 }
 
 bool valid_domain_name(std::string_view d) noexcept {
-  if (d.empty() || d.size() > max_domain_name) return false;
+  if (d.empty() || d.size() > max_domain_name)
+    return false;
   if (d.front() == '[') {
-    if (d.size() < 3 || d.back() != ']') return false;
+    if (d.size() < 3 || d.back() != ']')
+      return false;
     auto inner = d.substr(1, d.size() - 2);
     bool v6 = inner.find(':') != std::string_view::npos;
     for (char c : inner) {
@@ -77,15 +89,19 @@ bool valid_domain_name(std::string_view d) noexcept {
     }
     if (!v6) {
       auto parts = text::split(inner, '.');
-      if (parts.size() != 4) return false;
+      if (parts.size() != 4)
+        return false;
       for (auto p : parts)
-        if (!text::parse_uint(p, 3, 255)) return false;
+        if (!text::parse_uint(p, 3, 255))
+          return false;
     }
     return true;
   }
-  if (d.front() == '#') return text::parse_uint(d.substr(1), 10).has_value();
+  if (d.front() == '#')
+    return text::parse_uint(d.substr(1), 10).has_value();
   for (char c : d)
-    if (!(text::is_alnum(c) || c == '.' || c == '-' || c == '_')) return false;
+    if (!(text::is_alnum(c) || c == '.' || c == '-' || c == '_'))
+      return false;
   return true;
 }
 

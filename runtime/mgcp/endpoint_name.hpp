@@ -9,7 +9,7 @@
 
 namespace cms::mgcp {
 
-constexpr std::size_t max_local_name = 255; ///< local endpoint name, RFC 3435 Appendix A
+constexpr std::size_t max_local_name = 255;  ///< local endpoint name, RFC 3435 Appendix A
 constexpr std::size_t max_domain_name = 255; ///< domain part, RFC 3435 Appendix A / RFC 1035
 
 struct endpoint_name {

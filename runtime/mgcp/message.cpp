@@ -13,7 +13,8 @@ constexpr std::array<std::string_view, 9> verb_names{"EPCF", "CRCX", "MDCX", "DL
 
 const std::string* find_param(const parameter_list& params, std::string_view name) noexcept {
   for (const auto& p : params)
-    if (text::iequals(p.name, name)) return &p.value;
+    if (text::iequals(p.name, name))
+      return &p.value;
   return nullptr;
 }
 
@@ -36,7 +37,8 @@ std::string_view to_string(verb v) noexcept {
 
 std::optional<verb> verb_from_string(std::string_view s) noexcept {
   for (std::size_t i = 0; i < verb_names.size(); ++i)
-    if (text::iequals(s, verb_names[i])) return static_cast<verb>(i);
+    if (text::iequals(s, verb_names[i]))
+      return static_cast<verb>(i);
   return std::nullopt;
 }
 

@@ -43,7 +43,7 @@ struct command {
   std::string endpoint;             ///< "aaln/1@mta-0001.cable.example", may hold * or $
   std::string version = "MGCP 1.0"; ///< protocol name and version, profile suffix included
   parameter_list params;
-  std::optional<std::string> sdp;   ///< session description after the blank line
+  std::optional<std::string> sdp; ///< session description after the blank line
 
   /// First parameter with this (case-insensitive) name, or nullptr.
   const std::string* param(std::string_view name) const noexcept;

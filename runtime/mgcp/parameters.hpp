@@ -13,8 +13,17 @@ namespace cms::mgcp {
 
 // ---- M: connection mode ------------------------------------------------------------------------
 enum class connection_mode : std::uint8_t {
-  sendonly, recvonly, sendrecv, inactive, confrnce, loopback, conttest, netwloop, netwtest,
-  replcate, data
+  sendonly,
+  recvonly,
+  sendrecv,
+  inactive,
+  confrnce,
+  loopback,
+  conttest,
+  netwloop,
+  netwtest,
+  replcate,
+  data
 };
 /// Case-insensitive; nullopt for an unknown mode (answered 517 by the endpoint, 539 by the codec).
 std::optional<connection_mode> parse_connection_mode(std::string_view s) noexcept;
@@ -23,7 +32,13 @@ std::string_view to_string(connection_mode m) noexcept;
 bool is_extension_value(std::string_view s) noexcept;
 
 // ---- RM: restart method, RD: restart delay -----------------------------------------------------
-enum class restart_method : std::uint8_t { restart, forced, graceful, disconnected, cancel_graceful };
+enum class restart_method : std::uint8_t {
+  restart,
+  forced,
+  graceful,
+  disconnected,
+  cancel_graceful
+};
 std::optional<restart_method> parse_restart_method(std::string_view s) noexcept;
 std::string_view to_string(restart_method m) noexcept;
 /// RD: seconds, decimal; nullopt when not a number (codec answers 539).

@@ -26,7 +26,7 @@ struct sdp_connection {
 /// "a=rtpmap:0 PCMU/8000[/1]"
 struct sdp_rtpmap {
   int payload_type = 0;
-  std::string encoding;            ///< "PCMU", "telephone-event"
+  std::string encoding; ///< "PCMU", "telephone-event"
   std::uint32_t clock_rate = 8000;
   std::optional<std::string> channels;
   friend bool operator==(const sdp_rtpmap& a, const sdp_rtpmap& b) {
@@ -67,7 +67,7 @@ struct session_description {
   sdp_connection origin_address;
   std::string session_name = "-"; ///< s=
   std::optional<sdp_connection> connection;
-  std::string timing = "0 0";     ///< t=
+  std::string timing = "0 0"; ///< t=
   std::optional<media_direction> direction;
   std::vector<std::string> attributes;
   std::vector<std::string> other_lines;

@@ -11,7 +11,8 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size())
     return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::toupper(static_cast<unsigned char>(a[i])) != std::toupper(static_cast<unsigned char>(b[i])))
+    if (std::toupper(static_cast<unsigned char>(a[i])) !=
+        std::toupper(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
@@ -63,7 +64,9 @@ response response_ack_for(std::uint32_t tid) {
 
 transaction_manager::transaction_manager(transaction_timers timers, std::uint64_t seed,
                                          bool send_response_acks)
-  : timers_(timers), rng_(seed), send_response_acks_(send_response_acks) {
+  : timers_(timers),
+    rng_(seed),
+    send_response_acks_(send_response_acks) {
   if (timers_.initial.count() < 1)
     timers_.initial = std::chrono::milliseconds{1};
   if (timers_.max < timers_.initial)
@@ -272,7 +275,8 @@ incoming_response_result transaction_manager::on_response(const udp_endpoint& fr
 
 // ---- commands we receive --------------------------------------------------------------------
 
-void transaction_manager::release(const udp_endpoint& peer, std::uint32_t tid, incoming_record& rec) {
+void transaction_manager::release(const udp_endpoint& peer, std::uint32_t tid,
+                                  incoming_record& rec) {
   // Keep a tombstone until T-hist ends so a late copy of the command is still not executed twice.
   rec.state = incoming_state::acknowledged;
   if (rec.cached)
@@ -292,7 +296,8 @@ std::size_t transaction_manager::release_acknowledged(const udp_endpoint& peer,
   if (parsed.size() > max_ack_ranges * 4)
     parsed.resize(max_ack_ranges * 4); // bound the work a hostile K: can cause
   for (auto [lo, hi] : parsed) {
-    for (auto rec = it->second.lower_bound(lo); rec != it->second.end() && rec->first <= hi; ++rec) {
+    for (auto rec = it->second.lower_bound(lo); rec != it->second.end() && rec->first <= hi;
+         ++rec) {
       if (rec->second.state == incoming_state::answered) {
         release(peer, rec->first, rec->second);
         ++released;
@@ -302,8 +307,8 @@ std::size_t transaction_manager::release_acknowledged(const udp_endpoint& peer,
   return released;
 }
 
-incoming_command_result transaction_manager::on_command(const udp_endpoint& from, const command& cmd,
-                                                        time_point now) {
+incoming_command_result transaction_manager::on_command(const udp_endpoint& from,
+                                                        const command& cmd, time_point now) {
   incoming_command_result result;
   if (const auto* k = find_param(cmd.params, "K"))
     result.released = release_acknowledged(from, k->value);
@@ -340,7 +345,8 @@ incoming_command_result transaction_manager::on_command(const udp_endpoint& from
   return result;
 }
 
-outgoing_response transaction_manager::respond(const udp_endpoint& to, response rsp, time_point now) {
+outgoing_response transaction_manager::respond(const udp_endpoint& to, response rsp,
+                                               time_point now) {
   outgoing_response out;
   auto peer = incoming_.find(to);
   incoming_record* rec = nullptr;
@@ -414,7 +420,8 @@ timer_result transaction_manager::on_timer(time_point now) {
       if (rec.retransmissions == timers_.max1)
         result.suspect.push_back(rec.peer);
       result.retransmissions.push_back(outbound{rec.peer, rec.cmd});
-      arm(timer_kind::command, tid, rec.peer, rec.deadline, now + next_timeout(rec.retransmissions));
+      arm(timer_kind::command, tid, rec.peer, rec.deadline,
+          now + next_timeout(rec.retransmissions));
       break;
     }
     case timer_kind::completed: {

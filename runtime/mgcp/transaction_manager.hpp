@@ -41,10 +41,10 @@ struct outbound {
 
 /// What an incoming command turned out to be.
 enum class incoming_command_kind {
-  fresh,                     ///< never seen: hand it to the owner, who must respond()
-  duplicate_answered,        ///< retransmission of an answered command: `reply` is the cached response
-  duplicate_pending,         ///< retransmission of a command still being processed (`reply` = 100 when due)
-  duplicate_acknowledged,    ///< retransmission of a command whose response the peer acknowledged: drop
+  fresh,              ///< never seen: hand it to the owner, who must respond()
+  duplicate_answered, ///< retransmission of an answered command: `reply` is the cached response
+  duplicate_pending, ///< retransmission of a command still being processed (`reply` = 100 when due)
+  duplicate_acknowledged, ///< retransmission of a command whose response the peer acknowledged: drop
 };
 
 struct incoming_command_result {
@@ -67,11 +67,11 @@ struct outgoing_response {
 
 /// What an incoming response turned out to be.
 enum class incoming_response_kind {
-  final,         ///< completes our command `transaction_id`
-  provisional,   ///< 1xx for an outstanding command: retransmission stops, the wait is extended
-  duplicate,     ///< a response for a command already completed; ignored (`ack` may hold a 000)
-  response_ack,  ///< a 000 for one of our cached responses, which is released
-  unknown,       ///< no such transaction: drop and count
+  final,        ///< completes our command `transaction_id`
+  provisional,  ///< 1xx for an outstanding command: retransmission stops, the wait is extended
+  duplicate,    ///< a response for a command already completed; ignored (`ack` may hold a 000)
+  response_ack, ///< a 000 for one of our cached responses, which is released
+  unknown,      ///< no such transaction: drop and count
 };
 
 struct incoming_response_result {
@@ -81,10 +81,11 @@ struct incoming_response_result {
 
 /// Everything that fell due at on_timer().
 struct timer_result {
-  std::vector<outbound> retransmissions;                        ///< commands and final responses
-  std::vector<std::pair<std::uint32_t, udp_endpoint>> failed;   ///< our commands past Max2 (or the long wait)
-  std::vector<udp_endpoint> suspect;                            ///< a command to this peer crossed Max1
-  std::size_t expired = 0;                                      ///< history entries dropped after T-hist
+  std::vector<outbound> retransmissions; ///< commands and final responses
+  std::vector<std::pair<std::uint32_t, udp_endpoint>>
+    failed;                          ///< our commands past Max2 (or the long wait)
+  std::vector<udp_endpoint> suspect; ///< a command to this peer crossed Max1
+  std::size_t expired = 0;           ///< history entries dropped after T-hist
 };
 
 class transaction_manager {
@@ -95,7 +96,8 @@ public:
   static constexpr std::size_t max_ack_ranges = 64;
 
   /// `send_response_acks` false: final responses are never listed in K: (peers that reject it).
-  transaction_manager(transaction_timers timers, std::uint64_t seed, bool send_response_acks = true);
+  transaction_manager(transaction_timers timers, std::uint64_t seed,
+                      bool send_response_acks = true);
 
   // ---- our commands -------------------------------------------------------------------------
   /// Registers a command to `to`: allocates its transaction id (written into `cmd`) and adds a K:
@@ -110,7 +112,8 @@ public:
   /// Forgets every outstanding command (shutdown); returns their ids.
   std::vector<std::uint32_t> abandon_all();
   /// A response arrived from `from`.
-  incoming_response_result on_response(const udp_endpoint& from, const response& rsp, time_point now);
+  incoming_response_result on_response(const udp_endpoint& from, const response& rsp,
+                                       time_point now);
 
   // ---- commands we receive ------------------------------------------------------------------
   /// A command arrived from `from`; also applies its K: (response acknowledgements).
@@ -142,7 +145,8 @@ public:
   static std::pair<std::string, std::size_t> format_ack_ranges(const std::set<std::uint32_t>& ids,
                                                                std::size_t max_ranges);
   /// Parses a K: value into inclusive ranges; malformed items are skipped.
-  static std::vector<std::pair<std::uint32_t, std::uint32_t>> parse_ack_ranges(std::string_view value);
+  static std::vector<std::pair<std::uint32_t, std::uint32_t>>
+  parse_ack_ranges(std::string_view value);
 
 private:
   enum class timer_kind : std::uint8_t { command, completed, incoming };
@@ -166,10 +170,10 @@ private:
     time_point first_seen;
     bool provisional_sent = false;
     std::optional<response> cached;
-    bool awaiting_ack = false;   ///< final response after a 100: retransmitted until a 000 arrives
+    bool awaiting_ack = false; ///< final response after a 100: retransmitted until a 000 arrives
     int retransmissions = 0;
-    time_point expires;          ///< end of T-hist (answered/acknowledged)
-    time_point deadline;         ///< next timer: retransmission or expiry
+    time_point expires;  ///< end of T-hist (answered/acknowledged)
+    time_point deadline; ///< next timer: retransmission or expiry
   };
 
   std::uint32_t allocate_tid();

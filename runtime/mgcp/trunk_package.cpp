@@ -9,10 +9,14 @@ namespace cms::mgcp::trunk {
 
 std::string_view to_string(signal_kind k) noexcept {
   switch (k) {
-    case signal_kind::sup: return "sup";
-    case signal_kind::alt: return "alt";
-    case signal_kind::ans: return "ans";
-    case signal_kind::rel: return "rel";
+  case signal_kind::sup:
+    return "sup";
+  case signal_kind::alt:
+    return "alt";
+  case signal_kind::ans:
+    return "ans";
+  case signal_kind::rel:
+    return "rel";
   }
   return "?";
 }

@@ -13,7 +13,8 @@ constexpr const char* drain_name = "calls";
 
 saved_admin_states admin_state_store::load() {
   saved_admin_states out;
-  auto st = db_.prepare("SELECT kind, name, state, since_ms, reason FROM admin_state ORDER BY kind, name");
+  auto st =
+    db_.prepare("SELECT kind, name, state, since_ms, reason FROM admin_state ORDER BY kind, name");
   while (st.step()) {
     auto kind = st.column_text(0);
     auto state = st.column_text(2);
@@ -21,8 +22,8 @@ saved_admin_states admin_state_store::load() {
       out.drain = admission::state{true, st.column_int64(3), st.column_text(4)};
     } else if ((kind == "data_link" || kind == "gateway") && state == "out_of_service") {
       admin_entry e{st.column_text(1), true, st.column_int64(3), st.column_text(4)};
-      out.out_of_service.emplace_back(kind == "gateway" ? admin_object::gateway : admin_object::data_link,
-                                      std::move(e));
+      out.out_of_service.emplace_back(
+        kind == "gateway" ? admin_object::gateway : admin_object::data_link, std::move(e));
     }
   }
   return out;
@@ -30,22 +31,28 @@ saved_admin_states admin_state_store::load() {
 
 void admin_state_store::save_drain(const admission::state& s) {
   if (!s.draining) {
-    db_.prepare("DELETE FROM admin_state WHERE kind = ? AND name = ?").bind_all(drain_kind, drain_name).run();
+    db_.prepare("DELETE FROM admin_state WHERE kind = ? AND name = ?")
+      .bind_all(drain_kind, drain_name)
+      .run();
     return;
   }
-  db_.prepare("INSERT OR REPLACE INTO admin_state (kind, name, state, since_ms, reason) "
-              "VALUES (?, ?, 'draining', ?, ?)")
+  db_
+    .prepare("INSERT OR REPLACE INTO admin_state (kind, name, state, since_ms, reason) "
+             "VALUES (?, ?, 'draining', ?, ?)")
     .bind_all(drain_kind, drain_name, s.since_ms, s.reason)
     .run();
 }
 
 void admin_state_store::save(admin_object kind, const admin_entry& e) {
   if (!e.out_of_service) {
-    db_.prepare("DELETE FROM admin_state WHERE kind = ? AND name = ?").bind_all(to_string(kind), e.name).run();
+    db_.prepare("DELETE FROM admin_state WHERE kind = ? AND name = ?")
+      .bind_all(to_string(kind), e.name)
+      .run();
     return;
   }
-  db_.prepare("INSERT OR REPLACE INTO admin_state (kind, name, state, since_ms, reason) "
-              "VALUES (?, ?, 'out_of_service', ?, ?)")
+  db_
+    .prepare("INSERT OR REPLACE INTO admin_state (kind, name, state, since_ms, reason) "
+             "VALUES (?, ?, 'out_of_service', ?, ?)")
     .bind_all(to_string(kind), e.name, e.since_ms, e.reason)
     .run();
 }
@@ -59,8 +66,8 @@ std::vector<std::string> restore_admin_states(const saved_admin_states& saved, a
   }
   for (auto& [kind, e] : saved.out_of_service) {
     registry.restore(kind, e);
-    lines.push_back(std::string(kind == admin_object::gateway ? "gateway " : "data link ") + e.name
-                    + " out of service (kept from before the restart: " + e.reason + ")");
+    lines.push_back(std::string(kind == admin_object::gateway ? "gateway " : "data link ") +
+                    e.name + " out of service (kept from before the restart: " + e.reason + ")");
   }
   return lines;
 }

@@ -10,7 +10,8 @@
 namespace cms {
 
 audit_log::audit_log(std::filesystem::path file, std::string node_id)
-  : file_(std::move(file)), node_id_(std::move(node_id)) {
+  : file_(std::move(file)),
+    node_id_(std::move(node_id)) {
   std::error_code ec;
   if (file_.has_parent_path())
     std::filesystem::create_directories(file_.parent_path(), ec);
@@ -34,16 +35,11 @@ bool audit_log::append(const audit_entry& e) {
                std::chrono::system_clock::now().time_since_epoch())
                .count();
   bool accepted = e.status >= 200 && e.status < 300;
-  boost::json::object line{{"time", iso_time(now)},
-                           {"time_ms", now},
-                           {"node", node_id_},
-                           {"action", e.action},
-                           {"target", e.target},
-                           {"remote", e.remote},
-                           {"token", e.token},
-                           {"status", e.status},
-                           {"outcome", accepted ? "accepted" : "refused"},
-                           {"detail", e.detail}};
+  boost::json::object line{
+    {"time", iso_time(now)}, {"time_ms", now},     {"node", node_id_},
+    {"action", e.action},    {"target", e.target}, {"remote", e.remote},
+    {"token", e.token},      {"status", e.status}, {"outcome", accepted ? "accepted" : "refused"},
+    {"detail", e.detail}};
   auto text = boost::json::serialize(line);
   std::lock_guard guard{mutex_};
   if (!out_.is_open())
@@ -54,7 +50,8 @@ bool audit_log::append(const audit_entry& e) {
     out_.clear();
     out_.close();
     ++failures_;
-    log::get("audit")->error("event=audit_write_failed file={} action={}", file_.string(), e.action);
+    log::get("audit")->error("event=audit_write_failed file={} action={}", file_.string(),
+                             e.action);
     return false;
   }
   return true;

@@ -17,8 +17,8 @@ billing_status read_billing_status(persistence::database& db) {
   if (st.step()) {
     b.unreplicated = static_cast<std::uint64_t>(st.column_int64(0));
     // Sent records may be purged, so the position is "everything before the oldest unsent".
-    b.sent_position = st.is_null(1) ? b.last_sequence
-                                    : static_cast<std::uint64_t>(st.column_int64(1)) - 1;
+    b.sent_position =
+      st.is_null(1) ? b.last_sequence : static_cast<std::uint64_t>(st.column_int64(1)) - 1;
     b.oldest_pending_ms = st.column_int64(2);
   }
   return b;

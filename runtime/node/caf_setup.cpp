@@ -28,7 +28,8 @@ node_caf_config::node_caf_config(const config::node_config& cfg) {
       caf::timespan{std::chrono::milliseconds{interval * std::max(3, cfg.peer.heartbeat_misses)}});
   set("logger.verbosity", caf::atom("quiet"));
   // Two cores in the reference deployment: one worker per core; I/O threads are extra.
-  set("scheduler.max-threads", static_cast<size_t>(std::max(2u, std::thread::hardware_concurrency())));
+  set("scheduler.max-threads",
+      static_cast<size_t>(std::max(2u, std::thread::hardware_concurrency())));
 }
 
 } // namespace cms

@@ -2,12 +2,14 @@
 
 namespace cms {
 
-std::vector<event_text> cluster_changes(const cluster_snapshot& before, const cluster_snapshot& now) {
+std::vector<event_text> cluster_changes(const cluster_snapshot& before,
+                                        const cluster_snapshot& now) {
   std::vector<event_text> out;
   if (before.role != now.role) {
-    bool failover = now.role == "active" && before.role != "starting"
-                    && now.last_failover_reason.find("lost") != std::string::npos;
-    std::string msg = "role " + before.role + " -> " + now.role + " (epoch " + std::to_string(now.epoch);
+    bool failover = now.role == "active" && before.role != "starting" &&
+                    now.last_failover_reason.find("lost") != std::string::npos;
+    std::string msg =
+      "role " + before.role + " -> " + now.role + " (epoch " + std::to_string(now.epoch);
     if (!now.last_failover_reason.empty())
       msg += ", " + now.last_failover_reason;
     msg += ")";
@@ -36,7 +38,10 @@ std::vector<event_text> link_changes(const std::map<std::string, std::string>& b
     auto old = it == before.end() ? std::string("unknown") : it->second;
     if (old == state)
       continue;
-    out.push_back({"data_link", state == "down" ? "critical" : state == "degraded" ? "warning" : "info",
+    out.push_back({"data_link",
+                   state == "down"       ? "critical"
+                   : state == "degraded" ? "warning"
+                                         : "info",
                    "data link " + name + " " + old + " -> " + state});
   }
   return out;

@@ -17,7 +17,8 @@ struct event_text {
   std::string message;
 };
 
-std::vector<event_text> cluster_changes(const cluster_snapshot& before, const cluster_snapshot& now);
+std::vector<event_text> cluster_changes(const cluster_snapshot& before,
+                                        const cluster_snapshot& now);
 
 /// `before` and `now` map a data link name to "up" | "degraded" | "down" | "unknown".
 std::vector<event_text> link_changes(const std::map<std::string, std::string>& before,

@@ -13,11 +13,11 @@
 namespace cms {
 
 struct node_event {
-  std::uint64_t seq = 0;     ///< 1, 2, 3... since start: clients ask for events after a seq
-  std::int64_t time_ms = 0;  ///< UTC ms
-  std::string kind;          ///< role_change, failover, peer, heartbeat_path, data_link, admin, ...
-  std::string severity;      ///< info | warning | critical
-  std::string message;       ///< one line for humans
+  std::uint64_t seq = 0;    ///< 1, 2, 3... since start: clients ask for events after a seq
+  std::int64_t time_ms = 0; ///< UTC ms
+  std::string kind;         ///< role_change, failover, peer, heartbeat_path, data_link, admin, ...
+  std::string severity;     ///< info | warning | critical
+  std::string message;      ///< one line for humans
 };
 
 class event_log {

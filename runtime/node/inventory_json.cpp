@@ -50,7 +50,8 @@ std::uint64_t data_link_transitions_from_metrics(const std::vector<metrics::samp
 boost::json::array routes_json(const persistence::provisioning& p) {
   boost::json::array out;
   for (auto& r : p.routes) {
-    boost::json::object row{{"prefix", r.prefix}, {"trunk_group", r.trunk_group}, {"priority", r.priority}};
+    boost::json::object row{
+      {"prefix", r.prefix}, {"trunk_group", r.trunk_group}, {"priority", r.priority}};
     for (auto& g : p.trunk_groups)
       if (g.id == r.trunk_group) {
         row["trunk_group_name"] = g.name;
@@ -80,15 +81,17 @@ boost::json::array links_json(const persistence::provisioning& p,
   return out;
 }
 
-boost::json::array gateways_json(const persistence::provisioning& p, const admin_state_registry& admin) {
+boost::json::array gateways_json(const persistence::provisioning& p,
+                                 const admin_state_registry& admin) {
   boost::json::array out;
   for (auto& g : p.gateways) {
-    boost::json::object row{{"name", g.name},
-                            {"address", g.address},
-                            {"port", g.port},
-                            {"role", g.role},
-                            {"segment", g.segment},
-                            {"spare_for", g.spare_for ? boost::json::value(*g.spare_for) : nullptr}};
+    boost::json::object row{
+      {"name", g.name},
+      {"address", g.address},
+      {"port", g.port},
+      {"role", g.role},
+      {"segment", g.segment},
+      {"spare_for", g.spare_for ? boost::json::value(*g.spare_for) : nullptr}};
     auto entry = admin.get(admin_object::gateway, g.name);
     add_admin(row, entry);
     row["state"] = entry.out_of_service ? "out_of_service" : "unknown";
@@ -102,16 +105,18 @@ boost::json::array gateways_json(const persistence::provisioning& p, const admin
   return out;
 }
 
-boost::json::array facilities_json(const persistence::provisioning& p, const admin_state_registry& admin) {
+boost::json::array facilities_json(const persistence::provisioning& p,
+                                   const admin_state_registry& admin) {
   boost::json::array out;
   for (auto& f : p.facilities) {
-    boost::json::object row{{"id", f.id},
-                            {"gateway", f.gateway},
-                            {"kind", f.kind},
-                            {"carrier", f.carrier},
-                            {"span", f.span},
-                            {"channels", f.channels},
-                            {"backup_facility", f.backup_facility ? boost::json::value(*f.backup_facility) : nullptr}};
+    boost::json::object row{
+      {"id", f.id},
+      {"gateway", f.gateway},
+      {"kind", f.kind},
+      {"carrier", f.carrier},
+      {"span", f.span},
+      {"channels", f.channels},
+      {"backup_facility", f.backup_facility ? boost::json::value(*f.backup_facility) : nullptr}};
     for (auto& c : p.carriers)
       if (c.id == f.carrier)
         row["carrier_name"] = c.name;

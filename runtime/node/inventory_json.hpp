@@ -30,8 +30,10 @@ boost::json::array links_json(const persistence::provisioning& p,
                               const std::vector<metrics::sample>& samples,
                               const admin_state_registry& admin);
 /// Facilities (one row per PRI/SS7 span) with their gateway's state and trunk groups.
-boost::json::array facilities_json(const persistence::provisioning& p, const admin_state_registry& admin);
-boost::json::array gateways_json(const persistence::provisioning& p, const admin_state_registry& admin);
+boost::json::array facilities_json(const persistence::provisioning& p,
+                                   const admin_state_registry& admin);
+boost::json::array gateways_json(const persistence::provisioning& p,
+                                 const admin_state_registry& admin);
 boost::json::array trunk_groups_json(const persistence::provisioning& p);
 
 /// Overwrites/extends the fields of each row whose `key` field matches a key of `live`.

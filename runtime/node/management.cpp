@@ -203,7 +203,8 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
 
   /// Runs `job(db)` on the worker and answers with its response; store trouble becomes a 500
   /// (details in the log, never in the answer).
-  void with_store(std::function<http::response(persistence::database&)> job, http::respond_fn respond) {
+  void with_store(std::function<http::response(persistence::database&)> job,
+                  http::respond_fn respond) {
     boost::asio::post(worker_io, [self = shared_from_this(), job = std::move(job), respond] {
       try {
         respond(job(self->store()));
@@ -250,27 +251,30 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
   /// Asks the HA actor (child "ha" of the root supervisor) and calls on_reply or on_error from an
   /// actor thread. Never blocks the caller.
   template <class Reply, class Msg>
-  void ask_ha(Msg msg, std::function<void(Reply)> on_reply, std::function<void(std::string)> on_error) {
+  void ask_ha(Msg msg, std::function<void(Reply)> on_reply,
+              std::function<void(std::string)> on_error) {
     auto r = root;
     // The unused int: CAF 0.17 dereferences a null argument tuple (UBSan) when a lambda actor
     // is spawned without arguments.
-    sys.spawn([r, msg, on_reply, on_error](caf::event_based_actor* self, int) {
-      self->request(r, std::chrono::seconds{1}, atom::lookup_v, std::string{"ha"})
-        .then(
-          [=](const caf::actor& ha) {
-            self->request(ha, std::chrono::seconds{2}, msg)
-              .then([=](Reply reply) { on_reply(std::move(reply)); },
-                    [=](const caf::error& err) { on_error(self->system().render(err)); });
-          },
-          [=](const caf::error& err) { on_error(self->system().render(err)); });
-    }, 0);
+    sys.spawn(
+      [r, msg, on_reply, on_error](caf::event_based_actor* self, int) {
+        self->request(r, std::chrono::seconds{1}, atom::lookup_v, std::string{"ha"})
+          .then(
+            [=](const caf::actor& ha) {
+              self->request(ha, std::chrono::seconds{2}, msg)
+                .then([=](Reply reply) { on_reply(std::move(reply)); },
+                      [=](const caf::error& err) { on_error(self->system().render(err)); });
+            },
+            [=](const caf::error& err) { on_error(self->system().render(err)); });
+      },
+      0);
   }
 
   /// An admin route: bearer-protected, audited whatever the outcome.
   http::handler admin(std::string action, http::handler inner) {
     auto guarded = http::require_bearer(token, std::move(inner));
-    return [self = shared_from_this(), action = std::move(action), guarded](const http::request& req,
-                                                                            http::respond_fn respond) {
+    return [self = shared_from_this(), action = std::move(action),
+            guarded](const http::request& req, http::respond_fn respond) {
       audit_entry base;
       base.action = action;
       base.target = req.param("name");
@@ -281,8 +285,9 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
         e.status = r.status;
         e.detail = detail_of(r);
         self->audit.append(e);
-        log::get("audit")->info("event=admin_action action={} target=\"{}\" remote={} token={} status={}",
-                                e.action, e.target, e.remote, e.token, e.status);
+        log::get("audit")->info(
+          "event=admin_action action={} target=\"{}\" remote={} token={} status={}", e.action,
+          e.target, e.remote, e.token, e.status);
         respond(std::move(r));
       });
     };
@@ -353,18 +358,18 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
       try {
         own_subagent->start();
       } catch (const std::exception& e) {
-        log::get("snmp")->error("event=snmp_subagent_failed agentx={} error=\"{}\"", sc.agentx_socket, e.what());
+        log::get("snmp")->error("event=snmp_subagent_failed agentx={} error=\"{}\"",
+                                sc.agentx_socket, e.what());
         own_subagent.reset();
         return;
       }
       subagent = own_subagent.get();
       log::get("snmp")->info("event=snmp_subagent_started agentx={}", sc.agentx_socket);
     }
-    bridge = std::make_unique<snmp_bridge>(io, *subagent,
-                                           [w = weak_from_this()] {
-                                             auto self = w.lock();
-                                             return self ? self->snmp_view_inputs() : snmp_inputs{};
-                                           });
+    bridge = std::make_unique<snmp_bridge>(io, *subagent, [w = weak_from_this()] {
+      auto self = w.lock();
+      return self ? self->snmp_view_inputs() : snmp_inputs{};
+    });
     bridge->start();
   }
 
@@ -409,131 +414,146 @@ namespace {
 using impl_ptr = std::shared_ptr<management_service::impl>;
 
 void add_read_routes(const impl_ptr& m) {
-  m->http.add_route(http::verb::get, "/cluster", [m](const http::request&, http::respond_fn respond) {
-    auto body = cluster_fields(m->cluster.get());
-    body["node_id"] = m->cfg.node.id;
-    body["draining"] = m->calls_admission.draining();
-    auto shared = std::make_shared<boost::json::object>(std::move(body));
-    m->ask_ha<std::string>(
-      caf::make_message(atom::status_v),
-      [shared, respond](std::string json) {
-        boost::system::error_code ec;
-        auto ha = boost::json::parse(json, ec);
-        auto& b = *shared;
-        if (!ec && ha.is_object()) {
-          auto& o = ha.as_object();
-          b["peer"] = o.contains("peer") ? o.at("peer") : boost::json::value(nullptr);
-          b["claiming"] = o.contains("claiming") ? o.at("claiming") : boost::json::value(false);
-          b["witnesses"] = o.contains("witnesses") ? o.at("witnesses") : boost::json::value(0);
-          b["ha"] = std::move(o);
-        } else {
+  m->http.add_route(
+    http::verb::get, "/cluster", [m](const http::request&, http::respond_fn respond) {
+      auto body = cluster_fields(m->cluster.get());
+      body["node_id"] = m->cfg.node.id;
+      body["draining"] = m->calls_admission.draining();
+      auto shared = std::make_shared<boost::json::object>(std::move(body));
+      m->ask_ha<std::string>(
+        caf::make_message(atom::status_v),
+        [shared, respond](std::string json) {
+          boost::system::error_code ec;
+          auto ha = boost::json::parse(json, ec);
+          auto& b = *shared;
+          if (!ec && ha.is_object()) {
+            auto& o = ha.as_object();
+            b["peer"] = o.contains("peer") ? o.at("peer") : boost::json::value(nullptr);
+            b["claiming"] = o.contains("claiming") ? o.at("claiming") : boost::json::value(false);
+            b["witnesses"] = o.contains("witnesses") ? o.at("witnesses") : boost::json::value(0);
+            b["ha"] = std::move(o);
+          } else {
+            b["peer"] = nullptr;
+            b["ha"] = nullptr;
+            b["ha_error"] = "unreadable HA status";
+          }
+          respond(http::json_response(200, b));
+        },
+        [shared, respond](std::string err) {
+          auto& b = *shared;
           b["peer"] = nullptr;
           b["ha"] = nullptr;
-          b["ha_error"] = "unreadable HA status";
-        }
-        respond(http::json_response(200, b));
-      },
-      [shared, respond](std::string err) {
-        auto& b = *shared;
-        b["peer"] = nullptr;
-        b["ha"] = nullptr;
-        b["ha_error"] = "HA actor not answering: " + err;
-        respond(http::json_response(200, b));
-      });
-  });
-
-  m->http.add_route(http::verb::get, "/billing", [m](const http::request&, http::respond_fn respond) {
-    m->with_store(
-      [m](persistence::database& d) {
-        auto b = read_billing_status(d);
-        {
-          std::lock_guard g{m->cache_mutex};
-          m->cached_billing = b;
-        }
-        auto body = to_json(b);
-        body["node_id"] = m->cfg.node.id;
-        return http::json_response(200, body);
-      },
-      respond);
-  });
-
-  auto collection = [m](const char* path, std::function<boost::json::object(const persistence::provisioning&, const page_request&, const http::param_map&)> build) {
-    m->http.add_route(http::verb::get, path, [m, build](const http::request& req, http::respond_fn respond) {
-      http::response error;
-      auto page = parse_paging(req, error);
-      if (!page) {
-        respond(std::move(error));
-        return;
-      }
-      auto query = req.query;
-      m->with_store(
-        [m, build, page = *page, query](persistence::database& d) {
-          return http::json_response(200, build(m->load_provisioning(d), page, query));
-        },
-        respond);
+          b["ha_error"] = "HA actor not answering: " + err;
+          respond(http::json_response(200, b));
+        });
     });
-  };
+
+  m->http.add_route(http::verb::get, "/billing",
+                    [m](const http::request&, http::respond_fn respond) {
+                      m->with_store(
+                        [m](persistence::database& d) {
+                          auto b = read_billing_status(d);
+                          {
+                            std::lock_guard g{m->cache_mutex};
+                            m->cached_billing = b;
+                          }
+                          auto body = to_json(b);
+                          body["node_id"] = m->cfg.node.id;
+                          return http::json_response(200, body);
+                        },
+                        respond);
+                    });
+
+  auto collection =
+    [m](const char* path,
+        std::function<boost::json::object(const persistence::provisioning&, const page_request&,
+                                          const http::param_map&)>
+          build) {
+      m->http.add_route(
+        http::verb::get, path, [m, build](const http::request& req, http::respond_fn respond) {
+          http::response error;
+          auto page = parse_paging(req, error);
+          if (!page) {
+            respond(std::move(error));
+            return;
+          }
+          auto query = req.query;
+          m->with_store(
+            [m, build, page = *page, query](persistence::database& d) {
+              return http::json_response(200, build(m->load_provisioning(d), page, query));
+            },
+            respond);
+        });
+    };
   // With trunk control running, /routes and /trunks come from the live trunk actors instead.
   if (!m->live_trunks)
-    collection("/routes", [](const persistence::provisioning& p, const page_request& page, const http::param_map& q) {
-      return make_page(routes_json(p), page, q);
-    });
-  collection("/links", [m](const persistence::provisioning& p, const page_request& page, const http::param_map& q) {
+    collection("/routes",
+               [](const persistence::provisioning& p, const page_request& page,
+                  const http::param_map& q) { return make_page(routes_json(p), page, q); });
+  collection("/links", [m](const persistence::provisioning& p, const page_request& page,
+                           const http::param_map& q) {
     return make_page(links_json(p, m->metrics.snapshot(), m->admin_states), page, q);
   });
   // A trunk is a facility (a PRI or SS7 span on a gateway); the gateways and trunk groups
   // (small tables) come along unpaged.
   if (!m->live_trunks)
-    collection("/trunks", [m](const persistence::provisioning& p, const page_request& page, const http::param_map& q) {
+    collection("/trunks", [m](const persistence::provisioning& p, const page_request& page,
+                              const http::param_map& q) {
       auto body = make_page(facilities_json(p, m->admin_states), page, q);
       body["gateways"] = gateways_json(p, m->admin_states);
       body["trunk_groups"] = trunk_groups_json(p);
       return body;
     });
 
-  m->http.add_route(http::verb::get, "/events", [m](const http::request& req, http::respond_fn respond) {
-    std::uint64_t after = 0;
-    std::size_t limit = default_page_limit;
-    try {
-      auto a = req.query_param("after", "0");
-      auto l = req.query_param("limit", std::to_string(default_page_limit));
-      std::size_t used = 0;
-      after = std::stoull(a, &used);
-      if (used != a.size() || a.front() == '-')
-        throw std::invalid_argument("after");
-      limit = std::stoul(l, &used);
-      if (used != l.size() || l.front() == '-' || limit > max_page_limit)
-        throw std::invalid_argument("limit");
-    } catch (const std::exception&) {
-      respond(http::json_error(400, "after must be a non-negative integer and limit at most "
-                                      + std::to_string(max_page_limit)));
-      return;
-    }
-    boost::json::array items;
-    for (auto& e : m->events.since(after, limit))
-      items.push_back(event_json(e));
-    respond(http::json_response(200, boost::json::object{{"items", std::move(items)},
-                                                         {"last_seq", m->events.last_seq()}}));
-  });
+  m->http.add_route(
+    http::verb::get, "/events", [m](const http::request& req, http::respond_fn respond) {
+      std::uint64_t after = 0;
+      std::size_t limit = default_page_limit;
+      try {
+        auto a = req.query_param("after", "0");
+        auto l = req.query_param("limit", std::to_string(default_page_limit));
+        std::size_t used = 0;
+        after = std::stoull(a, &used);
+        if (used != a.size() || a.front() == '-')
+          throw std::invalid_argument("after");
+        limit = std::stoul(l, &used);
+        if (used != l.size() || l.front() == '-' || limit > max_page_limit)
+          throw std::invalid_argument("limit");
+      } catch (const std::exception&) {
+        respond(http::json_error(400, "after must be a non-negative integer and limit at most " +
+                                        std::to_string(max_page_limit)));
+        return;
+      }
+      boost::json::array items;
+      for (auto& e : m->events.since(after, limit))
+        items.push_back(event_json(e));
+      respond(http::json_response(
+        200, boost::json::object{{"items", std::move(items)}, {"last_seq", m->events.last_seq()}}));
+    });
 }
 
 void add_admin_routes(const impl_ptr& m) {
-  m->http.add_route(http::verb::post, "/admin/switchover", m->admin("switchover", [m](const http::request&, http::respond_fn respond) {
-    m->ask_ha<bool>(
-      caf::make_message(atom::switchover_v),
-      [m, respond](bool accepted) {
-        if (!accepted) {
-          respond(http::json_error(409, "switchover refused: this node is not active or has no live peer"));
-          return;
-        }
-        m->events.record("admin", "warning", "switchover requested by the operator");
-        respond(http::json_response(200, boost::json::object{
-          {"accepted", true}, {"message", "switchover started: the active role is handed to the peer"}}));
-      },
-      [respond](std::string err) {
-        respond(http::json_error(503, "HA actor not answering: " + err));
-      });
-  }));
+  m->http.add_route(
+    http::verb::post, "/admin/switchover",
+    m->admin("switchover", [m](const http::request&, http::respond_fn respond) {
+      m->ask_ha<bool>(
+        caf::make_message(atom::switchover_v),
+        [m, respond](bool accepted) {
+          if (!accepted) {
+            respond(http::json_error(
+              409, "switchover refused: this node is not active or has no live peer"));
+            return;
+          }
+          m->events.record("admin", "warning", "switchover requested by the operator");
+          respond(http::json_response(
+            200, boost::json::object{
+                   {"accepted", true},
+                   {"message", "switchover started: the active role is handed to the peer"}}));
+        },
+        [respond](std::string err) {
+          respond(http::json_error(503, "HA actor not answering: " + err));
+        });
+    }));
 
   auto drain_route = [m](bool drain) {
     return [m, drain](const http::request& req, http::respond_fn respond) {
@@ -559,11 +579,14 @@ void add_admin_routes(const impl_ptr& m) {
                              drain ? "draining: new calls refused (" + reason + ")"
                                    : "undrained: new calls accepted (" + reason + ")");
           }
-          std::string msg = drain ? (changed ? "draining: new calls are refused, calls in progress continue"
-                                             : "already draining")
-                                  : (changed ? "accepting new calls again" : "was not draining");
-          return http::json_response(200, boost::json::object{
-            {"draining", m->calls_admission.draining()}, {"changed", changed}, {"message", msg}});
+          std::string msg =
+            drain ? (changed ? "draining: new calls are refused, calls in progress continue"
+                             : "already draining")
+                  : (changed ? "accepting new calls again" : "was not draining");
+          return http::json_response(
+            200, boost::json::object{{"draining", m->calls_admission.draining()},
+                                     {"changed", changed},
+                                     {"message", msg}});
         },
         respond);
     };
@@ -605,12 +628,16 @@ void add_admin_routes(const impl_ptr& m) {
           }
           if (changed)
             m->events.record("admin", "warning",
-                             std::string(what) + " " + name + (out ? " taken out of service" : " returned to service")
-                               + " (" + reason + ")");
+                             std::string(what) + " " + name +
+                               (out ? " taken out of service" : " returned to service") + " (" +
+                               reason + ")");
           auto state = out ? "out_of_service" : "in_service";
-          return http::json_response(200, boost::json::object{
-            {"name", name}, {"admin_state", state}, {"changed", changed},
-            {"message", std::string(what) + " " + name + (changed ? " is now " : " already ") + state}});
+          return http::json_response(
+            200, boost::json::object{{"name", name},
+                                     {"admin_state", state},
+                                     {"changed", changed},
+                                     {"message", std::string(what) + " " + name +
+                                                   (changed ? " is now " : " already ") + state}});
         },
         respond);
     };
@@ -624,54 +651,57 @@ void add_admin_routes(const impl_ptr& m) {
   m->http.add_route(http::verb::post, "/admin/gateways/{name}/return",
                     m->admin("gateway_return", service_route(admin_object::gateway, false)));
 
-  m->http.add_route(http::verb::post, "/admin/provision", m->admin("provision", [m](const http::request& req, http::respond_fn respond) {
-    if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
-      respond(http::json_error(400, "send the provisioning file (TOML) as the request body"));
-      return;
-    }
-    auto body = req.body;
-    m->with_store(
-      [m, body](persistence::database& d) {
-        // The importer reads a file: stage the body beside the store, import, remove it.
-        auto staged = m->cfg.node.data_dir / ("provision-upload-" + std::to_string(::getpid()) + ".toml");
-        {
-          std::ofstream out{staged, std::ios::trunc};
-          out << body;
-          if (!out)
-            throw std::runtime_error("cannot stage the upload at " + staged.string());
-        }
-        struct cleanup {
-          fs::path p;
-          ~cleanup() {
-            std::error_code ec;
-            fs::remove(p, ec);
+  m->http.add_route(
+    http::verb::post, "/admin/provision",
+    m->admin("provision", [m](const http::request& req, http::respond_fn respond) {
+      if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
+        respond(http::json_error(400, "send the provisioning file (TOML) as the request body"));
+        return;
+      }
+      auto body = req.body;
+      m->with_store(
+        [m, body](persistence::database& d) {
+          // The importer reads a file: stage the body beside the store, import, remove it.
+          auto staged =
+            m->cfg.node.data_dir / ("provision-upload-" + std::to_string(::getpid()) + ".toml");
+          {
+            std::ofstream out{staged, std::ios::trunc};
+            out << body;
+            if (!out)
+              throw std::runtime_error("cannot stage the upload at " + staged.string());
           }
-        } remove_staged{staged};
-        try {
-          auto report = persistence::import_provisioning(d, staged);
-          m->load_provisioning(d);
-          auto totals = report.totals();
-          std::ostringstream line;
-          line << report;
-          if (report.changed())
-            m->events.record("admin", "info", "provisioning imported: " + line.str());
-          return http::json_response(200, boost::json::object{
-            {"changed", report.changed()},
-            {"inserted", totals.inserted},
-            {"updated", totals.updated},
-            {"deleted", totals.deleted},
-            {"unchanged", totals.unchanged},
-            {"message", "provisioning imported: " + line.str()}});
-        } catch (const persistence::provisioning_error& e) {
-          std::string msg = e.what();
-          auto pos = msg.find(staged.string());
-          if (pos != std::string::npos)
-            msg.replace(pos, staged.string().size(), "request body");
-          return http::json_error(400, "provisioning refused, nothing changed: " + msg);
-        }
-      },
-      respond);
-  }));
+          struct cleanup {
+            fs::path p;
+            ~cleanup() {
+              std::error_code ec;
+              fs::remove(p, ec);
+            }
+          } remove_staged{staged};
+          try {
+            auto report = persistence::import_provisioning(d, staged);
+            m->load_provisioning(d);
+            auto totals = report.totals();
+            std::ostringstream line;
+            line << report;
+            if (report.changed())
+              m->events.record("admin", "info", "provisioning imported: " + line.str());
+            return http::json_response(
+              200, boost::json::object{{"changed", report.changed()},
+                                       {"inserted", totals.inserted},
+                                       {"updated", totals.updated},
+                                       {"deleted", totals.deleted},
+                                       {"unchanged", totals.unchanged},
+                                       {"message", "provisioning imported: " + line.str()}});
+          } catch (const persistence::provisioning_error& e) {
+            std::string msg = e.what();
+            auto pos = msg.find(staged.string());
+            if (pos != std::string::npos)
+              msg.replace(pos, staged.string().size(), "request body");
+            return http::json_error(400, "provisioning refused, nothing changed: " + msg);
+          }
+        },
+        respond);
+    }));
 }
 
 } // namespace
@@ -727,7 +757,8 @@ void restore_saved_admin_states(const impl_ptr& m) {
     // The node still runs, with everything in service: say so loudly.
     log::get("mgmt")->error("event=admin_state_restore_failed error=\"{}\"", e.what());
     m->events.record("admin", "critical",
-                     std::string("saved drain/out-of-service states could not be read: ") + e.what());
+                     std::string("saved drain/out-of-service states could not be read: ") +
+                       e.what());
   }
 }
 
@@ -742,12 +773,14 @@ std::unique_ptr<management_service> install_management(management_context ctx) {
     ctx.http.add_static_dir("/", dir.string());
     log::get("mgmt")->info("event=dashboard dir={}", dir.string());
   } else {
-    log::get("mgmt")->warn("event=dashboard_missing hint=\"set CMS_DASHBOARD_DIR or install runtime/node/dashboard "
-                           "to /usr/local/share/cms/dashboard\"");
+    log::get("mgmt")->warn(
+      "event=dashboard_missing hint=\"set CMS_DASHBOARD_DIR or install runtime/node/dashboard "
+      "to /usr/local/share/cms/dashboard\"");
   }
   restore_saved_admin_states(m);
   m->last_cluster = m->cluster.get();
-  m->events.record("node", "info", "node " + ctx.cfg.node.id + " started (role " + m->last_cluster.role + ")");
+  m->events.record("node", "info",
+                   "node " + ctx.cfg.node.id + " started (role " + m->last_cluster.role + ")");
   boost::asio::post(m->io, [m] { m->watch(); });
   m->start_snmp();
   return std::make_unique<management_service>(m);

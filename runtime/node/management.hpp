@@ -54,9 +54,17 @@ struct management_context {
                      const config::node_config& cfg_, admission& calls_admission_,
                      admin_state_registry& admin_states_, snmp::subagent* subagent_ = nullptr,
                      std::filesystem::path dashboard_dir_ = {})
-    : io(io_), http(http_), sys(sys_), root(std::move(root_)), cluster(cluster_),
-      metrics(metrics_), cfg(cfg_), calls_admission(calls_admission_),
-      admin_states(admin_states_), subagent(subagent_), dashboard_dir(std::move(dashboard_dir_)) {}
+    : io(io_),
+      http(http_),
+      sys(sys_),
+      root(std::move(root_)),
+      cluster(cluster_),
+      metrics(metrics_),
+      cfg(cfg_),
+      calls_admission(calls_admission_),
+      admin_states(admin_states_),
+      subagent(subagent_),
+      dashboard_dir(std::move(dashboard_dir_)) {}
 
   boost::asio::io_context& io; ///< the management io_context (the one the HTTP server runs on)
   http::server& http;

@@ -63,8 +63,8 @@ trunk_status_source trunk_status_of(std::shared_ptr<trunks::trunk_context> ctx) 
         if (auto* f = ctx->facility(id)) {
           if (g.carrier.empty())
             g.carrier = f->carrier;
-          if (f->gateway != g.name
-              && std::find(g.replacing.begin(), g.replacing.end(), f->gateway) == g.replacing.end())
+          if (f->gateway != g.name &&
+              std::find(g.replacing.begin(), g.replacing.end(), f->gateway) == g.replacing.end())
             g.replacing.push_back(f->gateway);
         }
       if (g.carrier.empty())
@@ -87,10 +87,16 @@ trunk_status_source trunk_status_of(std::shared_ptr<trunks::trunk_context> ctx) 
         s.in_service = snap->gateway_healthy && !snap->facility_down;
         for (auto& c : snap->channels) {
           switch (c.state) {
-            case trunks::channel_state::idle: ++s.channels_idle; break;
-            case trunks::channel_state::seized:
-            case trunks::channel_state::in_call: ++s.channels_busy; break;
-            default: ++s.channels_oos; break;
+          case trunks::channel_state::idle:
+            ++s.channels_idle;
+            break;
+          case trunks::channel_state::seized:
+          case trunks::channel_state::in_call:
+            ++s.channels_busy;
+            break;
+          default:
+            ++s.channels_oos;
+            break;
           }
         }
       } else {
@@ -131,12 +137,22 @@ std::vector<trunk_alarm> trunk_alarms_between(const trunk_status& before, const 
     if (!old)
       continue; // not there before: provisioning changed under a restarted trunk control
     auto failed = [&](std::string reason) {
-      failures.push_back({trunk_alarm_kind::gateway_failed, g.name, g.address, {}, {}, g.carrier,
+      failures.push_back({trunk_alarm_kind::gateway_failed,
+                          g.name,
+                          g.address,
+                          {},
+                          {},
+                          g.carrier,
                           std::move(reason)});
     };
     auto restored = [&](std::string reason) {
-      restorals.push_back({trunk_alarm_kind::gateway_restored, g.name, g.address, {}, {},
-                           g.carrier, std::move(reason)});
+      restorals.push_back({trunk_alarm_kind::gateway_restored,
+                           g.name,
+                           g.address,
+                           {},
+                           {},
+                           g.carrier,
+                           std::move(reason)});
     };
     if (old->healthy && !g.healthy) {
       failed(failure_reason(g));
@@ -151,11 +167,15 @@ std::vector<trunk_alarm> trunk_alarms_between(const trunk_status& before, const 
       std::string why;
       for (auto& r : g.replacing) {
         auto* home = find_gateway(now, r);
-        why += (why.empty() ? "" : "; ") + ("gateway " + r + " failed")
-               + (home && !home->healthy ? " (" + failure_reason(*home) + ")" : "");
+        why += (why.empty() ? "" : "; ") + ("gateway " + r + " failed") +
+               (home && !home->healthy ? " (" + failure_reason(*home) + ")" : "");
       }
-      promotions.push_back({trunk_alarm_kind::spare_promoted, g.name, g.address, {},
-                            join(g.replacing), g.carrier,
+      promotions.push_back({trunk_alarm_kind::spare_promoted,
+                            g.name,
+                            g.address,
+                            {},
+                            join(g.replacing),
+                            g.carrier,
                             why + (why.empty() ? "" : ": ") + "spare carries " + join(g.carrying)});
     }
   }
@@ -164,20 +184,31 @@ std::vector<trunk_alarm> trunk_alarms_between(const trunk_status& before, const 
     if (!old || !f.known || !old->known)
       continue;
     auto down = [&](std::string reason) {
-      facilities.push_back({trunk_alarm_kind::facility_down, f.id, {}, f.gateway, {}, f.carrier,
+      facilities.push_back({trunk_alarm_kind::facility_down,
+                            f.id,
+                            {},
+                            f.gateway,
+                            {},
+                            f.carrier,
                             reason + "; calls hunt its backup facility"});
     };
     auto up = [&] {
-      facilities.push_back({trunk_alarm_kind::facility_up, f.id, {}, f.gateway, {}, f.carrier,
-                            f.gateway == f.home_gateway
-                              ? "in service on its home gateway " + f.gateway
-                              : "in service on cold spare " + f.gateway + " (home "
-                                  + f.home_gateway + ")"});
+      facilities.push_back(
+        {trunk_alarm_kind::facility_up,
+         f.id,
+         {},
+         f.gateway,
+         {},
+         f.carrier,
+         f.gateway == f.home_gateway
+           ? "in service on its home gateway " + f.gateway
+           : "in service on cold spare " + f.gateway + " (home " + f.home_gateway + ")"});
     };
     if (old->in_service == f.in_service) {
       if (f.in_service && f.span_drops > old->span_drops) {
         // Dropped and restored between two readings: the operator still hears of both.
-        down("span dropped by gateway " + f.gateway + " (RSIP) and restored within one management poll");
+        down("span dropped by gateway " + f.gateway +
+             " (RSIP) and restored within one management poll");
         up();
       }
       continue;
@@ -187,7 +218,8 @@ std::vector<trunk_alarm> trunk_alarms_between(const trunk_status& before, const 
     else if (f.span_down)
       down("span dropped by gateway " + f.gateway + " (RSIP)");
     else if (auto* gw = find_gateway(now, f.gateway))
-      down("gateway " + f.gateway + " failed (" + failure_reason(*gw) + "), no cold spare took it over");
+      down("gateway " + f.gateway + " failed (" + failure_reason(*gw) +
+           "), no cold spare took it over");
     else
       down("gateway " + f.gateway + " failed");
   }
@@ -199,34 +231,34 @@ std::vector<trunk_alarm> trunk_alarms_between(const trunk_status& before, const 
 
 event_text to_event(const trunk_alarm& a) {
   switch (a.kind) {
-    case trunk_alarm_kind::gateway_failed:
-      return {"gateway", "critical", "gateway " + a.subject + " failed: " + a.reason};
-    case trunk_alarm_kind::gateway_restored:
-      return {"gateway", "info", "gateway " + a.subject + " restored: " + a.reason};
-    case trunk_alarm_kind::spare_promoted:
-      return {"cold_spare", "warning",
-              "cold spare " + a.subject + " promoted for " + a.replaced + ": " + a.reason};
-    case trunk_alarm_kind::facility_down:
-      return {"facility", "critical",
-              "facility " + a.subject + " (" + a.carrier + ") out of service: " + a.reason};
-    case trunk_alarm_kind::facility_up:
-      return {"facility", "info", "facility " + a.subject + " (" + a.carrier + ") " + a.reason};
+  case trunk_alarm_kind::gateway_failed:
+    return {"gateway", "critical", "gateway " + a.subject + " failed: " + a.reason};
+  case trunk_alarm_kind::gateway_restored:
+    return {"gateway", "info", "gateway " + a.subject + " restored: " + a.reason};
+  case trunk_alarm_kind::spare_promoted:
+    return {"cold_spare", "warning",
+            "cold spare " + a.subject + " promoted for " + a.replaced + ": " + a.reason};
+  case trunk_alarm_kind::facility_down:
+    return {"facility", "critical",
+            "facility " + a.subject + " (" + a.carrier + ") out of service: " + a.reason};
+  case trunk_alarm_kind::facility_up:
+    return {"facility", "info", "facility " + a.subject + " (" + a.carrier + ") " + a.reason};
   }
   return {"trunk", "info", a.reason};
 }
 
 snmp::trap to_trap(const trunk_alarm& a) {
   switch (a.kind) {
-    case trunk_alarm_kind::gateway_failed:
-      return snmp::trap::gateway_failed(a.subject, a.address, a.carrier, a.reason);
-    case trunk_alarm_kind::gateway_restored:
-      return snmp::trap::gateway_restored(a.subject, a.address, a.carrier, a.reason);
-    case trunk_alarm_kind::spare_promoted:
-      return snmp::trap::cold_spare_promoted(a.subject, a.address, a.replaced, a.carrier, a.reason);
-    case trunk_alarm_kind::facility_down:
-      return snmp::trap::facility_down(a.subject, a.gateway, a.carrier, a.reason);
-    case trunk_alarm_kind::facility_up:
-      return snmp::trap::facility_up(a.subject, a.gateway, a.carrier, a.reason);
+  case trunk_alarm_kind::gateway_failed:
+    return snmp::trap::gateway_failed(a.subject, a.address, a.carrier, a.reason);
+  case trunk_alarm_kind::gateway_restored:
+    return snmp::trap::gateway_restored(a.subject, a.address, a.carrier, a.reason);
+  case trunk_alarm_kind::spare_promoted:
+    return snmp::trap::cold_spare_promoted(a.subject, a.address, a.replaced, a.carrier, a.reason);
+  case trunk_alarm_kind::facility_down:
+    return snmp::trap::facility_down(a.subject, a.gateway, a.carrier, a.reason);
+  case trunk_alarm_kind::facility_up:
+    return snmp::trap::facility_up(a.subject, a.gateway, a.carrier, a.reason);
   }
   return snmp::trap::gateway_failed(a.subject, a.address, a.carrier, a.reason);
 }

@@ -32,26 +32,26 @@ class trunk_context;
 
 struct gateway_status {
   std::string name;
-  std::string address;               ///< host:port of its MGCP side
-  std::string role;                  ///< "active" | "cold_spare"
-  std::string carrier;               ///< of the (first) facility it is home of or carries
+  std::string address; ///< host:port of its MGCP side
+  std::string role;    ///< "active" | "cold_spare"
+  std::string carrier; ///< of the (first) facility it is home of or carries
   bool healthy = true;
-  bool forced = false;               ///< failed by an RSIP forced (else: keepalives unanswered)
-  int misses = 0;                    ///< AUEP keepalives unanswered in a row
-  std::uint64_t transitions = 0;     ///< health changes since start
-  std::vector<std::string> carrying; ///< facilities it carries now
+  bool forced = false;                ///< failed by an RSIP forced (else: keepalives unanswered)
+  int misses = 0;                     ///< AUEP keepalives unanswered in a row
+  std::uint64_t transitions = 0;      ///< health changes since start
+  std::vector<std::string> carrying;  ///< facilities it carries now
   std::vector<std::string> replacing; ///< cold spare: home gateways of the facilities it carries
-  std::int64_t promoted_ms = 0;      ///< cold spare: when it took over (0: cold)
+  std::int64_t promoted_ms = 0;       ///< cold spare: when it took over (0: cold)
 };
 
 struct facility_status {
   std::string id;
   std::string home_gateway;
-  std::string gateway;   ///< carrying it now (home, or a promoted spare)
+  std::string gateway; ///< carrying it now (home, or a promoted spare)
   std::string carrier;
-  bool known = false;    ///< its trunk actor has published a state
+  bool known = false; ///< its trunk actor has published a state
   bool in_service = true;
-  bool span_down = false; ///< dropped by its gateway (RSIP forced/graceful on the span)
+  bool span_down = false;       ///< dropped by its gateway (RSIP forced/graceful on the span)
   std::uint64_t span_drops = 0; ///< times its gateway dropped the span since start
   std::uint32_t channels_idle = 0;
   std::uint32_t channels_busy = 0; ///< seized or in a call
@@ -71,7 +71,13 @@ trunk_status_source trunk_status_of(std::shared_ptr<trunks::trunk_context> ctx);
 /// What the trunk actors assume at start, for the gateways and facilities of `now`.
 trunk_status trunk_baseline(const trunk_status& now);
 
-enum class trunk_alarm_kind { gateway_failed, gateway_restored, spare_promoted, facility_down, facility_up };
+enum class trunk_alarm_kind {
+  gateway_failed,
+  gateway_restored,
+  spare_promoted,
+  facility_down,
+  facility_up
+};
 
 struct trunk_alarm {
   trunk_alarm_kind kind = trunk_alarm_kind::gateway_failed;

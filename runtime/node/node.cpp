@@ -34,7 +34,6 @@
 #include <caf/all.hpp>
 #include <caf/openssl/manager.hpp>
 
-
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -106,14 +105,15 @@ private:
 
 /// Publishes the HA actor for the peer over mutual TLS. Without certificates CAF would silently
 /// use anonymous TLS, so the node refuses to open the node link at all then.
-void open_node_link(caf::actor_system& sys, const caf::actor& root, const config::node_config& cfg) {
+void open_node_link(caf::actor_system& sys, const caf::actor& root,
+                    const config::node_config& cfg) {
   auto logger = log::get("node");
   if (!cfg.tls.configured()) {
     logger->error("event=node_link_disabled reason=\"no [tls] certificate/key/ca configured\"");
     return;
   }
-  auto found = ask_and_wait<caf::actor>(sys, root, std::chrono::seconds{5}, atom::lookup_v,
-                                        std::string{"ha"});
+  auto found =
+    ask_and_wait<caf::actor>(sys, root, std::chrono::seconds{5}, atom::lookup_v, std::string{"ha"});
   if (!found)
     throw std::runtime_error("no HA actor: " + sys.render(found.error()));
   caf::actor ha = *found;
@@ -126,8 +126,9 @@ void open_node_link(caf::actor_system& sys, const caf::actor& root, const config
     static_cast<std::uint16_t>(cfg.peer.listen_port), caf::actor_cast<caf::strong_actor_ptr>(ha),
     sys.message_types(ha), cfg.peer.listen_address, true);
   if (!port)
-    throw std::runtime_error("cannot publish the node link on " + cfg.peer.listen_address + ":"
-                             + std::to_string(cfg.peer.listen_port) + ": " + sys.render(port.error()));
+    throw std::runtime_error("cannot publish the node link on " + cfg.peer.listen_address + ":" +
+                             std::to_string(cfg.peer.listen_port) + ": " +
+                             sys.render(port.error()));
   logger->info("event=node_link_listening address={}:{}", cfg.peer.listen_address, *port);
 }
 
@@ -212,15 +213,17 @@ int node::run() {
   // long transactions (a standby applying a snapshot under load) instead of failing after 2 s.
   persistence::open_options ha_db_options;
   ha_db_options.busy_timeout = std::chrono::seconds(15);
-  auto ha_db = std::make_shared<persistence::database>(persistence::database::open(db_file, ha_db_options));
+  auto ha_db =
+    std::make_shared<persistence::database>(persistence::database::open(db_file, ha_db_options));
   auto persisted_epoch = persistence::ha_store{*ha_db}.epoch();
-  ha::udp_heartbeat udp_path{signalling.io,
-                             cfg_.node.cluster_id,
-                             {boost::asio::ip::make_address(cfg_.peer.listen_address), cfg_.peer.udp_heartbeat_port},
-                             {boost::asio::ip::make_address(cfg_.peer.address), cfg_.peer.peer_udp_heartbeat_port},
-                             cfg_.peer.heartbeat_interval,
-                             cfg_.mgcp.dscp,
-                             metrics};
+  ha::udp_heartbeat udp_path{
+    signalling.io,
+    cfg_.node.cluster_id,
+    {boost::asio::ip::make_address(cfg_.peer.listen_address), cfg_.peer.udp_heartbeat_port},
+    {boost::asio::ip::make_address(cfg_.peer.address), cfg_.peer.peer_udp_heartbeat_port},
+    cfg_.peer.heartbeat_interval,
+    cfg_.mgcp.dscp,
+    metrics};
   std::vector<ha::udp_endpoint> witness_endpoints;
   for (auto& w : cfg_.peer.witnesses)
     witness_endpoints.push_back(ha::parse_udp_endpoint(w));
@@ -238,15 +241,17 @@ int node::run() {
   env->peer_host = cfg_.peer.address;
   env->peer_port = cfg_.peer.port;
   // One connection per node pair: the side with the smaller address dials.
-  env->dial = std::make_pair(cfg_.peer.listen_address, cfg_.peer.listen_port)
-              < std::make_pair(cfg_.peer.address, cfg_.peer.port);
+  env->dial = std::make_pair(cfg_.peer.listen_address, cfg_.peer.listen_port) <
+              std::make_pair(cfg_.peer.address, cfg_.peer.port);
   env->persisted_epoch = persisted_epoch;
   env->persist_epoch = [ha_db](std::uint64_t e) { persistence::ha_store{*ha_db}.set_epoch(e); };
   if (!witness_endpoints.empty())
     env->ask_witnesses = [&witnesses, id = cfg_.node.id, lease = cfg_.peer.lease](
-                           int kind, std::uint64_t epoch, std::function<void(int, std::uint64_t, std::uint64_t)> done) {
-      witnesses.ask(static_cast<ha::witness_client::request_kind>(kind), id, epoch, lease,
-                    [done](ha::witness_tally t) { done(t.granted, t.highest_epoch, t.highest_refused); });
+                           int kind, std::uint64_t epoch,
+                           std::function<void(int, std::uint64_t, std::uint64_t)> done) {
+      witnesses.ask(
+        static_cast<ha::witness_client::request_kind>(kind), id, epoch, lease,
+        [done](ha::witness_tally t) { done(t.granted, t.highest_epoch, t.highest_refused); });
     };
   env->udp_self = [&udp_path](const ha::peer_info& p) { udp_path.set_self(p); };
   env->view = &cluster;
@@ -286,8 +291,10 @@ int node::run() {
   auto provisioned = persistence::provisioning_store{*db}.load_all();
   auto offnet = trunks::make_offnet_router(provisioned);
   call_opts.offnet = offnet;
-  call_opts.start_fenced = true; // silent on MGCP until the HA actor says active (replicator opens it)
-  auto calls = actors::make_call_control(agent, std::move(call_opts), metrics); // before agent.start()
+  call_opts.start_fenced =
+    true; // silent on MGCP until the HA actor says active (replicator opens it)
+  auto calls =
+    actors::make_call_control(agent, std::move(call_opts), metrics); // before agent.start()
   children.insert(children.end(), calls.children.begin(), calls.children.end());
   calls.context->admission.attach_drain(&calls_admission); // POST /admin/drain refuses new calls
   // Only the active node starts new calls (docs/ha.md): closed until the HA actor says active.
@@ -297,7 +304,8 @@ int node::run() {
     role_followers->push_back(slot);
     children.push_back({"admission-role",
                         [ctx = calls.context, slot, ha_slot](caf::event_based_actor* self) {
-                          auto f = self->spawn(actors::call_admission_role_follower, &ctx->admission);
+                          auto f =
+                            self->spawn(actors::call_admission_role_follower, &ctx->admission);
                           slot->set(f);
                           if (auto ha = ha_slot->get())
                             self->send(ha, atom::subscribe_v, f);
@@ -317,8 +325,10 @@ int node::run() {
   repl_env->image = repl_image;
   repl_env->view = &cluster;
   repl_env->metrics = &metrics;
-  repl_env->flush_delay = std::chrono::milliseconds{5}; // batch the changes of 5 ms (performance.md)
-  auto repl_slot = std::make_shared<actor_slot>(); // where the billing forwarder ships its RKS position
+  repl_env->flush_delay =
+    std::chrono::milliseconds{5}; // batch the changes of 5 ms (performance.md)
+  auto repl_slot =
+    std::make_shared<actor_slot>(); // where the billing forwarder ships its RKS position
   children.push_back({"replicator",
                       [repl_env, repl_slot](caf::event_based_actor* self) {
                         auto r = self->spawn(ha::replicator, repl_env);
@@ -333,9 +343,11 @@ int node::run() {
   billing::forwarder_settings fwd;
   fwd.db_file = db_file;
   if (cfg_.billing.rks_primary)
-    fwd.rks_primary = billing::rks_endpoint{cfg_.billing.rks_primary->host, cfg_.billing.rks_primary->port};
+    fwd.rks_primary =
+      billing::rks_endpoint{cfg_.billing.rks_primary->host, cfg_.billing.rks_primary->port};
   if (cfg_.billing.rks_backup)
-    fwd.rks_backup = billing::rks_endpoint{cfg_.billing.rks_backup->host, cfg_.billing.rks_backup->port};
+    fwd.rks_backup =
+      billing::rks_endpoint{cfg_.billing.rks_backup->host, cfg_.billing.rks_backup->port};
   fwd.batch_size = static_cast<std::size_t>(cfg_.billing.batch_size);
   fwd.max_records_per_s = static_cast<std::uint32_t>(cfg_.billing.drain_max_records_per_s);
   // The standby learns what the RKS acknowledged, so after a failover it resumes from there.
@@ -343,7 +355,8 @@ int node::run() {
   fwd.thread_nice = 10; // a backlog drains on the CPU that call signalling leaves (docs/billing.md)
   std::map<std::string, std::shared_ptr<actor_slot>> link_actors; // by link kind
   for (auto& dl : persistence::provisioning_store{*db}.data_links()) {
-    auto prober = std::make_shared<links::udp_link_prober>(management.io, dl, cfg_.management.dscp, metrics);
+    auto prober =
+      std::make_shared<links::udp_link_prober>(management.io, dl, cfg_.management.dscp, metrics);
     auto board = std::make_shared<links::link_board>(dl.name, dl.kind);
     link_probers.push_back(prober);
     link_boards.push_back(board);
@@ -352,7 +365,8 @@ int node::run() {
     auto slot = link_actors.emplace(dl.kind, std::make_shared<actor_slot>()).first->second;
     children.push_back({"link:" + dl.name,
                         [board, prober, probes, slot, &metrics](caf::event_based_actor* self) {
-                          auto link = self->spawn(links::data_link, board, prober, probes, &metrics);
+                          auto link =
+                            self->spawn(links::data_link, board, prober, probes, &metrics);
                           slot->set(link);
                           return link;
                         },
@@ -363,33 +377,38 @@ int node::run() {
     billing::rks_client_options rks_opts;
     rks_opts.node = cfg_.node.id;
     rks_opts.dscp = cfg_.management.dscp;
-    rks = std::make_shared<billing::rks_client>(
-      management.io, billing::tls_settings{cfg_.tls.certificate.string(), cfg_.tls.key.string(), cfg_.tls.ca.string()},
-      metrics, rks_opts);
+    rks = std::make_shared<billing::rks_client>(management.io,
+                                                billing::tls_settings{cfg_.tls.certificate.string(),
+                                                                      cfg_.tls.key.string(),
+                                                                      cfg_.tls.ca.string()},
+                                                metrics, rks_opts);
     auto sender = billing::make_rks_client_sender(rks);
     auto slot = std::make_shared<actor_slot>();
     role_followers->push_back(slot);
-    children.push_back({"billing-forwarder",
-                        [fwd, sender, link_boards, slot, ha_slot, &metrics](caf::event_based_actor* self) {
-                          // Detached: its SQLite reads stay off the workers that serve calls.
-                          auto f = self->spawn<caf::detached>(billing::billing_forwarder, fwd, sender, &metrics);
-                          for (auto& b : link_boards)
-                            links::subscribe(b, f);
-                          slot->set(f);
-                          if (auto ha = ha_slot->get())
-                            self->send(ha, atom::subscribe_v, f);
-                          return f;
-                        },
-                        actors::restart_policy::permanent});
+    children.push_back(
+      {"billing-forwarder",
+       [fwd, sender, link_boards, slot, ha_slot, &metrics](caf::event_based_actor* self) {
+         // Detached: its SQLite reads stay off the workers that serve calls.
+         auto f = self->spawn<caf::detached>(billing::billing_forwarder, fwd, sender, &metrics);
+         for (auto& b : link_boards)
+           links::subscribe(b, f);
+         slot->set(f);
+         if (auto ha = ha_slot->get())
+           self->send(ha, atom::subscribe_v, f);
+         return f;
+       },
+       actors::restart_policy::permanent});
   } else {
-    logger->warn("event=billing_forwarding_disabled reason=\"needs [tls] and [billing] rks_primary\"");
+    logger->warn(
+      "event=billing_forwarding_disabled reason=\"needs [tls] and [billing] rks_primary\"");
   }
 
   // -- trunks: gateways, facilities, off-net routing steered by the primary data link ---------
   trunks::trunk_options trunk_opts;
   if (auto it = link_actors.find("primary"); it != link_actors.end())
     trunk_opts.primary_link = [slot = it->second] { return slot->get(); };
-  auto trunk_ctl = trunks::make_trunk_control(calls.context, offnet, provisioned, trunk_opts, metrics);
+  auto trunk_ctl =
+    trunks::make_trunk_control(calls.context, offnet, provisioned, trunk_opts, metrics);
   children.push_back(trunk_ctl.child);
 
   auto root = sys.spawn(actors::supervisor, std::string{"root"}, std::move(children),
@@ -398,7 +417,8 @@ int node::run() {
   add_status_routes(http, {sys, root, metrics, cluster, cfg_.node.id, started, started_utc});
   calls.add_routes(http, sys);
   trunk_ctl.add_routes(http);
-  management_context mgmt_ctx{management.io, http, sys, root, cluster, metrics, cfg_, calls_admission, admin_states};
+  management_context mgmt_ctx{management.io,   http,        sys, root, cluster, metrics, cfg_,
+                              calls_admission, admin_states};
   mgmt_ctx.live_trunks = true;
   mgmt_ctx.trunk_status = trunk_status_of(trunk_ctl.context); // gateway/spare/facility alarms
   auto mgmt = install_management(mgmt_ctx);
@@ -422,8 +442,9 @@ int node::run() {
     // A capped buffer (net.core.rmem_max, no CAP_NET_ADMIN) loses datagrams in bursts: say so.
     auto rcvbuf = agent.receive_buffer_bytes();
     if (cfg_.mgcp.receive_buffer_bytes > 0 && rcvbuf < cfg_.mgcp.receive_buffer_bytes)
-      logger->warn("event=mgcp_receive_buffer_capped asked={} got={} hint=\"raise net.core.rmem_max\"",
-                   cfg_.mgcp.receive_buffer_bytes, rcvbuf);
+      logger->warn(
+        "event=mgcp_receive_buffer_capped asked={} got={} hint=\"raise net.core.rmem_max\"",
+        cfg_.mgcp.receive_buffer_bytes, rcvbuf);
     std::promise<int> stop_signal;
     auto stopped = stop_signal.get_future();
     boost::asio::signal_set signals{management.io, SIGTERM, SIGINT};

@@ -13,7 +13,8 @@ bool parse_size(const std::string& text, std::size_t& out) {
   return ec == std::errc{} && ptr == text.data() + text.size();
 }
 
-bool field_matches(const boost::json::object& item, const std::string& key, const std::string& want) {
+bool field_matches(const boost::json::object& item, const std::string& key,
+                   const std::string& want) {
   auto* v = item.if_contains(key);
   if (!v)
     return false;

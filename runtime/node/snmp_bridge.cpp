@@ -24,7 +24,7 @@ std::uint32_t clamp32(double v) {
 
 std::uint32_t clamp32(std::uint64_t v) {
   return v > std::numeric_limits<std::uint32_t>::max() ? std::numeric_limits<std::uint32_t>::max()
-                                                        : static_cast<std::uint32_t>(v);
+                                                       : static_cast<std::uint32_t>(v);
 }
 
 /// DisplayString (SIZE (0..64)): longer provisioned names are cut rather than refusing the view.
@@ -44,22 +44,38 @@ const std::string* label(const metrics::sample& s, const char* name) {
 /// Release cause names (Q.850) for cmsCallFailureCauseName; others read "cause<N>".
 std::string cause_name(std::uint32_t cause) {
   switch (cause) {
-    case 1: return "unallocatedNumber";
-    case 3: return "noRouteToDestination";
-    case 16: return "normalClearing";
-    case 17: return "userBusy";
-    case 18: return "noUserResponding";
-    case 19: return "noAnswer";
-    case 21: return "callRejected";
-    case 27: return "destinationOutOfOrder";
-    case 28: return "invalidNumberFormat";
-    case 31: return "normalUnspecified";
-    case 34: return "noCircuitAvailable";
-    case 38: return "networkOutOfOrder";
-    case 41: return "temporaryFailure";
-    case 42: return "switchingEquipmentCongestion";
-    case 102: return "recoveryOnTimerExpiry";
-    default: return "cause" + std::to_string(cause);
+  case 1:
+    return "unallocatedNumber";
+  case 3:
+    return "noRouteToDestination";
+  case 16:
+    return "normalClearing";
+  case 17:
+    return "userBusy";
+  case 18:
+    return "noUserResponding";
+  case 19:
+    return "noAnswer";
+  case 21:
+    return "callRejected";
+  case 27:
+    return "destinationOutOfOrder";
+  case 28:
+    return "invalidNumberFormat";
+  case 31:
+    return "normalUnspecified";
+  case 34:
+    return "noCircuitAvailable";
+  case 38:
+    return "networkOutOfOrder";
+  case 41:
+    return "temporaryFailure";
+  case 42:
+    return "switchingEquipmentCongestion";
+  case 102:
+    return "recoveryOnTimerExpiry";
+  default:
+    return "cause" + std::to_string(cause);
   }
 }
 
@@ -91,9 +107,10 @@ snmp::reachability to_reachability(const std::string& state) {
   return snmp::reachability::unknown;
 }
 
-snmp::node_view build_node_view(const snmp_inputs& in, const snmp::node_view* previous,
-                                std::map<std::string, std::chrono::system_clock::time_point>& last_change,
-                                std::chrono::system_clock::time_point now) {
+snmp::node_view
+build_node_view(const snmp_inputs& in, const snmp::node_view* previous,
+                std::map<std::string, std::chrono::system_clock::time_point>& last_change,
+                std::chrono::system_clock::time_point now) {
   snmp::node_view v;
   v.node_id = fit(in.node_id);
   v.role = to_node_role(in.cluster.role);
@@ -152,12 +169,14 @@ snmp::node_view build_node_view(const snmp_inputs& in, const snmp::node_view* pr
       row.name = fit(g.name);
       row.address = fit(g.address + ":" + std::to_string(g.port));
       row.segment = fit(g.segment);
-      row.role = g.role == "cold_spare" ? snmp::gateway_use::cold_spare : snmp::gateway_use::primary;
+      row.role =
+        g.role == "cold_spare" ? snmp::gateway_use::cold_spare : snmp::gateway_use::primary;
       row.state = snmp::service_state::unknown;
       if (in.trunks)
         for (auto& live : in.trunks->gateways)
           if (live.name == g.name)
-            row.state = live.healthy ? snmp::service_state::in_service : snmp::service_state::failed;
+            row.state =
+              live.healthy ? snmp::service_state::in_service : snmp::service_state::failed;
       if (listed(in.gateways_out_of_service, g.name))
         row.state = snmp::service_state::out_of_service;
       for (auto& f : p.facilities)
@@ -192,8 +211,8 @@ snmp::node_view build_node_view(const snmp_inputs& in, const snmp::node_view* pr
             row.channels_busy = live.channels_busy;
             row.channels_oos = live.channels_oos;
             if (!oos)
-              row.state = live.in_service ? snmp::service_state::in_service
-                                          : snmp::service_state::failed;
+              row.state =
+                live.in_service ? snmp::service_state::in_service : snmp::service_state::failed;
           }
       v.facilities.push_back(std::move(row));
     }
@@ -245,19 +264,21 @@ std::vector<snmp::trap> traps_between(const snmp::node_view& previous, const snm
   if (previous.role != now.role) {
     // Unplanned takeover: this node became active because the peer was lost (ha_rules reasons
     // "peer lost on both heartbeat paths", "peer still lost").
-    bool failover = now.role == snmp::node_role::active && previous.role != snmp::node_role::starting
-                    && reason.find("lost") != std::string::npos;
+    bool failover = now.role == snmp::node_role::active &&
+                    previous.role != snmp::node_role::starting &&
+                    reason.find("lost") != std::string::npos;
     if (failover)
       out.push_back(snmp::trap::failover(now.node_id, previous.role, now.epoch, reason));
     else
-      out.push_back(snmp::trap::role_change(now.node_id, previous.role, now.role, now.epoch, reason));
+      out.push_back(
+        snmp::trap::role_change(now.node_id, previous.role, now.role, now.epoch, reason));
   }
   for (auto& link : now.data_links) {
     for (auto& old : previous.data_links) {
       if (old.name != link.name || old.state == link.state)
         continue;
-      auto why = std::string("data link ") + link_status_name(old.state) + " -> "
-                 + link_status_name(link.state);
+      auto why = std::string("data link ") + link_status_name(old.state) + " -> " +
+                 link_status_name(link.state);
       if (link.state == snmp::link_status::up)
         out.push_back(snmp::trap::data_link_up(link.name, link.kind, now.epoch, why));
       else
@@ -287,7 +308,11 @@ struct snmp_bridge::state : std::enable_shared_from_this<snmp_bridge::state> {
   std::map<std::string, std::chrono::system_clock::time_point> last_change;
 
   state(boost::asio::io_context& i, snmp::subagent& a, input_source s, std::chrono::milliseconds p)
-    : io(i), agent(a), source(std::move(s)), period(p), timer(i) {}
+    : io(i),
+      agent(a),
+      source(std::move(s)),
+      period(p),
+      timer(i) {}
 
   void tick() {
     if (stopped)
@@ -299,7 +324,8 @@ struct snmp_bridge::state : std::enable_shared_from_this<snmp_bridge::state> {
       log::get("snmp")->warn("event=snmp_view_refused error=\"{}\"", agent.stats().last_error);
     if (previous)
       for (auto& t : traps_between(*previous, view, in.cluster.last_failover_reason)) {
-        log::get("snmp")->info("event=snmp_trap kind={} reason=\"{}\"", snmp::to_string(t.kind), t.reason);
+        log::get("snmp")->info("event=snmp_trap kind={} reason=\"{}\"", snmp::to_string(t.kind),
+                               t.reason);
         agent.notify(std::move(t));
       }
     previous = std::move(view);

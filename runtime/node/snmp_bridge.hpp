@@ -57,9 +57,10 @@ snmp::reachability to_reachability(const std::string& state);
 
 /// Builds the view. `last_change` keeps each data link's last change time across calls (the
 /// builder stamps `now` when a link's state differs from `previous`).
-snmp::node_view build_node_view(const snmp_inputs& in, const snmp::node_view* previous,
-                                std::map<std::string, std::chrono::system_clock::time_point>& last_change,
-                                std::chrono::system_clock::time_point now);
+snmp::node_view
+build_node_view(const snmp_inputs& in, const snmp::node_view* previous,
+                std::map<std::string, std::chrono::system_clock::time_point>& last_change,
+                std::chrono::system_clock::time_point now);
 
 /// Notifications due between two consecutive views. `reason` is the HA's last transition reason.
 std::vector<snmp::trap> traps_between(const snmp::node_view& previous, const snmp::node_view& now,

@@ -71,41 +71,49 @@ void add_status_routes(http::server& server, status_context ctx) {
   auto cache = std::make_shared<status_body_cache>(shared->counters_max_age);
 
   // Healthy means the actor system is serving: the root supervisor must answer within 1 s.
-  server.add_route(http::verb::get, "/healthz", [shared](const http::request&, http::respond_fn respond) {
-    // The unused int: CAF 0.17 dereferences a null argument tuple (UBSan) when a lambda actor
-    // is spawned without arguments.
-    shared->sys.spawn([shared, respond](caf::event_based_actor* self, int) {
-      self->request(shared->root, std::chrono::seconds{1}, atom::children_v)
-        .then(
-          [=](const std::string&) {
-            respond(http::json_response(200, {{"status", "ok"}, {"node_id", shared->node_id},
-                                              {"role", shared->cluster.get().role}}));
-          },
-          [=](const caf::error& err) {
-            respond(http::json_error(503, "actor system not responding: " + self->system().render(err)));
-          });
-    }, 0);
-  });
+  server.add_route(
+    http::verb::get, "/healthz", [shared](const http::request&, http::respond_fn respond) {
+      // The unused int: CAF 0.17 dereferences a null argument tuple (UBSan) when a lambda actor
+      // is spawned without arguments.
+      shared->sys.spawn(
+        [shared, respond](caf::event_based_actor* self, int) {
+          self->request(shared->root, std::chrono::seconds{1}, atom::children_v)
+            .then(
+              [=](const std::string&) {
+                respond(http::json_response(200, {{"status", "ok"},
+                                                  {"node_id", shared->node_id},
+                                                  {"role", shared->cluster.get().role}}));
+              },
+              [=](const caf::error& err) {
+                respond(http::json_error(503, "actor system not responding: " +
+                                                self->system().render(err)));
+              });
+        },
+        0);
+    });
 
-  server.add_route(http::verb::get, "/status", [shared, cache](const http::request&, http::respond_fn respond) {
-    respond(http::text_response(200, cache->get([&] {
-      auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - shared->started);
-      auto c = shared->cluster.get();
-      boost::json::object counters;
-      for (auto& s : shared->metrics.snapshot())
-        if (s.type != metrics::kind::histogram)
-          counters[sample_key(s)] = s.value;
-      boost::json::object body{{"node_id", shared->node_id},
-                               {"version", cms::version},
-                               {"role", c.role},
-                               {"epoch", c.epoch},
-                               {"uptime_s", uptime.count()},
-                               {"started_ms", shared->started_utc_ms},
-                               {"cluster", cluster_json(c)},
-                               {"counters", std::move(counters)}};
-      return boost::json::serialize(body);
-    }), "application/json"));
-  });
+  server.add_route(
+    http::verb::get, "/status", [shared, cache](const http::request&, http::respond_fn respond) {
+      respond(http::text_response(200, cache->get([&] {
+        auto uptime =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - shared->started);
+        auto c = shared->cluster.get();
+        boost::json::object counters;
+        for (auto& s : shared->metrics.snapshot())
+          if (s.type != metrics::kind::histogram)
+            counters[sample_key(s)] = s.value;
+        boost::json::object body{{"node_id", shared->node_id},
+                                 {"version", cms::version},
+                                 {"role", c.role},
+                                 {"epoch", c.epoch},
+                                 {"uptime_s", uptime.count()},
+                                 {"started_ms", shared->started_utc_ms},
+                                 {"cluster", cluster_json(c)},
+                                 {"counters", std::move(counters)}};
+        return boost::json::serialize(body);
+      }),
+                                  "application/json"));
+    });
 
   server.add_metrics_route("/metrics");
 }

@@ -16,7 +16,7 @@ namespace cms {
 
 struct status_context {
   caf::actor_system& sys;
-  caf::actor root;                  ///< root supervisor: /healthz asks it to prove actors run
+  caf::actor root; ///< root supervisor: /healthz asks it to prove actors run
   metrics::registry& metrics;
   const cluster_view& cluster;
   std::string node_id;

@@ -85,7 +85,8 @@ struct failure {
 };
 
 boost::json::value call(const options& o, const std::string& method, const std::string& target,
-                        const std::string& body = {}, const std::string& content_type = "application/json") {
+                        const std::string& body = {},
+                        const std::string& content_type = "application/json") {
   reply r;
   try {
     r = request(o.node, method, target, o.token, body, content_type);
@@ -97,8 +98,8 @@ boost::json::value call(const options& o, const std::string& method, const std::
     std::string hint;
     if (r.status == 401)
       hint = o.token.empty() ? " (pass --token or set CMS_ADMIN_TOKEN)" : "";
-    std::cerr << "cmsctl: node refused " << method << " " << target << " (" << r.status << "): "
-              << error_message(r) << hint << "\n";
+    std::cerr << "cmsctl: node refused " << method << " " << target << " (" << r.status
+              << "): " << error_message(r) << hint << "\n";
     throw failure{exit_refused};
   }
   boost::system::error_code ec;
@@ -180,17 +181,26 @@ int run(const options& o) {
     auto c = call(o, "GET", "/cluster");
     auto& so = s.as_object();
     auto& co = c.as_object();
-    print_fields(std::cout, so, {{"node", "node_id"}, {"version", "version"}, {"role", "role"},
-                                 {"epoch", "epoch"}, {"uptime (s)", "uptime_s"}});
-    print_fields(std::cout, co, {{"draining", "draining"}, {"peer", "peer_state"}, {"peer node", "peer.node_id"},
-                                 {"peer role", "peer.role"}, {"heartbeat node link", "heartbeat_paths.node_link"},
-                                 {"heartbeat udp", "heartbeat_paths.udp"}});
+    print_fields(std::cout, so,
+                 {{"node", "node_id"},
+                  {"version", "version"},
+                  {"role", "role"},
+                  {"epoch", "epoch"},
+                  {"uptime (s)", "uptime_s"}});
+    print_fields(std::cout, co,
+                 {{"draining", "draining"},
+                  {"peer", "peer_state"},
+                  {"peer node", "peer.node_id"},
+                  {"peer role", "peer.role"},
+                  {"heartbeat node link", "heartbeat_paths.node_link"},
+                  {"heartbeat udp", "heartbeat_paths.udp"}});
     boost::json::object calls;
     if (auto* counters = so.if_contains("counters"); counters && counters->is_object())
       calls = counters->as_object();
-    print_fields(std::cout, calls, {{"calls active", "cms_calls_active"},
-                                    {"call attempts", "cms_call_attempts_total"},
-                                    {"endpoints registered", "cms_endpoints_registered"}});
+    print_fields(std::cout, calls,
+                 {{"calls active", "cms_calls_active"},
+                  {"call attempts", "cms_call_attempts_total"},
+                  {"endpoints registered", "cms_endpoints_registered"}});
     return exit_ok;
   }
   if (cmd == "cluster") {
@@ -199,11 +209,19 @@ int run(const options& o) {
     if (o.json)
       return print_json(c), exit_ok;
     print_fields(std::cout, c.as_object(),
-                 {{"node", "node_id"}, {"role", "role"}, {"epoch", "epoch"}, {"draining", "draining"},
-                  {"peer", "peer_state"}, {"peer node", "peer.node_id"}, {"peer role", "peer.role"},
-                  {"peer epoch", "peer.epoch"}, {"heartbeat node link", "heartbeat_paths.node_link"},
-                  {"heartbeat udp", "heartbeat_paths.udp"}, {"replication lag (records)", "replication_lag_records"},
-                  {"replication lag (ms)", "replication_lag_ms"}, {"last failover (ms)", "last_failover_ms"},
+                 {{"node", "node_id"},
+                  {"role", "role"},
+                  {"epoch", "epoch"},
+                  {"draining", "draining"},
+                  {"peer", "peer_state"},
+                  {"peer node", "peer.node_id"},
+                  {"peer role", "peer.role"},
+                  {"peer epoch", "peer.epoch"},
+                  {"heartbeat node link", "heartbeat_paths.node_link"},
+                  {"heartbeat udp", "heartbeat_paths.udp"},
+                  {"replication lag (records)", "replication_lag_records"},
+                  {"replication lag (ms)", "replication_lag_ms"},
+                  {"last failover (ms)", "last_failover_ms"},
                   {"last failover reason", "last_failover_reason"}});
     return exit_ok;
   }
@@ -213,9 +231,13 @@ int run(const options& o) {
     if (o.json)
       return print_json(b), exit_ok;
     print_fields(std::cout, b.as_object(),
-                 {{"backlog (records)", "backlog"}, {"alarm", "backlog_alarm"}, {"high water", "backlog_high_water"},
-                  {"unreplicated", "unreplicated"}, {"sent position", "sent_position"},
-                  {"last sequence", "last_sequence"}, {"oldest pending (ms)", "oldest_pending_ms"}});
+                 {{"backlog (records)", "backlog"},
+                  {"alarm", "backlog_alarm"},
+                  {"high water", "backlog_high_water"},
+                  {"unreplicated", "unreplicated"},
+                  {"sent position", "sent_position"},
+                  {"last sequence", "last_sequence"},
+                  {"oldest pending (ms)", "oldest_pending_ms"}});
     return exit_ok;
   }
   struct listing {
@@ -224,14 +246,35 @@ int run(const options& o) {
     std::vector<column> columns;
   };
   static const std::vector<listing> listings = {
-    {"links", "/links", {{"NAME", "name"}, {"KIND", "kind"}, {"STATE", "state"}, {"ADMIN", "admin_state"},
-                         {"REMOTE", "remote_address"}, {"PORT", "remote_port"}, {"TRANSITIONS", "transitions"}}},
-    {"routes", "/routes", {{"PREFIX", "prefix"}, {"TRUNK GROUP", "trunk_group"}, {"PRIORITY", "priority"},
-                           {"NAME", "trunk_group_name"}, {"SEGMENT", "segment"}}},
-    {"trunks", "/trunks", {{"FACILITY", "id"}, {"GATEWAY", "gateway"}, {"KIND", "kind"}, {"CARRIER", "carrier"},
-                           {"SPAN", "span"}, {"CHANNELS", "channels"}, {"STATE", "state"},
-                           {"GATEWAY ADMIN", "gateway_admin_state"}}},
-    {"events", "/events", {{"SEQ", "seq"}, {"KIND", "kind"}, {"SEVERITY", "severity"}, {"MESSAGE", "message"}}},
+    {"links",
+     "/links",
+     {{"NAME", "name"},
+      {"KIND", "kind"},
+      {"STATE", "state"},
+      {"ADMIN", "admin_state"},
+      {"REMOTE", "remote_address"},
+      {"PORT", "remote_port"},
+      {"TRANSITIONS", "transitions"}}},
+    {"routes",
+     "/routes",
+     {{"PREFIX", "prefix"},
+      {"TRUNK GROUP", "trunk_group"},
+      {"PRIORITY", "priority"},
+      {"NAME", "trunk_group_name"},
+      {"SEGMENT", "segment"}}},
+    {"trunks",
+     "/trunks",
+     {{"FACILITY", "id"},
+      {"GATEWAY", "gateway"},
+      {"KIND", "kind"},
+      {"CARRIER", "carrier"},
+      {"SPAN", "span"},
+      {"CHANNELS", "channels"},
+      {"STATE", "state"},
+      {"GATEWAY ADMIN", "gateway_admin_state"}}},
+    {"events",
+     "/events",
+     {{"SEQ", "seq"}, {"KIND", "kind"}, {"SEVERITY", "severity"}, {"MESSAGE", "message"}}},
     {"calls", "/calls", {}},
   };
   for (auto& l : listings) {
@@ -248,11 +291,17 @@ int run(const options& o) {
     else
       print_table(std::cout, items, cols);
     if (cmd == "trunks")
-      if (auto* g = v.as_object().if_contains("gateways"); g && g->is_array() && !g->as_array().empty()) {
+      if (auto* g = v.as_object().if_contains("gateways");
+          g && g->is_array() && !g->as_array().empty()) {
         std::cout << "\n";
         print_table(std::cout, g->as_array(),
-                    {{"GATEWAY", "name"}, {"ADDRESS", "address"}, {"ROLE", "role"}, {"SEGMENT", "segment"},
-                     {"STATE", "state"}, {"ADMIN", "admin_state"}, {"FACILITIES", "facilities"}});
+                    {{"GATEWAY", "name"},
+                     {"ADDRESS", "address"},
+                     {"ROLE", "role"},
+                     {"SEGMENT", "segment"},
+                     {"STATE", "state"},
+                     {"ADMIN", "admin_state"},
+                     {"FACILITIES", "facilities"}});
       }
     if (cmd != "events")
       print_page_footer(v);
@@ -277,7 +326,8 @@ int run(const options& o) {
     auto& name = o.args[2];
     if (name.empty() || name.find_first_of("/?#% ") != std::string::npos)
       throw std::invalid_argument("bad " + kind + " name \"" + name + "\"");
-    return print_outcome(call(o, "POST", "/admin/" + kind + "s/" + name + "/" + cmd, reason_body(o)));
+    return print_outcome(
+      call(o, "POST", "/admin/" + kind + "s/" + name + "/" + cmd, reason_body(o)));
   }
   if (cmd == "provision") {
     want_args(1);

@@ -97,8 +97,8 @@ int main(int argc, char** argv) {
           return;
         boost::system::error_code pec;
         auto v = json::parse(std::string_view(buf.data(), n), pec);
-        if (!pec && v.is_object() && v.as_object().if_contains("cluster")
-            && v.at("cluster").is_string() && v.at("cluster").as_string() == cluster) {
+        if (!pec && v.is_object() && v.as_object().if_contains("cluster") &&
+            v.at("cluster").is_string() && v.at("cluster").as_string() == cluster) {
           try {
             auto& o = v.as_object();
             std::string op(o.at("t").as_string());
@@ -116,7 +116,8 @@ int main(int argc, char** argv) {
               verdict = rules.release(node, epoch, now);
             if (rules.state().epoch != before.epoch || rules.state().holder != before.holder) {
               save_state(state_file, rules.state());
-              logger->info("event=granted epoch={} holder={}", rules.state().epoch, rules.state().holder);
+              logger->info("event=granted epoch={} holder={}", rules.state().epoch,
+                           rules.state().holder);
             }
             auto answer = json::serialize(json::object{{"cluster", cluster},
                                                        {"id", o.at("id")},
@@ -126,7 +127,8 @@ int main(int argc, char** argv) {
             boost::system::error_code sec;
             socket.send_to(asio::buffer(answer), from, 0, sec);
           } catch (const std::exception& e) {
-            logger->warn("event=bad_request from={} error=\"{}\"", from.address().to_string(), e.what());
+            logger->warn("event=bad_request from={} error=\"{}\"", from.address().to_string(),
+                         e.what());
           }
         }
         read();

@@ -120,8 +120,8 @@ int table_handler(netsnmp_mib_handler* handler, netsnmp_handler_registration*,
 
 mib_server::mib_server(const node_view& served) : served_(served) {
   auto s = [this](const char* name, std::vector<oid> object, view_fn fill) {
-    scalars_.push_back(std::make_unique<scalar>(scalar{name, std::move(object), std::move(fill),
-                                                       &served_}));
+    scalars_.push_back(
+      std::make_unique<scalar>(scalar{name, std::move(object), std::move(fill), &served_}));
   };
   using vb = netsnmp_variable_list*;
   using nv = const node_view&;
@@ -141,8 +141,7 @@ mib_server::mib_server(const node_view& served) : served_(served) {
   s("cmsEndpointsTotal", oids::endpoints(2), [](vb v, nv n) { put_gauge(v, n.endpoints_total); });
   s("cmsCallsActive", oids::calls(1), [](vb v, nv n) { put_gauge(v, n.calls_active); });
   s("cmsCallAttempts", oids::calls(2), [](vb v, nv n) { put_counter64(v, n.call_attempts); });
-  s("cmsCallCompletions", oids::calls(3),
-    [](vb v, nv n) { put_counter64(v, n.call_completions); });
+  s("cmsCallCompletions", oids::calls(3), [](vb v, nv n) { put_counter64(v, n.call_completions); });
   s("cmsCallFailures", oids::calls(4), [](vb v, nv n) { put_counter64(v, n.call_failures); });
   s("cmsBillingBacklogRecords", oids::billing(1),
     [](vb v, nv n) { put_gauge(v, n.billing_backlog_records); });
@@ -161,9 +160,14 @@ mib_server::mib_server(const node_view& served) : served_(served) {
           [](vb v, nv n, std::size_t i, unsigned column) {
             const auto& row = n.call_failures_by_cause[i];
             switch (column) {
-              case 2: put_string(v, row.name); return true;
-              case 3: put_counter64(v, row.count); return true;
-              default: return false;
+            case 2:
+              put_string(v, row.name);
+              return true;
+            case 3:
+              put_counter64(v, row.count);
+              return true;
+            default:
+              return false;
             }
           }});
   t(table{"cmsGatewayTable", oids::trunks(1), 8, [](nv n) { return n.gateways.size(); },
@@ -171,14 +175,29 @@ mib_server::mib_server(const node_view& served) : served_(served) {
           [](vb v, nv n, std::size_t i, unsigned column) {
             const auto& row = n.gateways[i];
             switch (column) {
-              case 2: put_string(v, row.name); return true;
-              case 3: put_string(v, row.address); return true;
-              case 4: put_string(v, row.segment); return true;
-              case 5: put_enum(v, row.role); return true;
-              case 6: put_enum(v, row.state); return true;
-              case 7: put_string(v, row.facility); return true;
-              case 8: put_string(v, row.carrier); return true;
-              default: return false;
+            case 2:
+              put_string(v, row.name);
+              return true;
+            case 3:
+              put_string(v, row.address);
+              return true;
+            case 4:
+              put_string(v, row.segment);
+              return true;
+            case 5:
+              put_enum(v, row.role);
+              return true;
+            case 6:
+              put_enum(v, row.state);
+              return true;
+            case 7:
+              put_string(v, row.facility);
+              return true;
+            case 8:
+              put_string(v, row.carrier);
+              return true;
+            default:
+              return false;
             }
           }});
   t(table{"cmsFacilityTable", oids::trunks(2), 9, [](nv n) { return n.facilities.size(); },
@@ -186,15 +205,32 @@ mib_server::mib_server(const node_view& served) : served_(served) {
           [](vb v, nv n, std::size_t i, unsigned column) {
             const auto& row = n.facilities[i];
             switch (column) {
-              case 2: put_string(v, row.id); return true;
-              case 3: put_string(v, row.gateway); return true;
-              case 4: put_enum(v, row.kind); return true;
-              case 5: put_string(v, row.carrier); return true;
-              case 6: put_gauge(v, row.channels_idle); return true;
-              case 7: put_gauge(v, row.channels_busy); return true;
-              case 8: put_gauge(v, row.channels_oos); return true;
-              case 9: put_enum(v, row.state); return true;
-              default: return false;
+            case 2:
+              put_string(v, row.id);
+              return true;
+            case 3:
+              put_string(v, row.gateway);
+              return true;
+            case 4:
+              put_enum(v, row.kind);
+              return true;
+            case 5:
+              put_string(v, row.carrier);
+              return true;
+            case 6:
+              put_gauge(v, row.channels_idle);
+              return true;
+            case 7:
+              put_gauge(v, row.channels_busy);
+              return true;
+            case 8:
+              put_gauge(v, row.channels_oos);
+              return true;
+            case 9:
+              put_enum(v, row.state);
+              return true;
+            default:
+              return false;
             }
           }});
   t(table{"cmsDataLinkTable", oids::data_links(1), 6, [](nv n) { return n.data_links.size(); },
@@ -202,12 +238,23 @@ mib_server::mib_server(const node_view& served) : served_(served) {
           [](vb v, nv n, std::size_t i, unsigned column) {
             const auto& row = n.data_links[i];
             switch (column) {
-              case 2: put_string(v, row.name); return true;
-              case 3: put_enum(v, row.kind); return true;
-              case 4: put_enum(v, row.state); return true;
-              case 5: put_date_and_time(v, row.last_change); return true;
-              case 6: put_unsigned(v, ASN_COUNTER, row.transitions); return true;
-              default: return false;
+            case 2:
+              put_string(v, row.name);
+              return true;
+            case 3:
+              put_enum(v, row.kind);
+              return true;
+            case 4:
+              put_enum(v, row.state);
+              return true;
+            case 5:
+              put_date_and_time(v, row.last_change);
+              return true;
+            case 6:
+              put_unsigned(v, ASN_COUNTER, row.transitions);
+              return true;
+            default:
+              return false;
             }
           }});
 }

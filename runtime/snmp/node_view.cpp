@@ -75,8 +75,7 @@ std::string validate(const node_view& view) {
   }
   table_checker gateways("gateways");
   for (const auto& row : view.gateways) {
-    auto problem = first_of(gateways.index(row.index),
-                            gateways.text(row.index, "name", row.name),
+    auto problem = first_of(gateways.index(row.index), gateways.text(row.index, "name", row.name),
                             gateways.text(row.index, "address", row.address),
                             gateways.text(row.index, "segment", row.segment),
                             gateways.text(row.index, "facility", row.facility),
@@ -88,12 +87,11 @@ std::string validate(const node_view& view) {
   }
   table_checker facilities("facilities");
   for (const auto& row : view.facilities) {
-    auto problem =
-      first_of(facilities.index(row.index), facilities.text(row.index, "id", row.id),
-               facilities.text(row.index, "gateway", row.gateway),
-               facilities.text(row.index, "carrier", row.carrier),
-               facilities.enumeration(row.index, "kind", in_range(row.kind, 1, 2)),
-               facilities.enumeration(row.index, "state", in_range(row.state, 1, 5)));
+    auto problem = first_of(facilities.index(row.index), facilities.text(row.index, "id", row.id),
+                            facilities.text(row.index, "gateway", row.gateway),
+                            facilities.text(row.index, "carrier", row.carrier),
+                            facilities.enumeration(row.index, "kind", in_range(row.kind, 1, 2)),
+                            facilities.enumeration(row.index, "state", in_range(row.state, 1, 5)));
     if (!problem.empty())
       return problem;
   }

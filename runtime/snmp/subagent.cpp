@@ -47,8 +47,8 @@ int forward_log(int, int, void* serverarg, void*) {
   if (text.empty())
     return SNMP_ERR_NOERROR;
   // The library reports the standard MIB files a host lacks; the subagent never reads MIBs.
-  const bool about_mib_files = text.rfind("MIB search path", 0) == 0 ||
-                               text.rfind("Cannot find module", 0) == 0;
+  const bool about_mib_files =
+    text.rfind("MIB search path", 0) == 0 || text.rfind("Cannot find module", 0) == 0;
   if (about_mib_files)
     spdlog::debug("snmp: {}", text);
   else if (message->priority <= LOG_ERR)
@@ -69,9 +69,9 @@ struct subagent::impl {
 
   // Shared with node threads, under `mutex`.
   mutable std::mutex mutex;
-  node_view pending;              ///< latest view given to update()
+  node_view pending; ///< latest view given to update()
   std::uint64_t pending_version = 0;
-  std::deque<trap> queue;         ///< traps waiting for the net-snmp thread
+  std::deque<trap> queue; ///< traps waiting for the net-snmp thread
   subagent_stats stats;
 
   // Start handshake.
@@ -85,7 +85,7 @@ struct subagent::impl {
   std::thread thread;
 
   // Owned by the net-snmp thread only.
-  node_view served;               ///< the view requests are answered from
+  node_view served; ///< the view requests are answered from
   std::uint64_t served_version = 0;
   bool connected = false;
 
@@ -99,8 +99,7 @@ struct subagent::impl {
 
   void drain_wake_pipe() {
     char buffer[64];
-    while (::read(wake_pipe[0], buffer, sizeof buffer) > 0) {
-    }
+    while (::read(wake_pipe[0], buffer, sizeof buffer) > 0) {}
   }
 
   void set_connected(bool now) {

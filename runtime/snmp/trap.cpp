@@ -6,17 +6,28 @@ namespace cms::snmp {
 
 const char* to_string(trap_kind kind) noexcept {
   switch (kind) {
-    case trap_kind::failover: return "cmsFailover";
-    case trap_kind::role_change: return "cmsRoleChange";
-    case trap_kind::data_link_down: return "cmsDataLinkDown";
-    case trap_kind::data_link_up: return "cmsDataLinkUp";
-    case trap_kind::gateway_failed: return "cmsGatewayFailed";
-    case trap_kind::cold_spare_promoted: return "cmsColdSparePromoted";
-    case trap_kind::billing_backlog_high: return "cmsBillingBacklogHigh";
-    case trap_kind::billing_backlog_cleared: return "cmsBillingBacklogCleared";
-    case trap_kind::gateway_restored: return "cmsGatewayRestored";
-    case trap_kind::facility_down: return "cmsFacilityDown";
-    case trap_kind::facility_up: return "cmsFacilityUp";
+  case trap_kind::failover:
+    return "cmsFailover";
+  case trap_kind::role_change:
+    return "cmsRoleChange";
+  case trap_kind::data_link_down:
+    return "cmsDataLinkDown";
+  case trap_kind::data_link_up:
+    return "cmsDataLinkUp";
+  case trap_kind::gateway_failed:
+    return "cmsGatewayFailed";
+  case trap_kind::cold_spare_promoted:
+    return "cmsColdSparePromoted";
+  case trap_kind::billing_backlog_high:
+    return "cmsBillingBacklogHigh";
+  case trap_kind::billing_backlog_cleared:
+    return "cmsBillingBacklogCleared";
+  case trap_kind::gateway_restored:
+    return "cmsGatewayRestored";
+  case trap_kind::facility_down:
+    return "cmsFacilityDown";
+  case trap_kind::facility_up:
+    return "cmsFacilityUp";
   }
   return "unknown";
 }
@@ -33,8 +44,8 @@ trap trap::failover(std::string node_id, node_role previous, std::uint32_t epoch
   return t;
 }
 
-trap trap::role_change(std::string node_id, node_role previous, node_role now,
-                       std::uint32_t epoch, std::string reason) {
+trap trap::role_change(std::string node_id, node_role previous, node_role now, std::uint32_t epoch,
+                       std::string reason) {
   trap t;
   t.kind = trap_kind::role_change;
   t.node_id = std::move(node_id);

@@ -74,8 +74,8 @@ struct trap {
                                   std::string reason);
   static trap gateway_restored(std::string gateway_name, std::string gateway_address,
                                std::string carrier, std::string reason);
-  static trap facility_down(std::string facility_id, std::string gateway_name,
-                            std::string carrier, std::string reason);
+  static trap facility_down(std::string facility_id, std::string gateway_name, std::string carrier,
+                            std::string reason);
   static trap facility_up(std::string facility_id, std::string gateway_name, std::string carrier,
                           std::string reason);
   static trap billing_backlog_high(std::uint32_t records, std::uint32_t high_water);

@@ -96,9 +96,9 @@ bool decode_heartbeat(const std::string& datagram, const std::string& cluster, p
     return false;
   peer_info p;
   std::uint64_t prio = 0;
-  if (!get_string(*o, "node", p.node_id) || p.node_id.empty() || !get_string(*o, "role", r)
-      || !get_uint(*o, "epoch", p.epoch)
-      || !get_uint(*o, "prio", prio) || !get_uint(*o, "applied", p.applied_seq))
+  if (!get_string(*o, "node", p.node_id) || p.node_id.empty() || !get_string(*o, "role", r) ||
+      !get_uint(*o, "epoch", p.epoch) || !get_uint(*o, "prio", prio) ||
+      !get_uint(*o, "applied", p.applied_seq))
     return false;
   p.peer_role = role_from(r);
   p.priority = static_cast<int>(prio);
@@ -129,27 +129,33 @@ struct udp_heartbeat::impl : std::enable_shared_from_this<impl> {
 
   impl(asio::io_context& io, std::string cluster, udp_endpoint local, udp_endpoint peer,
        std::chrono::milliseconds interval, int dscp, metrics::registry& m)
-    : io(io), cluster(std::move(cluster)), local(local), peer(peer), interval(interval), dscp(dscp),
+    : io(io),
+      cluster(std::move(cluster)),
+      local(local),
+      peer(peer),
+      interval(interval),
+      dscp(dscp),
       sent(m.get_counter("cms_ha_udp_heartbeats_sent_total", "Heartbeats sent on the UDP path")),
-      received(m.get_counter("cms_ha_udp_heartbeats_received_total", "Heartbeats received on the UDP path")),
+      received(m.get_counter("cms_ha_udp_heartbeats_received_total",
+                             "Heartbeats received on the UDP path")),
       rejected(m.get_counter("cms_ha_udp_datagrams_rejected_total",
                              "UDP heartbeat datagrams dropped (malformed or foreign cluster)")) {}
 
   void read() {
-    socket.async_receive_from(asio::buffer(buffer), sender,
-                              [self = shared_from_this()](auto ec, std::size_t n) {
-                                if (ec || self->stopped)
-                                  return;
-                                peer_info p;
-                                if (decode_heartbeat(std::string(self->buffer.data(), n), self->cluster, p)) {
-                                  self->received.inc();
-                                  if (self->receive)
-                                    self->receive(p);
-                                } else {
-                                  self->rejected.inc();
-                                }
-                                self->read();
-                              });
+    socket.async_receive_from(
+      asio::buffer(buffer), sender, [self = shared_from_this()](auto ec, std::size_t n) {
+        if (ec || self->stopped)
+          return;
+        peer_info p;
+        if (decode_heartbeat(std::string(self->buffer.data(), n), self->cluster, p)) {
+          self->received.inc();
+          if (self->receive)
+            self->receive(p);
+        } else {
+          self->rejected.inc();
+        }
+        self->read();
+      });
   }
 
   void beat() {
@@ -231,8 +237,12 @@ struct witness_client::impl : std::enable_shared_from_this<impl> {
 
   impl(asio::io_context& io, std::string cluster, std::vector<udp_endpoint> w,
        std::chrono::milliseconds timeout, metrics::registry& m)
-    : io(io), cluster(std::move(cluster)), witnesses(std::move(w)), timeout(timeout),
-      refused(m.get_counter("cms_ha_witness_refusals_total", "Witness answers that refused a request")) {}
+    : io(io),
+      cluster(std::move(cluster)),
+      witnesses(std::move(w)),
+      timeout(timeout),
+      refused(
+        m.get_counter("cms_ha_witness_refusals_total", "Witness answers that refused a request")) {}
 
   void finish(std::uint64_t id) {
     auto it = in_flight.find(id);
@@ -248,21 +258,22 @@ struct witness_client::impl : std::enable_shared_from_this<impl> {
 
   void read() {
     reading = true;
-    socket.async_receive_from(asio::buffer(buffer), sender, [self = shared_from_this()](auto ec, std::size_t n) {
-      if (self->stopped)
-        return;
-      if (!ec)
-        self->handle(std::string(self->buffer.data(), n));
-      self->read();
-    });
+    socket.async_receive_from(asio::buffer(buffer), sender,
+                              [self = shared_from_this()](auto ec, std::size_t n) {
+                                if (self->stopped)
+                                  return;
+                                if (!ec)
+                                  self->handle(std::string(self->buffer.data(), n));
+                                self->read();
+                              });
   }
 
   void handle(const std::string& datagram) {
     auto o = parse_object(datagram);
     std::uint64_t id = 0, epoch = 0;
     std::string c, holder;
-    if (!o || !get_string(*o, "cluster", c) || c != cluster || !get_uint(*o, "id", id)
-        || !get_uint(*o, "epoch", epoch))
+    if (!o || !get_string(*o, "cluster", c) || c != cluster || !get_uint(*o, "id", id) ||
+        !get_uint(*o, "epoch", epoch))
       return;
     get_string(*o, "holder", holder);
     auto it = in_flight.find(id);
@@ -294,7 +305,8 @@ struct witness_client::impl : std::enable_shared_from_this<impl> {
 witness_client::witness_client(asio::io_context& io, std::string cluster,
                                std::vector<udp_endpoint> witnesses,
                                std::chrono::milliseconds answer_timeout, metrics::registry& metrics)
-  : impl_(std::make_shared<impl>(io, std::move(cluster), std::move(witnesses), answer_timeout, metrics)) {
+  : impl_(std::make_shared<impl>(io, std::move(cluster), std::move(witnesses), answer_timeout,
+                                 metrics)) {
   impl_->socket.open(asio::ip::udp::v4());
 }
 
@@ -318,7 +330,9 @@ void witness_client::ask(request_kind kind, const std::string& node, std::uint64
       if (!ec)
         self->finish(id);
     });
-    const char* op = kind == request_kind::claim ? "claim" : kind == request_kind::renew ? "renew" : "release";
+    const char* op = kind == request_kind::claim   ? "claim"
+                     : kind == request_kind::renew ? "renew"
+                                                   : "release";
     auto datagram = json::serialize(json::object{{"t", op},
                                                  {"cluster", self->cluster},
                                                  {"id", id},

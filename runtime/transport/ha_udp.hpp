@@ -30,8 +30,9 @@ class udp_heartbeat {
 public:
   using receive_fn = std::function<void(const peer_info&)>;
 
-  udp_heartbeat(boost::asio::io_context& io, std::string cluster, udp_endpoint local, udp_endpoint peer,
-                std::chrono::milliseconds interval, int dscp, metrics::registry& metrics);
+  udp_heartbeat(boost::asio::io_context& io, std::string cluster, udp_endpoint local,
+                udp_endpoint peer, std::chrono::milliseconds interval, int dscp,
+                metrics::registry& metrics);
   ~udp_heartbeat();
 
   void on_receive(receive_fn f);
@@ -60,8 +61,9 @@ public:
   enum class request_kind { claim, renew, release };
   using done_fn = std::function<void(witness_tally)>;
 
-  witness_client(boost::asio::io_context& io, std::string cluster, std::vector<udp_endpoint> witnesses,
-                 std::chrono::milliseconds answer_timeout, metrics::registry& metrics);
+  witness_client(boost::asio::io_context& io, std::string cluster,
+                 std::vector<udp_endpoint> witnesses, std::chrono::milliseconds answer_timeout,
+                 metrics::registry& metrics);
   ~witness_client();
 
   std::size_t size() const noexcept;

@@ -34,8 +34,7 @@ std::uint64_t random_session() {
 
 class udp_link_prober::impl : public std::enable_shared_from_this<udp_link_prober::impl> {
 public:
-  impl(asio::io_context& io, const persistence::data_link& link, int dscp,
-       metrics::registry& reg)
+  impl(asio::io_context& io, const persistence::data_link& link, int dscp, metrics::registry& reg)
     : name_(link.name),
       strand_(asio::make_strand(io)),
       socket_(strand_),
@@ -72,17 +71,15 @@ public:
       self->reply_to_ = caf::actor_cast<caf::actor_addr>(reply_to);
       if (!self->socket_.is_open() && !self->open())
         return self->send_errors_.inc();
-      auto out = std::make_shared<std::string>(std::string{magic} +
-                                               std::to_string(self->session_) + " " +
-                                               std::to_string(seq));
-      self->socket_.async_send_to(asio::buffer(*out), self->remote_,
-                                  [self, out](const error_code& ec, std::size_t) {
-                                    if (ec && ec != asio::error::operation_aborted) {
-                                      self->send_errors_.inc();
-                                      self->log_->debug("link={} probe send failed: {}",
-                                                        self->name_, ec.message());
-                                    }
-                                  });
+      auto out = std::make_shared<std::string>(std::string{magic} + std::to_string(self->session_) +
+                                               " " + std::to_string(seq));
+      self->socket_.async_send_to(
+        asio::buffer(*out), self->remote_, [self, out](const error_code& ec, std::size_t) {
+          if (ec && ec != asio::error::operation_aborted) {
+            self->send_errors_.inc();
+            self->log_->debug("link={} probe send failed: {}", self->name_, ec.message());
+          }
+        });
     });
   }
 
@@ -100,11 +97,10 @@ private:
     socket_.open(remote_.protocol(), ec);
     if (!ec) {
       const int tos = dscp_ << 2; // DSCP: upper six bits of TOS / traffic class
-      const int rc = remote_.protocol() == udp::v6()
-                       ? ::setsockopt(socket_.native_handle(), IPPROTO_IPV6, IPV6_TCLASS, &tos,
-                                      sizeof tos)
-                       : ::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_TOS, &tos,
-                                      sizeof tos);
+      const int rc =
+        remote_.protocol() == udp::v6()
+          ? ::setsockopt(socket_.native_handle(), IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos)
+          : ::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_TOS, &tos, sizeof tos);
       if (rc != 0)
         log_->warn("link={} cannot set DSCP {} on the probe socket", name_, dscp_);
       socket_.bind(udp::endpoint{local_, 0}, ec);
@@ -176,8 +172,8 @@ private:
   metrics::counter& bad_answers_;
 };
 
-udp_link_prober::udp_link_prober(asio::io_context& io, const persistence::data_link& link,
-                                 int dscp, metrics::registry& metrics)
+udp_link_prober::udp_link_prober(asio::io_context& io, const persistence::data_link& link, int dscp,
+                                 metrics::registry& metrics)
   : impl_(std::make_shared<impl>(io, link, dscp, metrics)) {}
 
 udp_link_prober::~udp_link_prober() { impl_->stop(); }

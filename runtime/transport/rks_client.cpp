@@ -75,7 +75,8 @@ ssl::context make_tls_context(const tls_settings& tls) {
                                "': " + ec.message());
   };
   load("CA file", tls.ca, [&](error_code& e) { ctx.load_verify_file(tls.ca, e); });
-  load("certificate", tls.cert, [&](error_code& e) { ctx.use_certificate_chain_file(tls.cert, e); });
+  load("certificate", tls.cert,
+       [&](error_code& e) { ctx.use_certificate_chain_file(tls.cert, e); });
   load("private key", tls.key,
        [&](error_code& e) { ctx.use_private_key_file(tls.key, ssl::context::pem, e); });
   if (SSL_CTX_check_private_key(ctx.native_handle()) != 1)
@@ -160,7 +161,8 @@ private:
     rks::batch b{options_.node, j.records};
     out_ = rks::encode_frame(rks::make_batch(b));
     if (out_.size() - rks::length_prefix_size > options_.max_frame_size)
-      return reject("batch of " + std::to_string(j.records.size()) + " records exceeds frame limit");
+      return reject("batch of " + std::to_string(j.records.size()) +
+                    " records exceeds frame limit");
     if (stream_ && connected_to_ && *connected_to_ == j.to) {
       reused_ = true;
       return write_batch();
@@ -196,24 +198,24 @@ private:
       return connect_to(index + 1, ec);
     mark_management_traffic(sock, ep.protocol() == tcp::v6());
     sock.set_option(tcp::no_delay(true), ec);
-    sock.async_connect(ep, [self = shared_from_this(), gen = phase_generation_,
-                            index](const error_code& ec) {
-      if (gen != self->phase_generation_)
-        return;
-      if (ec && !self->timed_out_)
-        return self->connect_to(index + 1, ec);
-      if (ec)
-        return self->fail_connect("connect: timeout");
-      self->handshake();
-    });
+    sock.async_connect(
+      ep, [self = shared_from_this(), gen = phase_generation_, index](const error_code& ec) {
+        if (gen != self->phase_generation_)
+          return;
+        if (ec && !self->timed_out_)
+          return self->connect_to(index + 1, ec);
+        if (ec)
+          return self->fail_connect("connect: timeout");
+        self->handshake();
+      });
   }
 
   /// DSCP goes in the upper six bits of the TOS / traffic class byte.
   void mark_management_traffic(tcp::socket& sock, bool v6) {
     const int tos = options_.dscp << 2;
-    const int rc = v6 ? ::setsockopt(sock.native_handle(), IPPROTO_IPV6, IPV6_TCLASS, &tos,
-                                     sizeof tos)
-                      : ::setsockopt(sock.native_handle(), IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+    const int rc =
+      v6 ? ::setsockopt(sock.native_handle(), IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos)
+         : ::setsockopt(sock.native_handle(), IPPROTO_IP, IP_TOS, &tos, sizeof tos);
     if (rc != 0)
       log_->warn("cannot set DSCP {} on the RKS socket: errno {}", options_.dscp, errno);
   }
@@ -222,63 +224,60 @@ private:
     arm(options_.handshake_timeout, "handshake");
     if (!options_.server_name.empty())
       stream_->set_verify_callback(ssl::host_name_verification(options_.server_name));
-    stream_->async_handshake(ssl::stream_base::client,
-                             [self = shared_from_this(), gen = phase_generation_](
-                               const error_code& ec) {
-                               if (gen != self->phase_generation_)
-                                 return;
-                               if (ec)
-                                 return self->fail_connect(
-                                   "TLS handshake: " + (self->timed_out_ ? "timeout" : reason(ec)));
-                               self->connected_to_ = self->queue_.front().to;
-                               self->connections_.inc();
-                               self->log_->info("connected to RKS {}",
-                                                self->connected_to_->to_string());
-                               self->write_batch();
-                             });
+    stream_->async_handshake(ssl::stream_base::client, [self = shared_from_this(),
+                                                        gen =
+                                                          phase_generation_](const error_code& ec) {
+      if (gen != self->phase_generation_)
+        return;
+      if (ec)
+        return self->fail_connect("TLS handshake: " + (self->timed_out_ ? "timeout" : reason(ec)));
+      self->connected_to_ = self->queue_.front().to;
+      self->connections_.inc();
+      self->log_->info("connected to RKS {}", self->connected_to_->to_string());
+      self->write_batch();
+    });
   }
 
   void write_batch() {
     arm(options_.reply_timeout, "reply");
-    asio::async_write(*stream_, asio::buffer(out_),
-                      [self = shared_from_this(), gen = phase_generation_](const error_code& ec,
-                                                                          std::size_t) {
-                        if (gen != self->phase_generation_)
-                          return;
-                        if (ec)
-                          return self->fail_io("write", ec);
-                        self->read_prefix();
-                      });
+    asio::async_write(
+      *stream_, asio::buffer(out_),
+      [self = shared_from_this(), gen = phase_generation_](const error_code& ec, std::size_t) {
+        if (gen != self->phase_generation_)
+          return;
+        if (ec)
+          return self->fail_io("write", ec);
+        self->read_prefix();
+      });
   }
 
   void read_prefix() {
-    asio::async_read(*stream_, asio::buffer(prefix_),
-                     [self = shared_from_this(), gen = phase_generation_](const error_code& ec,
-                                                                         std::size_t) {
-                       if (gen != self->phase_generation_)
-                         return;
-                       if (ec)
-                         return self->fail_io("read", ec);
-                       const auto len = rks::decode_length(self->prefix_);
-                       if (len > self->options_.max_frame_size)
-                         return self->fail("reply frame of " + std::to_string(len) +
-                                             " bytes exceeds limit",
-                                           false);
-                       self->in_.resize(len);
-                       self->read_body();
-                     });
+    asio::async_read(
+      *stream_, asio::buffer(prefix_),
+      [self = shared_from_this(), gen = phase_generation_](const error_code& ec, std::size_t) {
+        if (gen != self->phase_generation_)
+          return;
+        if (ec)
+          return self->fail_io("read", ec);
+        const auto len = rks::decode_length(self->prefix_);
+        if (len > self->options_.max_frame_size)
+          return self->fail("reply frame of " + std::to_string(len) + " bytes exceeds limit",
+                            false);
+        self->in_.resize(len);
+        self->read_body();
+      });
   }
 
   void read_body() {
-    asio::async_read(*stream_, asio::buffer(in_),
-                     [self = shared_from_this(), gen = phase_generation_](const error_code& ec,
-                                                                         std::size_t) {
-                       if (gen != self->phase_generation_)
-                         return;
-                       if (ec)
-                         return self->fail_io("read", ec);
-                       self->on_reply();
-                     });
+    asio::async_read(
+      *stream_, asio::buffer(in_),
+      [self = shared_from_this(), gen = phase_generation_](const error_code& ec, std::size_t) {
+        if (gen != self->phase_generation_)
+          return;
+        if (ec)
+          return self->fail_io("read", ec);
+        self->on_reply();
+      });
   }
 
   void on_reply() {

@@ -41,7 +41,7 @@ struct rks_endpoint {
 };
 
 struct rks_client_options {
-  std::string node = "cms";  ///< sent in each batch; the RKS logs and stores it
+  std::string node = "cms"; ///< sent in each batch; the RKS logs and stores it
   int dscp = 8; ///< 0..63; management class CS1 by default, so that MGCP signalling goes first
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds handshake_timeout{3000};

@@ -18,27 +18,27 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string crcx_text =
-  "CRCX 1204 aaln/1@rgw-2567.whatever.net MGCP 1.0 NCS 1.0\r\n"
-  "C: A3C47F21456789F0\r\n"
-  "L: p:10, a:PCMU\r\n"
-  "M: recvonly\r\n"
-  "N: ca@ca1.whatever.net:5678\r\n"
-  "X: 0123456789AC\r\n"
-  "R: L/hu(N), D/[0-9#*T](D)\r\n"
-  "D: (0T|00T|[1-7]xxx|8xxxxxxx|#xxxxxxx|*xx|91xxxxxxxxxx|9011x.T)\r\n"
-  "\r\n"
-  "v=0\r\n"
-  "o=- 25678 753849 IN IP4 128.96.41.1\r\n"
-  "s=-\r\n"
-  "c=IN IP4 128.96.41.1\r\n"
-  "t=0 0\r\n"
-  "m=audio 3456 RTP/AVP 0\r\n"
-  "a=rtpmap:0 PCMU/8000\r\n"
-  "a=ptime:20\r\n";
+const std::string crcx_text = "CRCX 1204 aaln/1@rgw-2567.whatever.net MGCP 1.0 NCS 1.0\r\n"
+                              "C: A3C47F21456789F0\r\n"
+                              "L: p:10, a:PCMU\r\n"
+                              "M: recvonly\r\n"
+                              "N: ca@ca1.whatever.net:5678\r\n"
+                              "X: 0123456789AC\r\n"
+                              "R: L/hu(N), D/[0-9#*T](D)\r\n"
+                              "D: (0T|00T|[1-7]xxx|8xxxxxxx|#xxxxxxx|*xx|91xxxxxxxxxx|9011x.T)\r\n"
+                              "\r\n"
+                              "v=0\r\n"
+                              "o=- 25678 753849 IN IP4 128.96.41.1\r\n"
+                              "s=-\r\n"
+                              "c=IN IP4 128.96.41.1\r\n"
+                              "t=0 0\r\n"
+                              "m=audio 3456 RTP/AVP 0\r\n"
+                              "a=rtpmap:0 PCMU/8000\r\n"
+                              "a=ptime:20\r\n";
 
-const std::string response_text = "200 1204 OK\r\nI: FDE234C8\r\n\r\nv=0\r\no=- 4723891 7428910 IN IP4 128.96.63.25\r\n"
-                                   "s=-\r\nc=IN IP4 128.96.63.25\r\nt=0 0\r\nm=audio 1296 RTP/AVP 0\r\n";
+const std::string response_text =
+  "200 1204 OK\r\nI: FDE234C8\r\n\r\nv=0\r\no=- 4723891 7428910 IN IP4 128.96.63.25\r\n"
+  "s=-\r\nc=IN IP4 128.96.63.25\r\nt=0 0\r\nm=audio 1296 RTP/AVP 0\r\n";
 
 /// Rates measured by the round-trip benchmarks, printed side by side at the end.
 std::map<std::string, double> rates;

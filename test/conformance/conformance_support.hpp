@@ -63,8 +63,11 @@ inline command make_command(verb v, std::string endpoint, parameter_list params,
 }
 
 inline std::string audio_sdp(std::uint16_t port, const std::string& session = "2890844526") {
-  return "v=0\r\no=- " + session + " 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-         "m=audio " + std::to_string(port) + " RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+  return "v=0\r\no=- " + session +
+         " 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+         "m=audio " +
+         std::to_string(port) +
+         " RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
          "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n";
 }
 
@@ -76,16 +79,17 @@ inline std::vector<command> every_command() {
     make_command(verb::crcx, ep,
                  {{"C", "A3C47F21456789F0"}, {"L", "p:20, a:PCMU, e:on"}, {"M", "recvonly"}},
                  audio_sdp(49170)),
-    make_command(verb::mdcx, ep,
-                 {{"C", "A3C47F21456789F0"}, {"I", "FDE234C8"}, {"M", "sendrecv"}},
+    make_command(verb::mdcx, ep, {{"C", "A3C47F21456789F0"}, {"I", "FDE234C8"}, {"M", "sendrecv"}},
                  audio_sdp(49172, "2890844527")),
     make_command(verb::dlcx, ep, {{"C", "A3C47F21456789F0"}, {"I", "FDE234C8"}}),
     make_command(verb::rqnt, ep,
-                 {{"N", "ca@ca1.cable.example:2727"}, {"X", "0123456789AC"},
-                  {"R", "L/hu(N), D/[0-9#*T](D)"}, {"S", "L/dl"},
+                 {{"N", "ca@ca1.cable.example:2727"},
+                  {"X", "0123456789AC"},
+                  {"R", "L/hu(N), D/[0-9#*T](D)"},
+                  {"S", "L/dl"},
                   {"D", "(0T|00T|[1-7]xxx|8xxxxxxx|#xxxxxxx|*xx|91xxxxxxxxxx|9011x.T)"}}),
-    make_command(verb::ntfy, ep, {{"N", "ca@ca1.cable.example:2727"}, {"X", "0123456789AC"},
-                                  {"O", "L/hd"}}),
+    make_command(verb::ntfy, ep,
+                 {{"N", "ca@ca1.cable.example:2727"}, {"X", "0123456789AC"}, {"O", "L/hd"}}),
     make_command(verb::auep, ep, {{"F", "R,D,S,X,N,I,T,O,ES"}}),
     make_command(verb::aucx, ep, {{"I", "FDE234C8"}, {"F", "C,N,L,M,LC,P"}}),
     make_command(verb::rsip, "aaln/*@mta-0001.cable.example", {{"RM", "restart"}, {"RD", "0"}}),
@@ -110,8 +114,13 @@ inline response answer_for(const command& c) {
     r.params = {{"P", "PS=1245, OS=62345, PR=780, OR=45123, PL=10, JI=27, LA=48"}};
     break;
   case verb::auep:
-    r.params = {{"R", "L/hu"}, {"D", "0T"}, {"S", "L/dl"}, {"X", "0123456789AC"},
-                {"N", "ca@ca1.cable.example:2727"}, {"I", "FDE234C8"}, {"ES", "L/hd"}};
+    r.params = {{"R", "L/hu"},
+                {"D", "0T"},
+                {"S", "L/dl"},
+                {"X", "0123456789AC"},
+                {"N", "ca@ca1.cable.example:2727"},
+                {"I", "FDE234C8"},
+                {"ES", "L/hd"}};
     break;
   case verb::aucx:
     r.params = {{"C", "A3C47F21456789F0"}, {"M", "sendrecv"}, {"L", "p:20, a:PCMU"}};

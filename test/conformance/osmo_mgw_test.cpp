@@ -68,13 +68,21 @@ public:
                             "mgcp\n"
                             " domain mgw\n"
                             " bind ip 127.0.0.1\n"
-                            " bind port " << mgcp_port_ << "\n"
-                            " rtp port-range " << rtp_base_ << " " << rtp_base_ + rtp_ports - 1 << "\n"
+                            " bind port "
+                         << mgcp_port_
+                         << "\n"
+                            " rtp port-range "
+                         << rtp_base_ << " " << rtp_base_ + rtp_ports - 1
+                         << "\n"
                             " rtp bind-ip 127.0.0.1\n"
                             " number endpoints 8\n";
-      process_.emplace(std::vector<std::string>{binary_, "-c", cfg.string()}, dir_.path() / "osmo-mgw.log");
+      process_.emplace(std::vector<std::string>{binary_, "-c", cfg.string()},
+                       dir_.path() / "osmo-mgw.log");
       bool ready = cms::test::eventually(
-        [&] { return !process_->running() || process_->output().find("Configured for MGCP") != std::string::npos; },
+        [&] {
+          return !process_->running() ||
+                 process_->output().find("Configured for MGCP") != std::string::npos;
+        },
         5s);
       if (ready && process_->running()) {
         std::this_thread::sleep_for(100ms); // the line is logged just before the select loop starts
@@ -169,7 +177,8 @@ protected:
 };
 
 TEST_F(OsmoMgw, AuditCreateModifyDelete) {
-  auto audit = exchange(test::make_command(verb::auep, "rtpbridge/1@mgw", {}, std::nullopt, "MGCP 1.0"));
+  auto audit =
+    exchange(test::make_command(verb::auep, "rtpbridge/1@mgw", {}, std::nullopt, "MGCP 1.0"));
   EXPECT_EQ(audit.code, 200) << audit.comment;
 
   raw_peer rtp;
@@ -191,17 +200,17 @@ TEST_F(OsmoMgw, AuditCreateModifyDelete) {
   EXPECT_EQ(gateway_rtp_port(mdcx), port); // same connection, same local port
 
   // A connection id osmo-mgw never issued is refused (and the answer still parses).
-  auto wrong = exchange(test::make_command(verb::mdcx, *specific,
-                                           {{"C", "1234ABCD"}, {"I", "DEADBEEF"}, {"M", "sendrecv"}},
-                                           std::nullopt, "MGCP 1.0"));
+  auto wrong = exchange(test::make_command(
+    verb::mdcx, *specific, {{"C", "1234ABCD"}, {"I", "DEADBEEF"}, {"M", "sendrecv"}}, std::nullopt,
+    "MGCP 1.0"));
   EXPECT_GE(wrong.code, 400);
 
-  auto dlcx = exchange(test::make_command(verb::dlcx, *specific, {{"C", "1234ABCD"}, {"I", *conn_id}},
-                                          std::nullopt, "MGCP 1.0"));
+  auto dlcx = exchange(test::make_command(
+    verb::dlcx, *specific, {{"C", "1234ABCD"}, {"I", *conn_id}}, std::nullopt, "MGCP 1.0"));
   EXPECT_EQ(dlcx.code, 250) << dlcx.comment;
   // Deleting it twice: the connection is gone.
-  auto again = exchange(test::make_command(verb::dlcx, *specific, {{"C", "1234ABCD"}, {"I", *conn_id}},
-                                           std::nullopt, "MGCP 1.0"));
+  auto again = exchange(test::make_command(
+    verb::dlcx, *specific, {{"C", "1234ABCD"}, {"I", *conn_id}}, std::nullopt, "MGCP 1.0"));
   EXPECT_GE(again.code, 400);
 }
 
@@ -220,7 +229,8 @@ std::string rtp_packet(std::uint16_t seq, std::uint32_t timestamp, std::uint32_t
 
 /// Sends RTP from `from` to `to` every 20 ms until `sink` receives an RTP packet; returns it.
 /// osmo-mgw's one-byte keep-alive "dummy packets" (sent when a connection opens) are skipped.
-std::optional<raw_peer::datagram> pass_rtp(raw_peer& from, const udp_endpoint& to, raw_peer& sink, char fill) {
+std::optional<raw_peer::datagram> pass_rtp(raw_peer& from, const udp_endpoint& to, raw_peer& sink,
+                                           char fill) {
   for (std::uint16_t seq = 1; seq <= 100; ++seq) {
     from.send(to, rtp_packet(seq, seq * 160u, 0x11223344, fill));
     while (auto d = sink.receive(20ms))
@@ -232,7 +242,8 @@ std::optional<raw_peer::datagram> pass_rtp(raw_peer& from, const udp_endpoint& t
 
 TEST_F(OsmoMgw, BridgesRtpBetweenTwoConnections) {
   raw_peer leg_a, leg_b; // our two RTP "phones"
-  auto first = create_connection("rtpbridge/*@mgw", leg_a.endpoint().port(), "C0FFEE01", "sendrecv");
+  auto first =
+    create_connection("rtpbridge/*@mgw", leg_a.endpoint().port(), "C0FFEE01", "sendrecv");
   ASSERT_EQ(first.code, 200) << first.comment << "\n" << mgw_.log();
   ASSERT_NE(first.param("Z"), nullptr);
   ASSERT_NE(first.param("I"), nullptr);
@@ -256,8 +267,7 @@ TEST_F(OsmoMgw, BridgesRtpBetweenTwoConnections) {
   EXPECT_EQ(at_b->text.substr(12), std::string(160, 'a'));
 
   // And back: B -> connection 2 -> connection 1 -> A.
-  while (leg_a.receive(50ms)) {
-  }
+  while (leg_a.receive(50ms)) {}
   auto at_a = pass_rtp(leg_b, {test::loopback, port_b}, leg_a, 'b');
   ASSERT_TRUE(at_a) << "no RTP came back through the first connection\n" << mgw_.log();
   EXPECT_EQ(at_a->from.port(), port_a);

@@ -57,8 +57,8 @@ TEST(Scapy, ParsesWhatWeEmitAndWeParseWhatItBuilds) {
     if (tid > 1001)
       cmd.params.push_back({"K", std::to_string(tid - 2) + "-" + std::to_string(tid - 1)});
     auto name = write(encode(cmd));
-    manifest << name << "|command|" << to_string(cmd.kind) << '|' << tid << '|' << cmd.endpoint << '|'
-             << cmd.version << '\n';
+    manifest << name << "|command|" << to_string(cmd.kind) << '|' << tid << '|' << cmd.endpoint
+             << '|' << cmd.version << '\n';
     auto rsp = test::answer_for(cmd);
     rsp.comment = std::string(default_comment(rsp.code));
     name = write(encode(rsp));
@@ -75,9 +75,9 @@ TEST(Scapy, ParsesWhatWeEmitAndWeParseWhatItBuilds) {
   }
   manifest.close();
 
-  child_process script{{python, std::string(CMS_SOURCE_DIR) + "/test/conformance/scapy_parse.py",
-                        dir.path().string()},
-                       dir.path() / "scapy.log"};
+  child_process script{
+    {python, std::string(CMS_SOURCE_DIR) + "/test/conformance/scapy_parse.py", dir.path().string()},
+    dir.path() / "scapy.log"};
   auto rc = script.wait_exit(120s);
   ASSERT_TRUE(rc) << "scapy_parse.py hung";
   EXPECT_EQ(*rc, 0) << script.output();

@@ -93,12 +93,14 @@ TEST(Tshark, DecodesEveryMessageWeEmitWithoutErrors) {
   const auto port = gw.endpoint().port();
 
   const auto capture = dir.path() / "mgcp.pcapng";
-  child_process dumper{{tshark, "-i", "lo", "-f", "udp port " + std::to_string(port), "-w", capture.string()},
-                       dir.path() / "capture.log"};
-  ASSERT_TRUE(cms::test::eventually([&] {
-    return !dumper.running() || dumper.output().find("Capturing on") != std::string::npos;
-  })) << dumper.output();
-  ASSERT_TRUE(dumper.running()) << "tshark could not capture on lo (root needed):\n" << dumper.output();
+  child_process dumper{
+    {tshark, "-i", "lo", "-f", "udp port " + std::to_string(port), "-w", capture.string()},
+    dir.path() / "capture.log"};
+  ASSERT_TRUE(cms::test::eventually(
+    [&] { return !dumper.running() || dumper.output().find("Capturing on") != std::string::npos; }))
+    << dumper.output();
+  ASSERT_TRUE(dumper.running()) << "tshark could not capture on lo (root needed):\n"
+                                << dumper.output();
   std::this_thread::sleep_for(300ms);
 
   agent_config ca_cfg;
@@ -117,15 +119,15 @@ TEST(Tshark, DecodesEveryMessageWeEmitWithoutErrors) {
                                       {{"X", "0123456789AD"}, {"R", "L/hd(N)"}});
   auto slow_outcome = test::send_and_wait(ca.agent(), gw.endpoint(), slow_rqnt);
   ASSERT_TRUE(std::holds_alternative<response>(slow_outcome));
-  auto unknown = test::send_and_wait(ca.agent(), gw.endpoint(),
-                                     test::make_command(verb::auep, "aaln/9@mta-0001.cable.example", {}));
+  auto unknown = test::send_and_wait(
+    ca.agent(), gw.endpoint(), test::make_command(verb::auep, "aaln/9@mta-0001.cable.example", {}));
   ASSERT_EQ(std::get<response>(unknown).code, 500);
   // Errors are answers: the gateway agent answers broken commands with 504, 528, 539, 510.
   raw_peer rogue;
-  for (auto* text : {"FOOB 9001 aaln/1@mta.example MGCP 1.0\r\n",
-                     "AUEP 9002 aaln/1@mta.example MGCP 2.0\r\n",
-                     "AUEP 9003 aaln/1@mta.example MGCP 1.0\r\nM: sideways\r\n",
-                     "AUEP 9004 aaln/1@mta.example MGCP 1.0\r\nno colon here\r\n"}) {
+  for (auto* text :
+       {"FOOB 9001 aaln/1@mta.example MGCP 1.0\r\n", "AUEP 9002 aaln/1@mta.example MGCP 2.0\r\n",
+        "AUEP 9003 aaln/1@mta.example MGCP 1.0\r\nM: sideways\r\n",
+        "AUEP 9004 aaln/1@mta.example MGCP 1.0\r\nno colon here\r\n"}) {
     rogue.send(gw.endpoint(), text);
     ASSERT_TRUE(rogue.receive());
   }
@@ -136,13 +138,36 @@ TEST(Tshark, DecodesEveryMessageWeEmitWithoutErrors) {
     t.join();
 
   // Only what our agents sent is judged: the rogue's broken input is malformed on purpose.
-  const std::string ours = "udp.srcport==" + std::to_string(port) + " || udp.srcport==" +
-                           std::to_string(ca.endpoint().port());
+  const std::string ours = "udp.srcport==" + std::to_string(port) +
+                           " || udp.srcport==" + std::to_string(ca.endpoint().port());
   const std::string decode_as = "udp.port==" + std::to_string(port) + ",mgcp";
-  auto [rc, fields] = run({tshark, "-r", capture.string(), "-d", decode_as, "-Y", ours, "-T", "fields",
-                           "-E", "separator=|", "-e", "frame.number", "-e", "mgcp.req.verb", "-e",
-                           "mgcp.rsp.rspcode", "-e", "mgcp.transid", "-e", "_ws.malformed", "-e",
-                           "_ws.expert.severity", "-e", "_ws.expert.message", "-e", "sdp.media.port"},
+  auto [rc, fields] = run({tshark,
+                           "-r",
+                           capture.string(),
+                           "-d",
+                           decode_as,
+                           "-Y",
+                           ours,
+                           "-T",
+                           "fields",
+                           "-E",
+                           "separator=|",
+                           "-e",
+                           "frame.number",
+                           "-e",
+                           "mgcp.req.verb",
+                           "-e",
+                           "mgcp.rsp.rspcode",
+                           "-e",
+                           "mgcp.transid",
+                           "-e",
+                           "_ws.malformed",
+                           "-e",
+                           "_ws.expert.severity",
+                           "-e",
+                           "_ws.expert.message",
+                           "-e",
+                           "sdp.media.port"},
                           dir.path() / "fields.txt");
   ASSERT_EQ(rc, 0) << fields;
 
@@ -155,7 +180,8 @@ TEST(Tshark, DecodesEveryMessageWeEmitWithoutErrors) {
     auto f = split(line, '|');
     ASSERT_GE(f.size(), 8u) << line;
     ++packets;
-    EXPECT_TRUE(!f[1].empty() || !f[2].empty()) << "frame " << f[0] << " not decoded as MGCP: " << line;
+    EXPECT_TRUE(!f[1].empty() || !f[2].empty())
+      << "frame " << f[0] << " not decoded as MGCP: " << line;
     EXPECT_FALSE(f[3].empty()) << "frame " << f[0] << " has no transaction id";
     EXPECT_TRUE(f[4].empty()) << "frame " << f[0] << " is malformed: " << line;
     EXPECT_TRUE(f[5].empty()) << "frame " << f[0] << " has expert info: " << f[6];

@@ -16,21 +16,22 @@ namespace cms::mgcp::fuzz {
 namespace {
 
 [[noreturn]] void violated(const char* what, std::string_view input) {
-  std::fprintf(stderr, "fuzz invariant violated: %s\ninput (%zu bytes): %.*s\n", what,
-               input.size(), static_cast<int>(std::min<std::size_t>(input.size(), 2000)),
-               input.data());
+  std::fprintf(stderr, "fuzz invariant violated: %s\ninput (%zu bytes): %.*s\n", what, input.size(),
+               static_cast<int>(std::min<std::size_t>(input.size(), 2000)), input.data());
   std::abort();
 }
 
 void require(bool ok, const char* what, std::string_view input) {
-  if (!ok) violated(what, input);
+  if (!ok)
+    violated(what, input);
 }
 
 /// parse -> build -> parse must succeed and be a fixed point.
 template <typename Parse, typename Build>
 void check_value_round_trip(std::string_view value, Parse parse, Build build, const char* what) {
   auto first = parse(value);
-  if (!first) return;
+  if (!first)
+    return;
   auto text = build(*first);
   auto second = parse(text);
   require(second.has_value(), what, value);
@@ -50,18 +51,20 @@ void check_parameter(const parameter& p) {
   check_value_round_trip(v, parse_local_connection_options, build_local_connection_options,
                          "L: value does not survive parse/build");
   check_value_round_trip(
-      v, parse_notified_entity, [](const notified_entity& n) { return n.to_string(); },
-      "N: value does not survive parse/build");
+    v, parse_notified_entity, [](const notified_entity& n) { return n.to_string(); },
+    "N: value does not survive parse/build");
   if (auto ep = parse_endpoint_name(v)) {
     auto again = parse_endpoint_name(ep->to_string());
     require(again && again->same_as(*ep), "endpoint name does not survive parse/print", v);
   }
-  if (auto ob = parse_observed_events(v)) (void)observed_digits(*ob);
+  if (auto ob = parse_observed_events(v))
+    (void)observed_digits(*ob);
   (void)parse_connection_mode(v);
   (void)parse_restart_method(v);
   (void)parse_restart_delay(v);
   if (p.name == "D") {
-    if (auto m = digit_map::compile(v)) (void)m->match("5551234");
+    if (auto m = digit_map::compile(v))
+      (void)m->match("5551234");
   }
 }
 
@@ -83,12 +86,16 @@ void check_mgcp(std::string_view datagram) {
     auto text = std::visit([](const auto& x) { return encode(x); }, m);
     auto again = decode(text);
     require(again.errors.empty(), "re-encoded message does not decode", datagram);
-    require(again.messages.size() == 1 && again.messages[0] == m,
-            "decode(encode(m)) != m", datagram);
-    const auto& params = std::visit([](const auto& x) -> const parameter_list& { return x.params; }, m);
-    for (const auto& p : params) check_parameter(p);
-    const auto& sdp = std::visit([](const auto& x) -> const std::optional<std::string>& { return x.sdp; }, m);
-    if (sdp) check_sdp(*sdp);
+    require(again.messages.size() == 1 && again.messages[0] == m, "decode(encode(m)) != m",
+            datagram);
+    const auto& params =
+      std::visit([](const auto& x) -> const parameter_list& { return x.params; }, m);
+    for (const auto& p : params)
+      check_parameter(p);
+    const auto& sdp =
+      std::visit([](const auto& x) -> const std::optional<std::string>& { return x.sdp; }, m);
+    if (sdp)
+      check_sdp(*sdp);
   }
   if (!result.messages.empty()) {
     auto all = decode(encode(result.messages));
@@ -130,7 +137,8 @@ void check_digit_map(std::string_view input) {
   auto recompiled = digit_map::compile(map->text());
   require(recompiled && recompiled->alternatives() == map->alternatives(),
           "digit map text does not recompile", input);
-  if (dialled.size() > 64) dialled = dialled.substr(0, 64);
+  if (dialled.size() > 64)
+    dialled = dialled.substr(0, 64);
   for (std::size_t i = 0; i <= dialled.size(); ++i) {
     auto prefix = std::string(dialled.substr(0, i));
     auto r = map->match(prefix);
@@ -139,7 +147,8 @@ void check_digit_map(std::string_view input) {
     require(r.match == digit_match::partial || r.timer == digit_timer::none,
             "timer outside a partial match", input);
     bool ends_with_timer = !prefix.empty() && (prefix.back() == 'T' || prefix.back() == 't');
-    if (ends_with_timer) continue;
+    if (ends_with_timer)
+      continue;
     for (char d : std::string_view("0123456789*#")) {
       auto next = map->match(prefix + d);
       if (r.match == digit_match::none)

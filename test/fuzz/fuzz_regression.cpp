@@ -23,7 +23,8 @@ std::size_t run_dir(const fs::path& dir, void (*check)(std::string_view)) {
     return 0;
   }
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
+    if (!entry.is_regular_file())
+      continue;
     std::ifstream in(entry.path(), std::ios::binary);
     std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     check(data);

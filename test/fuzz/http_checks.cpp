@@ -55,14 +55,13 @@ const http::router& node_routes() {
         text += " p:" + k + "=" + v;
       respond(http::text_response(200, text));
     };
-    for (const char* path : {"/healthz", "/status", "/cluster", "/billing", "/events",
-                             "/endpoints", "/calls", "/calls/{id}", "/trunks", "/routes",
-                             "/metrics", "/static/*"})
+    for (const char* path :
+         {"/healthz", "/status", "/cluster", "/billing", "/events", "/endpoints", "/calls",
+          "/calls/{id}", "/trunks", "/routes", "/metrics", "/static/*"})
       r->add(http::verb::get, path, echo);
     auto admin = http::require_bearer("s3cret-token");
     for (const char* path : {"/admin/switchover", "/admin/drain", "/admin/provision",
-                             "/admin/links/{name}/out-of-service",
-                             "/admin/gateways/{name}/return"})
+                             "/admin/links/{name}/out-of-service", "/admin/gateways/{name}/return"})
       r->add(http::verb::post, path, admin(echo));
     return r;
   }();
@@ -92,8 +91,7 @@ void dispatch(bhttp::request<bhttp::string_body>& wire, std::string_view input) 
     render(http::json_error(400, "malformed request target"), false, input);
     return;
   }
-  require(!target->path.empty() && target->path.front() == '/', "path without leading '/'",
-          input);
+  require(!target->path.empty() && target->path.front() == '/', "path without leading '/'", input);
 
   http::request req;
   req.method = wire.method();
@@ -102,8 +100,8 @@ void dispatch(bhttp::request<bhttp::string_body>& wire, std::string_view input) 
   req.path = std::move(target->path);
   req.query = std::move(target->query);
   for (const auto& field : wire) {
-    auto [it, inserted] = req.headers.try_emplace(std::string(field.name_string()),
-                                                  std::string(field.value()));
+    auto [it, inserted] =
+      req.headers.try_emplace(std::string(field.name_string()), std::string(field.value()));
     if (!inserted)
       it->second += ", " + std::string(field.value());
   }
@@ -116,8 +114,8 @@ void dispatch(bhttp::request<bhttp::string_body>& wire, std::string_view input) 
   }
   if (match.result == http::router::outcome::method_not_allowed) {
     require(!match.allow.empty(), "405 without an Allow list", input);
-    render(http::json_error(405, "method " + req.method_name + " not allowed on " + req.path),
-           head, input);
+    render(http::json_error(405, "method " + req.method_name + " not allowed on " + req.path), head,
+           input);
     return;
   }
   req.params = std::move(match.params);

@@ -97,37 +97,37 @@ void check_replication(std::string_view input) {
   const char* data = input.data() + 1;
   std::size_t size = input.size() - 1;
   switch (static_cast<unsigned char>(input[0]) % 5) {
-    case 0: {
-      ha::repl_batch batch;
-      if (decode(data, size, batch)) {
-        check_records(batch.records, input);
-        check_fixed_point(batch, input);
-      }
-      break;
+  case 0: {
+    ha::repl_batch batch;
+    if (decode(data, size, batch)) {
+      check_records(batch.records, input);
+      check_fixed_point(batch, input);
     }
-    case 1: {
-      ha::repl_snapshot_request request;
-      if (decode(data, size, request))
-        check_fixed_point(request, input);
-      break;
+    break;
+  }
+  case 1: {
+    ha::repl_snapshot_request request;
+    if (decode(data, size, request))
+      check_fixed_point(request, input);
+    break;
+  }
+  case 2: {
+    ha::repl_snapshot snapshot;
+    if (decode(data, size, snapshot)) {
+      check_records(snapshot.image, input);
+      check_fixed_point(snapshot, input);
     }
-    case 2: {
-      ha::repl_snapshot snapshot;
-      if (decode(data, size, snapshot)) {
-        check_records(snapshot.image, input);
-        check_fixed_point(snapshot, input);
-      }
-      break;
-    }
-    case 3: {
-      // A whole message as the middleman delivers it: type names from the registry, then values.
-      caf::message message;
-      if (decode(data, size, message))
-        encode(message, input);
-      break;
-    }
-    default:
-      check_state_image(std::vector<char>(data, data + size), input);
+    break;
+  }
+  case 3: {
+    // A whole message as the middleman delivers it: type names from the registry, then values.
+    caf::message message;
+    if (decode(data, size, message))
+      encode(message, input);
+    break;
+  }
+  default:
+    check_state_image(std::vector<char>(data, data + size), input);
   }
 }
 

@@ -33,15 +33,17 @@ public:
     std::ofstream out{config_file()};
     out << "[node]\nid = \"" << id << "\"\ndata_dir = \"data\"\n"
         << "[mgcp]\nbind = \"127.0.0.1\"\nport = " << mgcp_port << "\n"
-        << "[http]\nbind = \"127.0.0.1\"\nport = " << http_port << "\nadmin_token = \"" << token << "\"\n"
+        << "[http]\nbind = \"127.0.0.1\"\nport = " << http_port << "\nadmin_token = \"" << token
+        << "\"\n"
         << "[peer]\naddress = \"127.0.0.2\"\nlisten_port = " << free_port()
         << "\nudp_heartbeat_port = " << free_port(SOCK_DGRAM) << "\nheartbeat_interval_ms = 100\n"
         << "[log]\nlevel = \"info\"\n"
         << extra;
     out.close();
-    child_process prov{{CMS_BINARY_DIR "/cmsd", "--provision", CMS_SOURCE_DIR "/config/provisioning.toml",
-                         (data_dir() / "cms.db").string()},
-                        dir.path() / "provision.out"};
+    child_process prov{{CMS_BINARY_DIR "/cmsd", "--provision",
+                        CMS_SOURCE_DIR "/config/provisioning.toml",
+                        (data_dir() / "cms.db").string()},
+                       dir.path() / "provision.out"};
     if (prov.wait_exit(std::chrono::seconds{20}) != 0)
       throw std::runtime_error("provisioning failed: " + prov.output());
     process = std::make_unique<child_process>(
@@ -75,8 +77,9 @@ public:
 };
 
 /// Runs a program to completion (stdout+stderr in one file); returns {exit code, output}.
-inline std::pair<int, std::string> run_program(std::vector<std::string> argv, const std::filesystem::path& out_file,
-                                               std::chrono::milliseconds limit = std::chrono::seconds{30}) {
+inline std::pair<int, std::string>
+run_program(std::vector<std::string> argv, const std::filesystem::path& out_file,
+            std::chrono::milliseconds limit = std::chrono::seconds{30}) {
   child_process p{std::move(argv), out_file};
   auto code = p.wait_exit(limit);
   return {code ? *code : -999, p.output()};

@@ -32,16 +32,17 @@ public:
 
   explicit pair_harness(int witness_count = 0) {
     auto certs = dir.path() / "certs";
-    auto cmd = std::string{CMS_SOURCE_DIR} + "/scripts/gen-certs.sh " + certs.string()
-               + " node-a node-b rks client >/dev/null 2>&1";
+    auto cmd = std::string{CMS_SOURCE_DIR} + "/scripts/gen-certs.sh " + certs.string() +
+               " node-a node-b rks client >/dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0)
       throw std::runtime_error("gen-certs.sh failed");
     for (int i = 0; i < witness_count; ++i) {
       auto port = free_port(SOCK_DGRAM);
       witness_ports.push_back(port);
       witnesses.push_back(std::make_unique<child_process>(
-        std::vector<std::string>{CMS_BINARY_DIR "/cms-witness", "--listen", "127.0.0.1:" + std::to_string(port),
-                                 "--cluster", "it-pair", "--state",
+        std::vector<std::string>{CMS_BINARY_DIR "/cms-witness", "--listen",
+                                 "127.0.0.1:" + std::to_string(port), "--cluster", "it-pair",
+                                 "--state",
                                  (dir.path() / ("witness" + std::to_string(i) + ".json")).string()},
         dir.path() / ("witness" + std::to_string(i) + ".out")));
     }
@@ -57,9 +58,11 @@ public:
         << "\ncluster_id = \"it-pair\"\ndata_dir = \"" << names[i] << "-data\"\n"
         << "[mgcp]\nbind = \"127.0.0.1\"\nport = " << me.mgcp << "\n"
         << "[http]\nbind = \"127.0.0.1\"\nport = " << me.http << "\n"
-        << "[peer]\naddress = \"127.0.0.1\"\nport = " << peer.link << "\nlisten_address = \"127.0.0.1\"\n"
+        << "[peer]\naddress = \"127.0.0.1\"\nport = " << peer.link
+        << "\nlisten_address = \"127.0.0.1\"\n"
         << "listen_port = " << me.link << "\nudp_heartbeat_port = " << me.udp
-        << "\npeer_udp_heartbeat_port = " << peer.udp << "\nheartbeat_interval_ms = 100\nheartbeat_misses = 3\n";
+        << "\npeer_udp_heartbeat_port = " << peer.udp
+        << "\nheartbeat_interval_ms = 100\nheartbeat_misses = 3\n";
     if (!witness_ports.empty()) {
       out << "lease_ms = 900\nwitnesses = [";
       for (std::size_t w = 0; w < witness_ports.size(); ++w)
@@ -77,8 +80,9 @@ public:
 
   void start(int i, const std::string& cert_name = {}) {
     auto cfg = config(i, cert_name);
-    nodes[i] = std::make_unique<child_process>(std::vector<std::string>{CMS_BINARY_DIR "/cmsd", "--config", cfg.string()},
-                                               dir.path() / (names[i] + "-" + std::to_string(++starts_[i]) + ".out"));
+    nodes[i] = std::make_unique<child_process>(
+      std::vector<std::string>{CMS_BINARY_DIR "/cmsd", "--config", cfg.string()},
+      dir.path() / (names[i] + "-" + std::to_string(++starts_[i]) + ".out"));
   }
 
   /// /status of node i, or an empty object when it does not answer.

@@ -130,7 +130,8 @@ inline std::string tcp_exchange(std::uint16_t port, const std::string& bytes,
 
 /// One HTTP/1.1 GET with Connection: close; returns the raw response.
 inline std::string http_get(std::uint16_t port, const std::string& path) {
-  return tcp_exchange(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  return tcp_exchange(port,
+                      "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
 }
 
 inline int http_status(const std::string& raw) {

@@ -29,7 +29,8 @@ node_address parse_node_address(const std::string& url) {
   while (!rest.empty() && rest.back() == '/')
     rest.pop_back();
   if (rest.empty() || rest.find('/') != std::string::npos)
-    throw std::invalid_argument("node address must look like http://HOST:PORT, got \"" + url + "\"");
+    throw std::invalid_argument("node address must look like http://HOST:PORT, got \"" + url +
+                                "\"");
   node_address a;
   a.tls = tls;
   auto colon = rest.rfind(':');
@@ -46,9 +47,11 @@ node_address parse_node_address(const std::string& url) {
   } else {
     a.host = rest;
   }
-  if (a.host.empty() || a.port.empty() || a.port.find_first_not_of("0123456789") != std::string::npos
-      || a.port.size() > 5 || std::stoul(a.port) == 0 || std::stoul(a.port) > 65535)
-    throw std::invalid_argument("node address must look like http://HOST:PORT, got \"" + url + "\"");
+  if (a.host.empty() || a.port.empty() ||
+      a.port.find_first_not_of("0123456789") != std::string::npos || a.port.size() > 5 ||
+      std::stoul(a.port) == 0 || std::stoul(a.port) > 65535)
+    throw std::invalid_argument("node address must look like http://HOST:PORT, got \"" + url +
+                                "\"");
   return a;
 }
 

@@ -53,7 +53,8 @@ std::string cell(const boost::json::value* v) {
   return boost::json::serialize(*v);
 }
 
-void print_table(std::ostream& out, const boost::json::array& rows, const std::vector<column>& columns) {
+void print_table(std::ostream& out, const boost::json::array& rows,
+                 const std::vector<column>& columns) {
   std::vector<std::vector<std::string>> cells;
   std::vector<std::size_t> width;
   for (auto& c : columns)
@@ -84,12 +85,14 @@ void print_table(std::ostream& out, const boost::json::array& rows, const std::v
     print_line(line);
 }
 
-void print_fields(std::ostream& out, const boost::json::object& o, const std::vector<column>& fields) {
+void print_fields(std::ostream& out, const boost::json::object& o,
+                  const std::vector<column>& fields) {
   std::size_t w = 0;
   for (auto& f : fields)
     w = std::max(w, f.header.size());
   for (auto& f : fields)
-    out << f.header << ':' << std::string(w - f.header.size() + 1, ' ') << cell(at_path(o, f.field)) << '\n';
+    out << f.header << ':' << std::string(w - f.header.size() + 1, ' ') << cell(at_path(o, f.field))
+        << '\n';
 }
 
 } // namespace cms::cmsctl

@@ -18,10 +18,12 @@ struct column {
 };
 
 /// One row per element of `rows` (objects), columns aligned.
-void print_table(std::ostream& out, const boost::json::array& rows, const std::vector<column>& columns);
+void print_table(std::ostream& out, const boost::json::array& rows,
+                 const std::vector<column>& columns);
 
 /// "label: value" lines for the given fields of one object.
-void print_fields(std::ostream& out, const boost::json::object& o, const std::vector<column>& fields);
+void print_fields(std::ostream& out, const boost::json::object& o,
+                  const std::vector<column>& fields);
 
 /// Value at a dotted path, or null.
 const boost::json::value* at_path(const boost::json::object& o, const std::string& path);

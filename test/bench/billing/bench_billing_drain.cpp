@@ -82,10 +82,10 @@ int main(int argc, char** argv) {
   }
 
   const auto port_file = tmp.path() / "rks.port";
-  test::child_process rks{{std::string{CMS_BINARY_DIR} + "/rks", "serve", "--listen",
-                           "127.0.0.1:0", "--db", (tmp.path() / "rks.db").string(), "--cert",
-                           c("rks.crt"), "--key", c("rks.key"), "--ca", c("ca.crt"),
-                           "--port-file", port_file.string(), "--log-level", "warn"},
+  test::child_process rks{{std::string{CMS_BINARY_DIR} + "/rks", "serve", "--listen", "127.0.0.1:0",
+                           "--db", (tmp.path() / "rks.db").string(), "--cert", c("rks.crt"),
+                           "--key", c("rks.key"), "--ca", c("ca.crt"), "--port-file",
+                           port_file.string(), "--log-level", "warn"},
                           tmp.path() / "rks.log"};
   std::uint16_t port = 0;
   test::eventually([&] {
@@ -114,8 +114,8 @@ int main(int argc, char** argv) {
     fs.poll_interval = 50ms;
     fs.high_water = records + 1;
     fs.low_water = records;
-    auto fwd = sys.spawn(billing::billing_forwarder, fs, billing::make_rks_client_sender(client),
-                         &metrics);
+    auto fwd =
+      sys.spawn(billing::billing_forwarder, fs, billing::make_rks_client_sender(client), &metrics);
     const auto start = std::chrono::steady_clock::now();
     caf::anon_send(fwd, atom::role_changed_v, ha::role::active, std::uint64_t{1});
     const bool drained = test::eventually(

@@ -68,8 +68,8 @@ std::vector<rks_batch_line> rks_batches(const std::string& log) {
   static const std::regex line{R"(sequences (\d+)\.\.(\d+), (\d+) new, (\d+) duplicates)"};
   std::vector<rks_batch_line> out;
   for (std::sregex_iterator it{log.begin(), log.end(), line}, end; it != end; ++it)
-    out.push_back({std::stoull((*it)[1]), std::stoull((*it)[2]), std::stoull((*it)[3]),
-                   std::stoull((*it)[4])});
+    out.push_back(
+      {std::stoull((*it)[1]), std::stoull((*it)[2]), std::stoull((*it)[3]), std::stoull((*it)[4])});
   return out;
 }
 
@@ -113,8 +113,8 @@ std::string billing_rig::cert(const std::string& name) const {
 void billing_rig::start_rks() {
   rks_ = std::make_unique<rks_program>(
     std::vector<std::string>{"serve", "--listen", "127.0.0.1:0", "--db",
-                             (tmp_.path() / "rks.db").string(), "--cert", cert("rks.crt"),
-                             "--key", cert("rks.key"), "--ca", cert("ca.crt")},
+                             (tmp_.path() / "rks.db").string(), "--cert", cert("rks.crt"), "--key",
+                             cert("rks.key"), "--ca", cert("ca.crt")},
     tmp_.path() / "rks.port", tmp_.path() / "rks.log");
   backup_relay_ = std::make_unique<tcp_relay>(rks_->port());
   primary_relay_ = std::make_unique<tcp_relay>(rks_->port());
@@ -128,9 +128,7 @@ void billing_rig::start_responder(const std::string& which) {
   responder_ports_[which] = responders_[which]->port();
 }
 
-void billing_rig::stop_responder(const std::string& which) {
-  responders_.at(which)->stop();
-}
+void billing_rig::stop_responder(const std::string& which) { responders_.at(which)->stop(); }
 
 void billing_rig::start_node(bool primary_through_relay) {
   work_.emplace(io_.get_executor());
@@ -148,8 +146,8 @@ void billing_rig::start_node(bool primary_through_relay) {
 
   billing::forwarder_settings fs;
   fs.db_file = tmp_.path() / "cms.db";
-  fs.rks_primary = billing::rks_endpoint{
-    "127.0.0.1", primary_through_relay ? primary_relay_->port() : rks_->port()};
+  fs.rks_primary = billing::rks_endpoint{"127.0.0.1", primary_through_relay ? primary_relay_->port()
+                                                                            : rks_->port()};
   fs.rks_backup = billing::rks_endpoint{"127.0.0.1", backup_relay_->port()};
   fs.primary_link = "p2p-partner";
   fs.backup_link = "vpn-partner";
@@ -160,8 +158,8 @@ void billing_rig::start_node(bool primary_through_relay) {
   forwarder_settings_ = fs;
 
   const links::probe_settings probing{50ms, 3, 10};
-  for (auto [which, name] : {std::pair<std::string, std::string>{"primary", "p2p-partner"},
-                             {"backup", "vpn-partner"}}) {
+  for (auto [which, name] :
+       {std::pair<std::string, std::string>{"primary", "p2p-partner"}, {"backup", "vpn-partner"}}) {
     persistence::data_link dl{name, which, "127.0.0.1", "127.0.0.1", responder_ports_.at(which)};
     auto prober = std::make_shared<links::udp_link_prober>(io_, dl, 8, metrics_);
     probers_.push_back(prober);
@@ -214,8 +212,8 @@ void billing_rig::append_calls(int first_call, int calls) {
 std::uint64_t billing_rig::outbox_pending() { return outbox_->pending_count(); }
 
 long long billing_rig::rks_count() {
-  auto out = run_command("'" + rks_binary() + "' count --db '" +
-                         (tmp_.path() / "rks.db").string() + "' 2>/dev/null");
+  auto out = run_command("'" + rks_binary() + "' count --db '" + (tmp_.path() / "rks.db").string() +
+                         "' 2>/dev/null");
   try {
     return std::stoll(out);
   } catch (...) {

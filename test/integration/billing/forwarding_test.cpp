@@ -25,8 +25,8 @@ protected:
   }
 
   bool all_delivered(std::chrono::milliseconds limit = 20s) {
-    return eventually(
-      [&] { return rig.rks_count() == static_cast<long long>(rig.appended()); }, limit);
+    return eventually([&] { return rig.rks_count() == static_cast<long long>(rig.appended()); },
+                      limit);
   }
 
   double records_via(const std::string& path) {
@@ -77,10 +77,12 @@ TEST_F(forwarding_test, with_both_links_down_records_wait_in_the_outbox_and_drai
   ASSERT_TRUE(all_delivered());
   rig.stop_responder("primary");
   rig.stop_responder("backup");
-  ASSERT_TRUE(eventually([&] {
-    return rig.link_state("primary") == link_state::down &&
-           rig.link_state("backup") == link_state::down;
-  }, 5s));
+  ASSERT_TRUE(eventually(
+    [&] {
+      return rig.link_state("primary") == link_state::down &&
+             rig.link_state("backup") == link_state::down;
+    },
+    5s));
   // Calls go on while both links are down.
   for (int i = 0; i < 10; ++i) {
     rig.append_calls(2 + i * 4, 4);
@@ -109,9 +111,9 @@ TEST_F(forwarding_test, a_batch_whose_ack_was_lost_is_resent_and_stored_once) {
         return true;
     return false;
   }));
-  EXPECT_GE(rig.metric("cms_billing_forwarder_batches_total",
-                       {{"path", "primary"}, {"result", "failed"}}),
-            1);
+  EXPECT_GE(
+    rig.metric("cms_billing_forwarder_batches_total", {{"path", "primary"}, {"result", "failed"}}),
+    1);
   EXPECT_TRUE(rig.delivered_exactly_once_in_order()) << rig.rks_log();
 }
 
@@ -122,9 +124,9 @@ TEST_F(forwarding_test, a_batch_corrupted_on_the_wire_is_rejected_and_resent) {
   ASSERT_TRUE(all_delivered());
   EXPECT_GE(rig.primary_relay().batches, 2); // the corrupted one and its re-send
   EXPECT_EQ(rig.primary_relay().corrupt_batches, 0);
-  EXPECT_GE(rig.metric("cms_billing_forwarder_batches_total",
-                       {{"path", "primary"}, {"result", "failed"}}),
-            1);
+  EXPECT_GE(
+    rig.metric("cms_billing_forwarder_batches_total", {{"path", "primary"}, {"result", "failed"}}),
+    1);
   EXPECT_TRUE(rig.delivered_exactly_once_in_order()) << rig.rks_log();
 }
 

@@ -59,8 +59,8 @@ protected:
   void start_rks() {
     rks = std::make_unique<rks_program>(
       std::vector<std::string>{"serve", "--listen", "127.0.0.1:" + std::to_string(rks_port), "--db",
-                               rks_db(), "--cert", cert("rks.crt"), "--key", cert("rks.key"), "--ca",
-                               cert("ca.crt")},
+                               rks_db(), "--cert", cert("rks.crt"), "--key", cert("rks.key"),
+                               "--ca", cert("ca.crt")},
       p.dir.path() / "rks.port", p.dir.path() / ("rks-" + std::to_string(++rks_starts) + ".log"));
     ASSERT_NE(rks->port(), 0) << rks->log();
     rks_port = rks->port();
@@ -69,7 +69,8 @@ protected:
   /// record_id -> times the RKS holds it (from its JSON export).
   std::map<std::string, int> at_rks() {
     std::map<std::string, int> out;
-    auto text = run_command("'" + rks_bin() + "' export --format json --db '" + rks_db() + "' 2>/dev/null");
+    auto text =
+      run_command("'" + rks_bin() + "' export --format json --db '" + rks_db() + "' 2>/dev/null");
     auto v = parse_json(text);
     if (!v.is_array())
       return out;
@@ -89,8 +90,8 @@ protected:
   /// Record ids of a node's outbox (all, or only the unsent ones) and the highest sequence.
   std::set<std::string> outbox_ids(int i, bool unsent_only = false) {
     auto db = cms::persistence::database::open(p.db_file(i));
-    auto q = db.prepare(std::string{"SELECT record_id FROM billing_outbox"}
-                        + (unsent_only ? " WHERE sent = 0" : ""));
+    auto q = db.prepare(std::string{"SELECT record_id FROM billing_outbox"} +
+                        (unsent_only ? " WHERE sent = 0" : ""));
     std::set<std::string> out;
     while (q.step())
       out.insert(q.column_text(0));
@@ -110,9 +111,7 @@ protected:
     return n;
   }
 
-  std::string logs() {
-    return p.logs() + "\n--- rks ---\n" + (rks ? rks->log() : std::string{});
-  }
+  std::string logs() { return p.logs() + "\n--- rks ---\n" + (rks ? rks->log() : std::string{}); }
 
   /// A completed call (answered, then hung up by line 1): its id.
   std::string call_and_release() {
@@ -131,16 +130,17 @@ protected:
     std::ifstream in{std::string{CMS_SOURCE_DIR} + "/config/provisioning.toml"};
     std::stringstream text;
     text << in.rdbuf();
-    auto toml = std::regex_replace(text.str(), std::regex{R"(remote_address = "127\.0\.0\.51"\nremote_port = 5010)"},
-                                   "remote_address = \"127.0.0.51\"\nremote_port = " + std::to_string(port));
+    auto toml = std::regex_replace(
+      text.str(), std::regex{R"(remote_address = "127\.0\.0\.51"\nremote_port = 5010)"},
+      "remote_address = \"127.0.0.51\"\nremote_port = " + std::to_string(port));
     ASSERT_NE(toml, text.str()) << "config/provisioning.toml: primary data link not found";
     auto file = p.dir.path() / "provisioning.toml";
     std::ofstream{file} << toml;
     for (int i = 0; i < 2; ++i) {
       for (auto* suffix : {"", "-wal", "-shm"})
         std::filesystem::remove(p.db_file(i).string() + suffix);
-      auto cmd = std::string{CMS_BINARY_DIR "/cmsd --provision "} + file.string() + " " + p.db_file(i).string()
-                 + " >/dev/null 2>&1";
+      auto cmd = std::string{CMS_BINARY_DIR "/cmsd --provision "} + file.string() + " " +
+                 p.db_file(i).string() + " >/dev/null 2>&1";
       ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     }
     primary_far_end = std::make_unique<rks_program>(
@@ -162,16 +162,18 @@ protected:
     if (HasFatalFailure())
       return;
     start_rks();
-    p.extra_config = "[billing]\nrks_primary = \"127.0.0.1:" + std::to_string(rks_port)
-                     + "\"\nbatch_size = 10\n";
+    p.extra_config =
+      "[billing]\nrks_primary = \"127.0.0.1:" + std::to_string(rks_port) + "\"\nbatch_size = 10\n";
     p.start(0);
     ASSERT_TRUE(eventually([&] { return p.role(0) == "active"; }, 15s)) << logs();
     p.start(1);
-    ASSERT_TRUE(eventually([&] { return p.role(0) == "active" && p.role(1) == "standby"; }, 15s)) << logs();
+    ASSERT_TRUE(eventually([&] { return p.role(0) == "active" && p.role(1) == "standby"; }, 15s))
+      << logs();
     p.start_sim(2);
     ASSERT_TRUE(eventually([&] { return idle_lines(p, 0) == 4; }, 15s)) << logs();
     ASSERT_TRUE(eventually([&] { return forwarder_path(0) == 1 && forwarder_path(1) == 1; }, 15s))
-      << "the primary data link did not come up\n" << logs();
+      << "the primary data link did not come up\n"
+      << logs();
   }
 
   /// The first call is delivered while everything is up, and the standby learns the RKS position
@@ -179,10 +181,13 @@ protected:
   std::string delivered_call() {
     auto id = call_and_release();
     EXPECT_FALSE(id.empty()) << logs();
-    EXPECT_TRUE(eventually([&] { return records_of(outbox_ids(0), id) >= 3 && outbox_ids(0, true).empty(); }, 10s))
+    EXPECT_TRUE(eventually(
+      [&] { return records_of(outbox_ids(0), id) >= 3 && outbox_ids(0, true).empty(); }, 10s))
       << logs();
-    EXPECT_TRUE(eventually([&] { return !outbox_ids(1).empty() && outbox_ids(1, true).empty(); }, 10s))
-      << "the standby did not learn the RKS position\n" << logs();
+    EXPECT_TRUE(
+      eventually([&] { return !outbox_ids(1).empty() && outbox_ids(1, true).empty(); }, 10s))
+      << "the standby did not learn the RKS position\n"
+      << logs();
     return id;
   }
 
@@ -191,7 +196,8 @@ protected:
   void check_exactly_once(const std::string& first, const std::string& second) {
     ASSERT_TRUE(eventually([&] { return p.role(1) == "active"; }, 10s)) << logs();
     ASSERT_TRUE(eventually([&] { return outbox_ids(1, true).empty(); }, 20s))
-      << "B did not deliver its backlog\n" << logs();
+      << "B did not deliver its backlog\n"
+      << logs();
     auto ids = outbox_ids(1);
     auto held = at_rks();
     for (auto& id : ids)
@@ -207,7 +213,8 @@ protected:
     const auto acked_before_kill = max_sequence(1, first);
     std::string rks_log;
     for (int i = 1; i <= rks_starts; ++i)
-      rks_log += run_command("cat '" + (p.dir.path() / ("rks-" + std::to_string(i) + ".log")).string() + "'");
+      rks_log += run_command("cat '" +
+                             (p.dir.path() / ("rks-" + std::to_string(i) + ".log")).string() + "'");
     int from_b = 0;
     for (auto& b : batches_by_node(rks_log))
       if (b.node == "cms-b") {
@@ -221,7 +228,8 @@ private:
   int rks_starts = 0;
 };
 
-TEST_F(billing_failover, rks_hung_at_release_then_kill_9_of_the_active_each_record_reaches_the_rks_once) {
+TEST_F(billing_failover,
+       rks_hung_at_release_then_kill_9_of_the_active_each_record_reaches_the_rks_once) {
   auto first = delivered_call();
   ASSERT_FALSE(first.empty());
   // The RKS hangs (SIGSTOP): A's next batch is written to the socket and never acknowledged.
@@ -238,7 +246,8 @@ TEST_F(billing_failover, rks_hung_at_release_then_kill_9_of_the_active_each_reco
   check_exactly_once(first, second);
 }
 
-TEST_F(billing_failover, rks_down_at_release_then_kill_9_of_the_active_each_record_reaches_the_rks_once) {
+TEST_F(billing_failover,
+       rks_down_at_release_then_kill_9_of_the_active_each_record_reaches_the_rks_once) {
   auto first = delivered_call();
   ASSERT_FALSE(first.empty());
   rks->stop(); // unreachable: connection refused, records accumulate

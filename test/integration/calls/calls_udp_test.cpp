@@ -98,9 +98,9 @@ protected:
   }
 
   void SetUp() override {
-    dir = std::filesystem::temp_directory_path()
-          / ("cms-calls-" + std::to_string(::getpid()) + "-"
-             + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir = std::filesystem::temp_directory_path() /
+          ("cms-calls-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     db_file = dir / "cms.db";
@@ -180,8 +180,8 @@ protected:
     return rows;
   }
 
-  static std::vector<billing::billing_record> of_call(const std::vector<billing::billing_record>& rows,
-                                                      const std::string& call_id) {
+  static std::vector<billing::billing_record>
+  of_call(const std::vector<billing::billing_record>& rows, const std::string& call_id) {
     std::vector<billing::billing_record> out;
     for (auto& r : rows)
       if (r.call_id == call_id)
@@ -258,7 +258,8 @@ TEST_F(calls_udp_test, busy_unknown_and_no_answer) {
   // No answer within the configured 1.5 s.
   auto unanswered = dial("5551021");
   ASSERT_TRUE(b.wait_for(lb, [](auto& v) { return v.s == "L/rg"; }));
-  ASSERT_TRUE(a.wait_for(la, [](auto& v) { return v.s == "L/ro"; }, 10s));
+  ASSERT_TRUE(a.wait_for(
+    la, [](auto& v) { return v.s == "L/ro"; }, 10s));
   ASSERT_TRUE(line_in(lb, actors::line_state::idle));
   EXPECT_TRUE(b.view(lb).connections.empty());
   auto rows = billing_rows({busy, unknown, unanswered});
@@ -288,7 +289,8 @@ TEST_F(calls_udp_test, abandon_and_partial_dial) {
   EXPECT_EQ(a.ntfy(la, "L/hd"), 200);
   ASSERT_TRUE(a.wait_for(la, [](auto& v) { return v.s == "L/dl"; }));
   auto silent = line(la).call_id;
-  ASSERT_TRUE(a.wait_for(la, [](auto& v) { return v.s == "L/ro"; }, 10s));
+  ASSERT_TRUE(a.wait_for(
+    la, [](auto& v) { return v.s == "L/ro"; }, 10s));
   auto rows = billing_rows({abandoned, partial, silent});
   EXPECT_EQ(of_call(rows, abandoned).back().release_cause, 16);
   EXPECT_EQ(of_call(rows, partial).back().release_cause, 28);
@@ -355,7 +357,8 @@ TEST_F(calls_udp_test, crashed_call_actor_is_contained_and_the_node_keeps_servin
     .receive([&](caf::actor& h) { call = h; }, [&](caf::error& e) { FAIL() << sys->render(e); });
   ASSERT_TRUE(call);
   self->send_exit(call, caf::exit_reason::unhandled_exception);
-  ASSERT_TRUE(eventually([&] { return a.view(la).connections.empty() && b.view(lb).connections.empty(); }));
+  ASSERT_TRUE(
+    eventually([&] { return a.view(la).connections.empty() && b.view(lb).connections.empty(); }));
   ASSERT_TRUE(a.wait_for(la, [](auto& v) { return v.r == "L/hu(N)"; }));
   EXPECT_EQ(a.ntfy(la, "L/hu"), 200);
   EXPECT_EQ(b.ntfy(lb, "L/hu"), 200);
@@ -381,8 +384,8 @@ protected:
     for (int m = 1; m <= 250; ++m)
       for (int l = 1; l <= 4; ++l) {
         auto domain = "mta-" + std::to_string(m) + ".example";
-        st.bind_all(std::to_string(6000000 + m * 10 + l), "aaln/" + std::to_string(l) + "@" + domain,
-                    domain);
+        st.bind_all(std::to_string(6000000 + m * 10 + l),
+                    "aaln/" + std::to_string(l) + "@" + domain, domain);
         st.run();
         st.reset();
       }
@@ -398,7 +401,8 @@ TEST_F(rsip_storm_test, a_thousand_lines_register_at_once_with_wildcard_rsips) {
                                                      agent->local_endpoint()));
   std::vector<std::future<int>> answers;
   for (auto& mta : fleet)
-    answers.push_back(std::async(std::launch::async, [&mta] { return mta->rsip("*@" + mta->domain()); }));
+    answers.push_back(
+      std::async(std::launch::async, [&mta] { return mta->rsip("*@" + mta->domain()); }));
   for (auto& f : answers)
     EXPECT_EQ(f.get(), 200);
   ASSERT_TRUE(eventually([&] { return registry.value("cms_endpoints_registered") == 1000; }, 60s))

@@ -30,7 +30,6 @@ constexpr int lines = mtas * lines_per_mta;
 constexpr int calls = lines / 2;
 constexpr std::uint64_t dn_base = 5551001;
 
-
 boost::json::object get_json(std::uint16_t port, const std::string& path) {
   boost::system::error_code ec;
   auto v = boost::json::parse(http_body(http_get(port, path)), ec);
@@ -92,12 +91,14 @@ protected:
         char fqdn[64];
         std::snprintf(fqdn, sizeof fqdn, "mta-%04d.cable.example", m);
         for (int l = 1; l <= lines_per_mta; ++l)
-          out << "[[subscriber]]\ndirectory_number = \"" << dn++ << "\"\nendpoint_name = \"aaln/" << l
-              << "@" << fqdn << "\"\nmta_fqdn = \"" << fqdn << "\"\nmta_address = \"127.0.0.1\"\n\n";
+          out << "[[subscriber]]\ndirectory_number = \"" << dn++ << "\"\nendpoint_name = \"aaln/"
+              << l << "@" << fqdn << "\"\nmta_fqdn = \"" << fqdn
+              << "\"\nmta_address = \"127.0.0.1\"\n\n";
       }
     }
-    child_process provision{{CMS_BINARY_DIR "/cmsd", "--provision", toml.string(), db_file.string()},
-                            dir.path() / "provision.out"};
+    child_process provision{
+      {CMS_BINARY_DIR "/cmsd", "--provision", toml.string(), db_file.string()},
+      dir.path() / "provision.out"};
     ASSERT_EQ(provision.wait_exit(60s), 0) << provision.output();
 
     auto config = dir.path() / "node.toml";
@@ -105,36 +106,43 @@ protected:
       std::ofstream out{config};
       out << "[node]\nid = \"calls-200\"\ncluster_id = \"calls-200\"\ndata_dir = \"data\"\n"
           << "[mgcp]\nbind = \"127.0.0.1\"\nport = " << mgcp_port << "\n"
-          << "[http]\nbind = \"127.0.0.1\"\nport = " << http_port << "\n"
+          << "[http]\nbind = \"127.0.0.1\"\nport = " << http_port
+          << "\n"
           // A peer that never answers: the node goes active alone after its discovery window.
-          << "[peer]\naddress = \"127.0.0.1\"\nport = " << free_port() << "\nlisten_address = \"127.0.0.1\"\n"
+          << "[peer]\naddress = \"127.0.0.1\"\nport = " << free_port()
+          << "\nlisten_address = \"127.0.0.1\"\n"
           << "listen_port = 0\nudp_heartbeat_port = " << free_port(SOCK_DGRAM)
           << "\npeer_udp_heartbeat_port = " << free_port(SOCK_DGRAM)
           << "\nheartbeat_interval_ms = 100\nheartbeat_misses = 3\n"
           << "[log]\nlevel = \"warn\"\n";
     }
     node = std::make_unique<child_process>(
-      std::vector<std::string>{CMS_BINARY_DIR "/cmsd", "--config", config.string()}, dir.path() / "cmsd.out");
+      std::vector<std::string>{CMS_BINARY_DIR "/cmsd", "--config", config.string()},
+      dir.path() / "cmsd.out");
     ASSERT_TRUE(eventually([&] { return get_json(http_port, "/status")["role"] == "active"; }, 60s))
       << node->output();
-    ASSERT_TRUE(eventually([&] { return counter(http_port, "cms_endpoints_total") == lines; }, 60s));
+    ASSERT_TRUE(
+      eventually([&] { return counter(http_port, "cms_endpoints_total") == lines; }, 60s));
 
     sim = std::make_unique<child_process>(
-      std::vector<std::string>{CMS_BINARY_DIR "/mtasim", "--ca", "127.0.0.1:" + std::to_string(mgcp_port),
-                               "--mtas", std::to_string(mtas), "--lines", std::to_string(lines_per_mta),
-                               "--base-port", "0", "--control", "0", "--answer", "auto",
-                               "--answer-delay", "100", "--hangup-delay", "50"},
+      std::vector<std::string>{
+        CMS_BINARY_DIR "/mtasim", "--ca", "127.0.0.1:" + std::to_string(mgcp_port), "--mtas",
+        std::to_string(mtas), "--lines", std::to_string(lines_per_mta), "--base-port", "0",
+        "--control", "0", "--answer", "auto", "--answer-delay", "100", "--hangup-delay", "50"},
       dir.path() / "mtasim.out");
     std::uint16_t control_port = 0;
-    ASSERT_TRUE(eventually([&] {
-      std::smatch m;
-      auto text = sim->output();
-      static const std::regex re{"mtasim: control [0-9.]+:([0-9]+)"};
-      if (!std::regex_search(text, m, re) || text.find("mtasim: ready") == std::string::npos)
-        return false;
-      control_port = static_cast<std::uint16_t>(std::stoi(m[1]));
-      return true;
-    }, 30s)) << sim->output();
+    ASSERT_TRUE(eventually(
+      [&] {
+        std::smatch m;
+        auto text = sim->output();
+        static const std::regex re{"mtasim: control [0-9.]+:([0-9]+)"};
+        if (!std::regex_search(text, m, re) || text.find("mtasim: ready") == std::string::npos)
+          return false;
+        control_port = static_cast<std::uint16_t>(std::stoi(m[1]));
+        return true;
+      },
+      30s))
+      << sim->output();
     ctl = std::make_unique<mtasim_control>(control_port);
   }
 
@@ -146,35 +154,48 @@ protected:
       node->signal(SIGTERM), node->wait_exit(20s);
   }
 
-  std::string diagnostics() { return "--- cmsd ---\n" + node->output() + "\n--- mtasim ---\n" + sim->output(); }
+  std::string diagnostics() {
+    return "--- cmsd ---\n" + node->output() + "\n--- mtasim ---\n" + sim->output();
+  }
 };
 
 TEST_F(simultaneous_calls, two_hundred_calls_at_once_with_rtp_both_ways_then_released_and_billed) {
   // Every line registered and armed for off-hook, on the node and in the simulator.
-  ASSERT_TRUE(eventually([&] { return listing_total(http_port, "/endpoints?state=idle&limit=1") == lines; }, 60s))
-    << "idle lines: " << listing_total(http_port, "/endpoints?state=idle&limit=1") << "\n" << diagnostics();
+  ASSERT_TRUE(eventually(
+    [&] { return listing_total(http_port, "/endpoints?state=idle&limit=1") == lines; }, 60s))
+    << "idle lines: " << listing_total(http_port, "/endpoints?state=idle&limit=1") << "\n"
+    << diagnostics();
   for (int i = 1; i <= lines; ++i)
-    ASSERT_TRUE(eventually([&] {
-      auto s = ctl->status(i);
-      return s.contains("registered") && s.at("registered") == true && s.contains("awaiting_request")
-                 && s.at("awaiting_request") == false;
-    }, 20s)) << "line " << i;
+    ASSERT_TRUE(eventually(
+      [&] {
+        auto s = ctl->status(i);
+        return s.contains("registered") && s.at("registered") == true &&
+               s.contains("awaiting_request") && s.at("awaiting_request") == false;
+      },
+      20s))
+      << "line " << i;
 
   // Callers 1..200 go off hook together, wait for dial tone, then dial callee 200 + i.
   for (int i = 1; i <= calls; ++i)
     ASSERT_EQ(ctl->request("offhook " + std::to_string(i)), "ok");
   for (int i = 1; i <= calls; ++i)
-    ASSERT_TRUE(eventually([&] { return has_signal(ctl->status(i), "dl"); }, 30s)) << "no dial tone on line " << i;
+    ASSERT_TRUE(eventually([&] { return has_signal(ctl->status(i), "dl"); }, 30s))
+      << "no dial tone on line " << i;
   for (int i = 1; i <= calls; ++i)
-    ASSERT_EQ(ctl->request("dial " + std::to_string(i) + " " + std::to_string(dn_base + calls + i - 1)), "ok");
+    ASSERT_EQ(
+      ctl->request("dial " + std::to_string(i) + " " + std::to_string(dn_base + calls + i - 1)),
+      "ok");
 
   // All 200 connected at once on the node (nobody hangs up before the test says so).
-  ASSERT_TRUE(eventually([&] { return listing_total(http_port, "/calls?state=connected&limit=1") == calls; }, 60s))
+  ASSERT_TRUE(eventually(
+    [&] { return listing_total(http_port, "/calls?state=connected&limit=1") == calls; }, 60s))
     << "connected: " << listing_total(http_port, "/calls?state=connected&limit=1")
-    << " active: " << counter(http_port, "cms_calls_active") << "\n" << diagnostics();
+    << " active: " << counter(http_port, "cms_calls_active") << "\n"
+    << diagnostics();
   EXPECT_EQ(counter(http_port, "cms_calls_active"), calls);
   // A line turns in_call when its MTA confirms the connected request, just after the call does.
-  EXPECT_TRUE(eventually([&] { return listing_total(http_port, "/endpoints?state=in_call&limit=1") == lines; }, 30s))
+  EXPECT_TRUE(eventually(
+    [&] { return listing_total(http_port, "/endpoints?state=in_call&limit=1") == lines; }, 30s))
     << listing_total(http_port, "/endpoints?state=in_call&limit=1");
 
   // Media, call by call: each leg sends to the address its partner's SDP gave and receives from
@@ -182,23 +203,28 @@ TEST_F(simultaneous_calls, two_hundred_calls_at_once_with_rtp_both_ways_then_rel
   for (int i = 1; i <= calls; ++i) {
     int callee = calls + i;
     std::int64_t a_rx = 0, b_rx = 0;
-    ASSERT_TRUE(eventually([&] {
-      auto a = ctl->status(i), b = ctl->status(callee);
-      auto *ca = only_connection(a), *cb = only_connection(b);
-      if (!ca || !cb || ca->at("mode") != "sendrecv" || cb->at("mode") != "sendrecv")
-        return false;
-      if (ca->at("call_id") != cb->at("call_id"))
-        return false;
-      auto port_of = [](const boost::json::object& c) {
-        return "127.0.0.1:" + std::to_string(c.at("local_port").to_number<std::int64_t>());
-      };
-      if (ca->at("remote") != port_of(*cb).c_str() || cb->at("remote") != port_of(*ca).c_str())
-        return false;
-      a_rx = rtp(*ca, "received");
-      b_rx = rtp(*cb, "received");
-      return a_rx >= 10 && b_rx >= 10 && rtp(*ca, "sent") >= 10 && rtp(*cb, "sent") >= 10;
-    }, 30s)) << "call " << i << " -> " << callee << ": caller received " << a_rx << ", callee received "
-             << b_rx << "\n" << ctl->status(i) << "\n" << ctl->status(callee);
+    ASSERT_TRUE(eventually(
+      [&] {
+        auto a = ctl->status(i), b = ctl->status(callee);
+        auto *ca = only_connection(a), *cb = only_connection(b);
+        if (!ca || !cb || ca->at("mode") != "sendrecv" || cb->at("mode") != "sendrecv")
+          return false;
+        if (ca->at("call_id") != cb->at("call_id"))
+          return false;
+        auto port_of = [](const boost::json::object& c) {
+          return "127.0.0.1:" + std::to_string(c.at("local_port").to_number<std::int64_t>());
+        };
+        if (ca->at("remote") != port_of(*cb).c_str() || cb->at("remote") != port_of(*ca).c_str())
+          return false;
+        a_rx = rtp(*ca, "received");
+        b_rx = rtp(*cb, "received");
+        return a_rx >= 10 && b_rx >= 10 && rtp(*ca, "sent") >= 10 && rtp(*cb, "sent") >= 10;
+      },
+      30s))
+      << "call " << i << " -> " << callee << ": caller received " << a_rx << ", callee received "
+      << b_rx << "\n"
+      << ctl->status(i) << "\n"
+      << ctl->status(callee);
   }
   // Still all up together after the media check.
   EXPECT_EQ(listing_total(http_port, "/calls?state=connected&limit=1"), calls);
@@ -209,17 +235,22 @@ TEST_F(simultaneous_calls, two_hundred_calls_at_once_with_rtp_both_ways_then_rel
   ASSERT_TRUE(eventually([&] { return counter(http_port, "cms_calls_active") == 0; }, 60s))
     << counter(http_port, "cms_calls_active");
   EXPECT_EQ(listing_total(http_port, "/calls?limit=1"), 0);
-  ASSERT_TRUE(eventually([&] { return listing_total(http_port, "/endpoints?state=idle&limit=1") == lines; }, 60s))
+  ASSERT_TRUE(eventually(
+    [&] { return listing_total(http_port, "/endpoints?state=idle&limit=1") == lines; }, 60s))
     << "idle lines: " << listing_total(http_port, "/endpoints?state=idle&limit=1");
   for (int i = 1; i <= lines; ++i)
-    ASSERT_TRUE(eventually([&] {
-      auto s = ctl->status(i);
-      // Lookups only: operator[] would insert a missing key and move `c`'s storage.
-      auto* hook = s.if_contains("hook");
-      auto* awaiting = s.if_contains("awaiting_request");
-      auto* c = s.if_contains("connections");
-      return hook && *hook == "on" && c && c->as_array().empty() && awaiting && *awaiting == false;
-    }, 20s)) << "line " << i << ": " << ctl->status(i);
+    ASSERT_TRUE(eventually(
+      [&] {
+        auto s = ctl->status(i);
+        // Lookups only: operator[] would insert a missing key and move `c`'s storage.
+        auto* hook = s.if_contains("hook");
+        auto* awaiting = s.if_contains("awaiting_request");
+        auto* c = s.if_contains("connections");
+        return hook && *hook == "on" && c && c->as_array().empty() && awaiting &&
+               *awaiting == false;
+      },
+      20s))
+      << "line " << i << ": " << ctl->status(i);
 
   // The simulator's totals: 400 media streams, nothing malformed.
   boost::system::error_code ec;
@@ -259,39 +290,51 @@ TEST_F(simultaneous_calls, two_hundred_calls_at_once_with_rtp_both_ways_then_rel
   EXPECT_EQ(callees.size(), static_cast<std::size_t>(calls));
 }
 
-
 // A standalone node stopped (SIGTERM) with calls up has nobody to hand them to: before it closes
 // its MGCP socket and its billing outbox it ends them, so that the MTAs hold no orphan connection
 // and every call has its signaling_stop record (before, the records were lost: "no outbox").
-TEST_F(simultaneous_calls, a_node_stopped_alone_with_calls_up_deletes_their_connections_and_bills_every_stop) {
+TEST_F(simultaneous_calls,
+       a_node_stopped_alone_with_calls_up_deletes_their_connections_and_bills_every_stop) {
   constexpr int up = 10;
-  ASSERT_TRUE(eventually([&] { return listing_total(http_port, "/endpoints?state=idle&limit=1") == lines; }, 60s))
+  ASSERT_TRUE(eventually(
+    [&] { return listing_total(http_port, "/endpoints?state=idle&limit=1") == lines; }, 60s))
     << diagnostics();
   for (int i = 1; i <= up; ++i)
     for (int l : {i, calls + i})
-      ASSERT_TRUE(eventually([&] {
-        auto s = ctl->status(l);
-        return s.contains("registered") && s.at("registered") == true && s.contains("awaiting_request")
-               && s.at("awaiting_request") == false;
-      }, 20s)) << "line " << l;
+      ASSERT_TRUE(eventually(
+        [&] {
+          auto s = ctl->status(l);
+          return s.contains("registered") && s.at("registered") == true &&
+                 s.contains("awaiting_request") && s.at("awaiting_request") == false;
+        },
+        20s))
+        << "line " << l;
   for (int i = 1; i <= up; ++i) {
     ASSERT_EQ(ctl->request("offhook " + std::to_string(i)), "ok");
-    ASSERT_TRUE(eventually([&] { return has_signal(ctl->status(i), "dl"); }, 30s)) << "no dial tone on line " << i;
-    ASSERT_EQ(ctl->request("dial " + std::to_string(i) + " " + std::to_string(dn_base + calls + i - 1)), "ok");
+    ASSERT_TRUE(eventually([&] { return has_signal(ctl->status(i), "dl"); }, 30s))
+      << "no dial tone on line " << i;
+    ASSERT_EQ(
+      ctl->request("dial " + std::to_string(i) + " " + std::to_string(dn_base + calls + i - 1)),
+      "ok");
   }
-  ASSERT_TRUE(eventually([&] { return listing_total(http_port, "/calls?state=connected&limit=1") == up; }, 60s))
+  ASSERT_TRUE(eventually(
+    [&] { return listing_total(http_port, "/calls?state=connected&limit=1") == up; }, 60s))
     << diagnostics();
   for (int i = 1; i <= up; ++i)
     for (int l : {i, calls + i})
-      ASSERT_TRUE(eventually([&] {
-        auto s = ctl->status(l);
-        auto* c = only_connection(s);
-        return c && c->at("mode") == "sendrecv";
-      }, 30s)) << "line " << l << ": " << ctl->status(l);
+      ASSERT_TRUE(eventually(
+        [&] {
+          auto s = ctl->status(l);
+          auto* c = only_connection(s);
+          return c && c->at("mode") == "sendrecv";
+        },
+        30s))
+        << "line " << l << ": " << ctl->status(l);
 
   node->signal(SIGTERM);
   ASSERT_EQ(node->wait_exit(30s), 0) << node->output();
-  EXPECT_NE(node->output().find("event=ending_calls_at_stop calls=" + std::to_string(up)), std::string::npos)
+  EXPECT_NE(node->output().find("event=ending_calls_at_stop calls=" + std::to_string(up)),
+            std::string::npos)
     << node->output();
   // Every leg's connection was deleted on its MTA before the node went.
   for (int i = 1; i <= up; ++i)

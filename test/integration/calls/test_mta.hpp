@@ -23,13 +23,15 @@ namespace cms::test {
 class test_mta {
 public:
   struct line_view {
-    std::string x, r, s, d;  ///< last RQNT's X, R, S, D
+    std::string x, r, s, d; ///< last RQNT's X, R, S, D
     std::vector<std::string> connections;
     int rqnts = 0;
   };
 
   test_mta(boost::asio::io_context& io, std::string domain, mgcp::udp_endpoint call_agent)
-    : domain_(std::move(domain)), ca_(call_agent), agent_(io, config(), registry_) {
+    : domain_(std::move(domain)),
+      ca_(call_agent),
+      agent_(io, config(), registry_) {
     agent_.on_command([this](const mgcp::udp_endpoint& from, mgcp::command cmd) {
       on_command(from, std::move(cmd));
     });
@@ -77,8 +79,7 @@ public:
 
   /// NTFY with the X of the last RQNT for that line.
   int ntfy(const std::string& endpoint, const std::string& observed) {
-    return send(endpoint, mgcp::verb::ntfy,
-                {{"X", view(endpoint).x}, {"O", observed}});
+    return send(endpoint, mgcp::verb::ntfy, {{"X", view(endpoint).x}, {"O", observed}});
   }
 
   line_view view(const std::string& endpoint) const {
@@ -114,34 +115,38 @@ private:
       std::lock_guard g{mutex_};
       received_.emplace_back(cmd.kind, cmd.endpoint);
       auto& l = lines_[cmd.endpoint];
-      auto get = [&](const char* n) { auto p = cmd.param(n); return p ? *p : std::string{}; };
+      auto get = [&](const char* n) {
+        auto p = cmd.param(n);
+        return p ? *p : std::string{};
+      };
       switch (cmd.kind) {
-        case mgcp::verb::rqnt:
-          l.x = get("X");
-          l.r = get("R");
-          l.s = get("S");
-          l.d = get("D");
-          ++l.rqnts;
-          break;
-        case mgcp::verb::crcx: {
-          auto id = std::to_string(++next_connection_);
-          l.connections.push_back(id);
-          rsp.set_param("I", id);
-          rsp.sdp = "v=0\r\no=- " + id + " 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
-                    "t=0 0\r\nm=audio " + std::to_string(30000 + 2 * next_connection_)
-                    + " RTP/AVP 0\r\n";
-          break;
-        }
-        case mgcp::verb::dlcx: {
-          rsp.code = 250;
-          auto id = get("I");
-          l.connections.erase(std::remove(l.connections.begin(), l.connections.end(), id),
-                              l.connections.end());
-          rsp.set_param("P", "PS=50, OS=8000, PR=50, OR=8000, PL=0, JI=0, LA=1");
-          break;
-        }
-        default:
-          break;
+      case mgcp::verb::rqnt:
+        l.x = get("X");
+        l.r = get("R");
+        l.s = get("S");
+        l.d = get("D");
+        ++l.rqnts;
+        break;
+      case mgcp::verb::crcx: {
+        auto id = std::to_string(++next_connection_);
+        l.connections.push_back(id);
+        rsp.set_param("I", id);
+        rsp.sdp = "v=0\r\no=- " + id +
+                  " 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                  "t=0 0\r\nm=audio " +
+                  std::to_string(30000 + 2 * next_connection_) + " RTP/AVP 0\r\n";
+        break;
+      }
+      case mgcp::verb::dlcx: {
+        rsp.code = 250;
+        auto id = get("I");
+        l.connections.erase(std::remove(l.connections.begin(), l.connections.end(), id),
+                            l.connections.end());
+        rsp.set_param("P", "PS=50, OS=8000, PR=50, OR=8000, PL=0, JI=0, LA=1");
+        break;
+      }
+      default:
+        break;
       }
     }
     cv_.notify_all();

@@ -22,11 +22,11 @@ protected:
   }
 
   int post(const std::string& path, const std::string& body = {}) {
-    auto raw = tcp_exchange(node_.http_port,
-                            "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                              + "Authorization: Bearer " + node_.token + "\r\n"
-                              + "Content-Type: application/json\r\nContent-Length: "
-                              + std::to_string(body.size()) + "\r\n\r\n" + body);
+    auto raw = tcp_exchange(
+      node_.http_port, "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+                         "Authorization: Bearer " + node_.token + "\r\n" +
+                         "Content-Type: application/json\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\n\r\n" + body);
     return http_status(raw);
   }
 
@@ -61,7 +61,8 @@ TEST_F(admin_state_restart, drain_and_out_of_service_are_kept_across_a_restart) 
   const std::string gateway = "tgw-l9.local.example";
   ASSERT_EQ(post("/admin/drain", R"({"reason":"maintenance window 42"})"), 200);
   ASSERT_EQ(post("/admin/links/dl-backup/out-of-service", R"({"reason":"carrier ticket 7"})"), 200);
-  ASSERT_EQ(post("/admin/gateways/" + gateway + "/out-of-service", R"({"reason":"card swap"})"), 200);
+  ASSERT_EQ(post("/admin/gateways/" + gateway + "/out-of-service", R"({"reason":"card swap"})"),
+            200);
   ASSERT_TRUE(draining());
   auto before = link("dl-backup");
   ASSERT_EQ(before["admin_state"], "out_of_service") << boost::json::serialize(before);
@@ -73,12 +74,16 @@ TEST_F(admin_state_restart, drain_and_out_of_service_are_kept_across_a_restart) 
   auto after = link("dl-backup");
   EXPECT_EQ(after["admin_state"], "out_of_service") << boost::json::serialize(after);
   EXPECT_EQ(after["admin_reason"], "carrier ticket 7") << boost::json::serialize(after);
-  EXPECT_EQ(after["admin_since_ms"], since) << "the time of the operator's action, not of the restart";
+  EXPECT_EQ(after["admin_since_ms"], since)
+    << "the time of the operator's action, not of the restart";
   EXPECT_EQ(link("dl-primary")["admin_state"], "in_service");
   auto log = events();
-  EXPECT_NE(log.find("draining (kept from before the restart: maintenance window 42)"), std::string::npos) << log;
-  EXPECT_NE(log.find("gateway " + gateway + " out of service (kept from before the restart: card swap)"),
+  EXPECT_NE(log.find("draining (kept from before the restart: maintenance window 42)"),
             std::string::npos)
+    << log;
+  EXPECT_NE(
+    log.find("gateway " + gateway + " out of service (kept from before the restart: card swap)"),
+    std::string::npos)
     << log;
   EXPECT_NE(node_.output().find("event=admin_state_restored"), std::string::npos) << node_.output();
 

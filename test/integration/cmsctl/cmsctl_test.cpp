@@ -84,10 +84,12 @@ TEST_F(cmsctl_test, listings_show_provisioned_links_and_trunks) {
 
 TEST_F(cmsctl_test, unreachable_node_is_a_clear_error_with_its_own_exit_code) {
   auto port = free_port();
-  auto [code, out] = run_program({cmsctl, "--node", "http://127.0.0.1:" + std::to_string(port), "status"},
-                                 node->dir.path() / "unreachable.out");
+  auto [code, out] =
+    run_program({cmsctl, "--node", "http://127.0.0.1:" + std::to_string(port), "status"},
+                node->dir.path() / "unreachable.out");
   EXPECT_EQ(code, 3) << out;
-  EXPECT_NE(out.find("cmsctl: cannot reach node at http://127.0.0.1:" + std::to_string(port)), std::string::npos)
+  EXPECT_NE(out.find("cmsctl: cannot reach node at http://127.0.0.1:" + std::to_string(port)),
+            std::string::npos)
     << out;
 }
 
@@ -143,7 +145,8 @@ TEST_F(cmsctl_test, switchover_on_a_node_without_peer_is_refused_with_409) {
 }
 
 TEST_F(cmsctl_test, provision_imports_a_good_file_and_refuses_a_bad_one_unchanged) {
-  auto [code, out] = ctl({"--token", node->token, "provision", CMS_SOURCE_DIR "/config/provisioning.toml"});
+  auto [code, out] =
+    ctl({"--token", node->token, "provision", CMS_SOURCE_DIR "/config/provisioning.toml"});
   ASSERT_EQ(code, 0) << out;
   EXPECT_NE(out.find("unchanged"), std::string::npos) << out;
 
@@ -175,7 +178,8 @@ TEST_F(cmsctl_test, usage_errors_exit_2) {
   auto [code, out] = ctl({"frobnicate"});
   EXPECT_EQ(code, 2) << out;
   EXPECT_NE(out.find("unknown command"), std::string::npos) << out;
-  auto [ncode, nout] = run_program({cmsctl, "--node", "ftp://x", "status"}, node->dir.path() / "badnode.out");
+  auto [ncode, nout] =
+    run_program({cmsctl, "--node", "ftp://x", "status"}, node->dir.path() / "badnode.out");
   EXPECT_EQ(ncode, 2) << nout;
 }
 

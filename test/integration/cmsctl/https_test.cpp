@@ -22,7 +22,8 @@ const std::string cmsctl = CMS_BINARY_DIR "/cmsctl";
 class https_test : public ::testing::Test {
 protected:
   void SetUp() override {
-    auto cmd = "sh '" CMS_SOURCE_DIR "/scripts/gen-certs.sh' '" + certs().string() + "' node-a >/dev/null 2>&1";
+    auto cmd = "sh '" CMS_SOURCE_DIR "/scripts/gen-certs.sh' '" + certs().string() +
+               "' node-a >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "gen-certs.sh failed";
     std::filesystem::create_directories(dir_.path() / "data");
   }
@@ -35,7 +36,8 @@ protected:
     std::ofstream out{file};
     out << "[node]\nid = \"it-https\"\ndata_dir = \"data\"\n"
         << "[mgcp]\nbind = \"127.0.0.1\"\nport = " << free_port(SOCK_DGRAM) << "\n"
-        << "[http]\nbind = \"127.0.0.1\"\nport = " << http_port_ << "\ntls = true\nadmin_token = \"t\"\n"
+        << "[http]\nbind = \"127.0.0.1\"\nport = " << http_port_
+        << "\ntls = true\nadmin_token = \"t\"\n"
         << "[peer]\naddress = \"127.0.0.2\"\nlisten_port = " << free_port()
         << "\nudp_heartbeat_port = " << free_port(SOCK_DGRAM) << "\nheartbeat_interval_ms = 100\n"
         << tls_section;
@@ -43,8 +45,9 @@ protected:
   }
 
   std::string tls_section(const std::string& certificate) const {
-    return "[tls]\ncertificate = \"" + certificate + "\"\nkey = \"" + (certs() / "node-a.key").string()
-           + "\"\nca = \"" + (certs() / "ca.crt").string() + "\"\n";
+    return "[tls]\ncertificate = \"" + certificate + "\"\nkey = \"" +
+           (certs() / "node-a.key").string() + "\"\nca = \"" + (certs() / "ca.crt").string() +
+           "\"\n";
   }
 
   std::pair<int, std::string> run(std::vector<std::string> argv) {
@@ -63,10 +66,13 @@ TEST_F(https_test, status_over_tls_and_plain_http_refused_cleanly) {
   auto ca = (certs() / "ca.crt").string();
 
   std::pair<int, std::string> status;
-  ASSERT_TRUE(eventually([&] {
-    status = run({cmsctl, "--node", url, "--ca", ca, "--json", "status"});
-    return status.first == 0;
-  }, 15s)) << status.second << node.output();
+  ASSERT_TRUE(eventually(
+    [&] {
+      status = run({cmsctl, "--node", url, "--ca", ca, "--json", "status"});
+      return status.first == 0;
+    },
+    15s))
+    << status.second << node.output();
   EXPECT_NE(status.second.find("\"node_id\":\"it-https\""), std::string::npos) << status.second;
   EXPECT_NE(node.output().find("(https)"), std::string::npos) << node.output();
 
@@ -74,16 +80,20 @@ TEST_F(https_test, status_over_tls_and_plain_http_refused_cleanly) {
   auto raw = http_get(http_port_, "/status");
   EXPECT_EQ(http_status(raw), 400) << raw;
   EXPECT_NE(http_body(raw).find("this port speaks HTTPS"), std::string::npos) << raw;
-  auto refused = run({cmsctl, "--node", "http://127.0.0.1:" + std::to_string(http_port_), "status"});
+  auto refused =
+    run({cmsctl, "--node", "http://127.0.0.1:" + std::to_string(http_port_), "status"});
   EXPECT_EQ(refused.first, 1) << refused.second;
 
   // A client that does not trust the node's CA refuses the connection.
-  auto untrusted = run({cmsctl, "--node", url, "--ca", (certs() / "rogue-ca.crt").string(), "status"});
+  auto untrusted =
+    run({cmsctl, "--node", url, "--ca", (certs() / "rogue-ca.crt").string(), "status"});
   EXPECT_EQ(untrusted.first, 3) << untrusted.second;
-  EXPECT_NE(untrusted.second.find("certificate verify failed"), std::string::npos) << untrusted.second;
+  EXPECT_NE(untrusted.second.find("certificate verify failed"), std::string::npos)
+    << untrusted.second;
 
   // An admin action over TLS, with the token.
-  auto drain = run({cmsctl, "--node", url, "--ca", ca, "--token", "t", "drain", "--reason", "tls test"});
+  auto drain =
+    run({cmsctl, "--node", url, "--ca", ca, "--token", "t", "drain", "--reason", "tls test"});
   EXPECT_EQ(drain.first, 0) << drain.second;
 
   if (std::system("command -v curl >/dev/null 2>&1") == 0) {

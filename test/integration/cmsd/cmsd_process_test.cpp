@@ -33,7 +33,8 @@ struct node_files {
   }
 };
 
-std::optional<int> run_to_exit(std::vector<std::string> args, const temp_dir& dir, std::string* out) {
+std::optional<int> run_to_exit(std::vector<std::string> args, const temp_dir& dir,
+                               std::string* out) {
   args.insert(args.begin(), cmsd);
   child_process p{args, dir.path() / "cli.out"};
   auto code = p.wait_exit(10s);
@@ -71,7 +72,9 @@ TEST(cmsd_cli, shipped_pair_configs_are_valid) {
   temp_dir dir;
   std::string out;
   for (auto name : {"node-a.toml", "node-b.toml"})
-    EXPECT_EQ(run_to_exit({"--check-config", std::string{CMS_SOURCE_DIR} + "/config/" + name}, dir, &out), 0)
+    EXPECT_EQ(
+      run_to_exit({"--check-config", std::string{CMS_SOURCE_DIR} + "/config/" + name}, dir, &out),
+      0)
       << out;
 }
 
@@ -81,9 +84,11 @@ protected:
   std::unique_ptr<child_process> node;
 
   void SetUp() override {
-    node = std::make_unique<child_process>(std::vector<std::string>{cmsd, "--config", files.config.string()},
-                                           files.dir.path() / "cmsd.out");
-    ASSERT_TRUE(eventually([&] { return http_status(http_get(files.http_port, "/healthz")) == 200; }))
+    node = std::make_unique<child_process>(
+      std::vector<std::string>{cmsd, "--config", files.config.string()},
+      files.dir.path() / "cmsd.out");
+    ASSERT_TRUE(
+      eventually([&] { return http_status(http_get(files.http_port, "/healthz")) == 200; }))
       << node->output();
   }
 };
@@ -112,8 +117,8 @@ TEST_F(cmsd_node, serves_status_metrics_and_errors_then_stops_cleanly_on_sigterm
   EXPECT_EQ(http_status(not_found), 404);
   EXPECT_TRUE(boost::json::parse(http_body(not_found)).as_object().contains("error"));
 
-  auto wrong_method = tcp_exchange(files.http_port,
-                                   "DELETE /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto wrong_method = tcp_exchange(
+    files.http_port, "DELETE /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(http_status(wrong_method), 405);
 
   auto garbage = tcp_exchange(files.http_port, "\x01\x02 this is not http\r\n\r\n");

@@ -75,8 +75,8 @@ TEST_F(dashboard, page_renders_the_live_node_values) {
 
 TEST_F(dashboard, drain_shows_on_the_page_and_a_screenshot_is_kept) {
   auto drained = tcp_exchange(node.http_port,
-                              "POST /admin/drain HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + node.token
-                                + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                              "POST /admin/drain HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                node.token + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   ASSERT_EQ(http_status(drained), 200) << drained;
 
   auto dom_args = chromium_args(node.dir, "profile-drain");

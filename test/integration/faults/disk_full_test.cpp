@@ -62,7 +62,9 @@ std::uintmax_t fill(const std::filesystem::path& file) {
   return total;
 }
 
-double store_alarm(fault_rig& rig) { return status_counter(rig.http_port, "cms_billing_store_alarm"); }
+double store_alarm(fault_rig& rig) {
+  return status_counter(rig.http_port, "cms_billing_store_alarm");
+}
 double write_errors(fault_rig& rig) {
   return status_counter(rig.http_port, "cms_billing_write_errors_total");
 }
@@ -93,10 +95,12 @@ TEST(disk_full, calls_continue_billing_alarms_and_recovers_without_losing_a_reco
   int calls_during = 0;
   for (; calls_during < 6 && store_alarm(rig) != 1; ++calls_during) {
     ASSERT_EQ(rig.complete_call(1 + calls_during % 2, 3 + calls_during % 2), "")
-      << "call " << calls_during << " while the disk is full\n" << rig.diagnostics();
+      << "call " << calls_during << " while the disk is full\n"
+      << rig.diagnostics();
     eventually([&] { return store_alarm(rig) == 1; }, 3s);
   }
-  ASSERT_EQ(store_alarm(rig), 1) << "no billing store alarm with a full disk\n" << rig.diagnostics();
+  ASSERT_EQ(store_alarm(rig), 1) << "no billing store alarm with a full disk\n"
+                                 << rig.diagnostics();
   EXPECT_GT(write_errors(rig), 0);
   // One more call with the alarm raised: the node keeps serving.
   ASSERT_EQ(rig.complete_call(2, 4), "") << rig.diagnostics();
@@ -104,7 +108,8 @@ TEST(disk_full, calls_continue_billing_alarms_and_recovers_without_losing_a_reco
   EXPECT_EQ(store_alarm(rig), 1);
   EXPECT_EQ(rig.role(), "active");
   std::printf("disk full: %d calls completed while full, %.0f billing write errors, %lld records "
-              "stored before\n", calls_during, write_errors(rig), static_cast<long long>(rig.billed()));
+              "stored before\n",
+              calls_during, write_errors(rig), static_cast<long long>(rig.billed()));
 
   // Space returns: the retry writes what was held, the alarm clears.
   std::filesystem::remove(filler);

@@ -29,7 +29,6 @@ constexpr int lines_per_mta = 2;
 constexpr int lines = mtas * lines_per_mta;
 constexpr std::uint64_t dn_base = 5551001;
 
-
 inline boost::json::object get_json(std::uint16_t port, const std::string& path) {
   boost::system::error_code ec;
   auto v = boost::json::parse(http_body(http_get(port, path)), ec);
@@ -110,10 +109,12 @@ inline store_check read_store(const std::filesystem::path& file) {
     return p ? std::string(reinterpret_cast<const char*>(p)) : std::string{};
   };
   each("PRAGMA integrity_check", [&](sqlite3_stmt* st) { out.integrity += text(st, 0); });
-  each("SELECT sequence, record_id, event, call_id, timestamp_ms FROM billing_outbox ORDER BY sequence",
+  each("SELECT sequence, record_id, event, call_id, timestamp_ms FROM billing_outbox ORDER BY "
+       "sequence",
        [&](sqlite3_stmt* st) {
-         out.billing.push_back({static_cast<std::uint64_t>(sqlite3_column_int64(st, 0)), text(st, 1),
-                                text(st, 2), text(st, 3), sqlite3_column_int64(st, 4)});
+         out.billing.push_back({static_cast<std::uint64_t>(sqlite3_column_int64(st, 0)),
+                                text(st, 1), text(st, 2), text(st, 3),
+                                sqlite3_column_int64(st, 4)});
        });
   each("SELECT count(*) FROM subscribers",
        [&](sqlite3_stmt* st) { out.subscribers = sqlite3_column_int64(st, 0); });
@@ -163,8 +164,9 @@ public:
         char fqdn[64];
         std::snprintf(fqdn, sizeof fqdn, "mta-%04d.cable.example", m);
         for (int l = 1; l <= lines_per_mta; ++l)
-          out << "[[subscriber]]\ndirectory_number = \"" << dn++ << "\"\nendpoint_name = \"aaln/" << l
-              << "@" << fqdn << "\"\nmta_fqdn = \"" << fqdn << "\"\nmta_address = \"127.0.0.1\"\n\n";
+          out << "[[subscriber]]\ndirectory_number = \"" << dn++ << "\"\nendpoint_name = \"aaln/"
+              << l << "@" << fqdn << "\"\nmta_fqdn = \"" << fqdn
+              << "\"\nmta_address = \"127.0.0.1\"\n\n";
       }
     }
     child_process p{{CMS_BINARY_DIR "/cmsd", "--provision", toml.string(), db_file().string()},
@@ -178,10 +180,12 @@ public:
     auto config = dir.path() / "node.toml";
     {
       std::ofstream out{config};
-      out << "[node]\nid = \"faults\"\ncluster_id = \"faults\"\ndata_dir = \"" << data_dir.string() << "\"\n"
+      out << "[node]\nid = \"faults\"\ncluster_id = \"faults\"\ndata_dir = \"" << data_dir.string()
+          << "\"\n"
           << "[mgcp]\nbind = \"127.0.0.1\"\nport = " << mgcp_port << "\n"
           << "[http]\nbind = \"127.0.0.1\"\nport = " << http_port << "\n"
-          << "[peer]\naddress = \"127.0.0.1\"\nport = " << free_port() << "\nlisten_address = \"127.0.0.1\"\n"
+          << "[peer]\naddress = \"127.0.0.1\"\nport = " << free_port()
+          << "\nlisten_address = \"127.0.0.1\"\n"
           << "listen_port = 0\nudp_heartbeat_port = " << free_port(SOCK_DGRAM)
           << "\npeer_udp_heartbeat_port = " << free_port(SOCK_DGRAM)
           << "\nheartbeat_interval_ms = 100\nheartbeat_misses = 3\n"
@@ -205,41 +209,49 @@ public:
     return e ? e->to_number<std::int64_t>() : -1;
   }
 
-  bool wait_active() { return eventually([&] { return role() == "active"; }, 60s); }
+  bool wait_active() {
+    return eventually([&] { return role() == "active"; }, 60s);
+  }
 
   /// Starts mtasim against the node; false when it does not come up.
   bool start_sim() {
     sim = std::make_unique<child_process>(
-      std::vector<std::string>{CMS_BINARY_DIR "/mtasim", "--ca", "127.0.0.1:" + std::to_string(mgcp_port),
-                               "--mtas", std::to_string(mtas), "--lines", std::to_string(lines_per_mta),
-                               "--base-port", "0", "--control", "0", "--answer", "auto",
-                               "--answer-delay", "50", "--hangup-delay", "50"},
+      std::vector<std::string>{
+        CMS_BINARY_DIR "/mtasim", "--ca", "127.0.0.1:" + std::to_string(mgcp_port), "--mtas",
+        std::to_string(mtas), "--lines", std::to_string(lines_per_mta), "--base-port", "0",
+        "--control", "0", "--answer", "auto", "--answer-delay", "50", "--hangup-delay", "50"},
       dir.path() / "mtasim.out");
     std::uint16_t control_port = 0;
-    if (!eventually([&] {
-          std::smatch m;
-          auto text = sim->output();
-          static const std::regex re{"mtasim: control [0-9.]+:([0-9]+)"};
-          if (!std::regex_search(text, m, re) || text.find("mtasim: ready") == std::string::npos)
-            return false;
-          control_port = static_cast<std::uint16_t>(std::stoi(m[1]));
-          return true;
-        }, 30s))
+    if (!eventually(
+          [&] {
+            std::smatch m;
+            auto text = sim->output();
+            static const std::regex re{"mtasim: control [0-9.]+:([0-9]+)"};
+            if (!std::regex_search(text, m, re) || text.find("mtasim: ready") == std::string::npos)
+              return false;
+            control_port = static_cast<std::uint16_t>(std::stoi(m[1]));
+            return true;
+          },
+          30s))
       return false;
     ctl = std::make_unique<mtasim_control>(control_port);
     for (int i = 1; i <= lines; ++i)
-      if (!eventually([&] {
-            auto s = ctl->status(i);
-            return s.contains("registered") && s.at("registered") == true && s.contains("awaiting_request")
-                 && s.at("awaiting_request") == false;
-          }, 30s))
+      if (!eventually(
+            [&] {
+              auto s = ctl->status(i);
+              return s.contains("registered") && s.at("registered") == true &&
+                     s.contains("awaiting_request") && s.at("awaiting_request") == false;
+            },
+            30s))
         return false;
     // The node's side too: every line idle (armed for off-hook), not just the MTAs' view.
-    return eventually([&] {
-      auto o = get_json(http_port, "/endpoints?state=idle&limit=1");
-      auto* t = o.if_contains("total");
-      return t && t->to_number<std::int64_t>() == lines;
-    }, 30s);
+    return eventually(
+      [&] {
+        auto o = get_json(http_port, "/endpoints?state=idle&limit=1");
+        auto* t = o.if_contains("total");
+        return t && t->to_number<std::int64_t>() == lines;
+      },
+      30s);
   }
 
   /// Line `caller` calls line `callee` (1-based), the callee answers, the caller hangs up, both
@@ -250,8 +262,8 @@ public:
       return "offhook refused";
     if (!eventually([&] { return has_signal(ctl->status(caller), "dl"); }, 20s))
       return "no dial tone on line " + std::to_string(caller) + ": " +
-             boost::json::serialize(ctl->status(caller)) + " node: " +
-             boost::json::serialize(get_json(http_port, "/endpoints?limit=10"));
+             boost::json::serialize(ctl->status(caller)) +
+             " node: " + boost::json::serialize(get_json(http_port, "/endpoints?limit=10"));
     if (ctl->request("dial " + std::to_string(caller) + " " + dn) != "ok")
       return "dial refused";
     auto connected = [&](int line) {

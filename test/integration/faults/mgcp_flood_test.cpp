@@ -56,7 +56,8 @@ public:
     char answer[2048];
     for (int i = 0; i < 200; ++i) { // 1 ms receive timeout each
       auto n = ::recv(fd_, answer, sizeof answer, 0);
-      if (n > 0 && std::string_view(answer, static_cast<std::size_t>(n)).find(" 4242") != std::string_view::npos)
+      if (n > 0 && std::string_view(answer, static_cast<std::size_t>(n)).find(" 4242") !=
+                     std::string_view::npos)
         return true;
     }
     return false;
@@ -68,10 +69,10 @@ public:
 private:
   void run() {
     static const char* const shapes[] = {
-      "XYZZ %u aaln/1@mta-0001.cable.example MGCP 1.0\r\n",          // unknown verb: 504
-      "CRCX %u aaln/1@mta-0001.cable.example MGCP 9.9\r\n",          // bad version: 528
+      "XYZZ %u aaln/1@mta-0001.cable.example MGCP 1.0\r\n", // unknown verb: 504
+      "CRCX %u aaln/1@mta-0001.cable.example MGCP 9.9\r\n", // bad version: 528
       "NTFY %u aaln/1@mta-0001.cable.example MGCP 1.0\r\nX: \x01\x02\r\nO: ;;;\r\n", // bad parameter
-      "MDCX %u \r\n\r\n\r\n",                                        // malformed
+      "MDCX %u \r\n\r\n\r\n",                                                        // malformed
     };
     char buf[256];
     unsigned tid = 1;
@@ -79,8 +80,8 @@ private:
     while (running_) {
       for (int i = 0; i < 100; ++i, ++tid) {
         int n = std::snprintf(buf, sizeof buf, shapes[tid % 4], tid % 999999999);
-        if (::sendto(fd_, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&target_),
-                     sizeof target_) > 0)
+        if (::sendto(fd_, buf, static_cast<std::size_t>(n), 0,
+                     reinterpret_cast<sockaddr*>(&target_), sizeof target_) > 0)
           ++sent_;
       }
       while (::recv(fd_, answer, sizeof answer, MSG_DONTWAIT) > 0)
@@ -116,9 +117,13 @@ TEST(mgcp_flood, one_address_is_rate_limited_and_counted_while_lines_complete_ca
   ASSERT_TRUE(flood.bound()) << "cannot bind 127.0.0.2";
   flood.start();
   // Let the flood run into its limit first, then place calls through it.
-  ASSERT_TRUE(eventually([&] {
-    return status_counter(rig.http_port, "cms_mgcp_errors_total", {"127.0.0.2", "rate_limited"}) > 0;
-  }, 30s)) << rig.diagnostics();
+  ASSERT_TRUE(eventually(
+    [&] {
+      return status_counter(rig.http_port, "cms_mgcp_errors_total", {"127.0.0.2", "rate_limited"}) >
+             0;
+    },
+    30s))
+    << rig.diagnostics();
   ASSERT_EQ(rig.complete_call(1, 3), "") << rig.diagnostics();
   ASSERT_EQ(rig.complete_call(4, 2), "") << rig.diagnostics();
   flood.stop();
@@ -126,16 +131,21 @@ TEST(mgcp_flood, one_address_is_rate_limited_and_counted_while_lines_complete_ca
   const cms::mgcp::flood_limits limits;
   const double bound = limits.burst + limits.per_second * flood.seconds() + 10;
   EXPECT_LE(static_cast<double>(flood.answers()), bound)
-    << flood.answers() << " error answers for " << flood.sent() << " datagrams in " << flood.seconds() << " s";
-  EXPECT_GT(static_cast<double>(flood.sent()), 2 * bound) << "the flood was too weak to prove anything";
+    << flood.answers() << " error answers for " << flood.sent() << " datagrams in "
+    << flood.seconds() << " s";
+  EXPECT_GT(static_cast<double>(flood.sent()), 2 * bound)
+    << "the flood was too weak to prove anything";
   EXPECT_GE(status_counter(rig.http_port, "cms_mgcp_flood_sources_limited_total"), 1);
-  auto limited = status_counter(rig.http_port, "cms_mgcp_errors_total", {"127.0.0.2", "rate_limited"});
+  auto limited =
+    status_counter(rig.http_port, "cms_mgcp_errors_total", {"127.0.0.2", "rate_limited"});
   std::printf("flood: %llu datagrams in %.1f s, %llu error answers, %.0f dropped unparsed\n",
               static_cast<unsigned long long>(flood.sent()), flood.seconds(),
               static_cast<unsigned long long>(flood.answers()), limited);
-  EXPECT_GT(limited, static_cast<double>(flood.sent()) / 2) << "most of the flood should be dropped unparsed";
+  EXPECT_GT(limited, static_cast<double>(flood.sent()) / 2)
+    << "most of the flood should be dropped unparsed";
   // The MTAs' address was never limited.
-  EXPECT_EQ(status_counter(rig.http_port, "cms_mgcp_errors_total", {"127.0.0.1", "rate_limited"}), -1);
+  EXPECT_EQ(status_counter(rig.http_port, "cms_mgcp_errors_total", {"127.0.0.1", "rate_limited"}),
+            -1);
   EXPECT_EQ(rig.role(), "active");
 
   // Once the flood stops, the budget refills: the same address is heard again.

@@ -36,7 +36,9 @@ public:
   std::string error() const { return db_ ? sqlite3_errmsg(db_) : "no connection"; }
 
 private:
-  bool exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
+  bool exec(const char* sql) {
+    return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
   sqlite3* db_ = nullptr;
   bool locked_ = false;
 };
@@ -89,7 +91,8 @@ TEST(store_locked, while_running_billing_counts_alarms_and_catches_up_when_relea
     // Calls go on; the outbox's writes time out on the lock and raise the alarm.
     ASSERT_EQ(rig.complete_call(2, 4), "") << rig.diagnostics();
     ++calls;
-    ASSERT_TRUE(eventually([&] { return status_counter(rig.http_port, "cms_billing_store_alarm") == 1; }, 30s))
+    ASSERT_TRUE(eventually(
+      [&] { return status_counter(rig.http_port, "cms_billing_store_alarm") == 1; }, 30s))
       << rig.diagnostics();
     EXPECT_GT(status_counter(rig.http_port, "cms_billing_write_errors_total"), errors_before);
     ASSERT_EQ(rig.complete_call(1, 4), "") << rig.diagnostics();
@@ -98,7 +101,8 @@ TEST(store_locked, while_running_billing_counts_alarms_and_catches_up_when_relea
     // Readers are not blocked by a writer under WAL: the operator still sees the stored backlog.
     EXPECT_EQ(rig.billed(), 3);
   }
-  ASSERT_TRUE(eventually([&] { return status_counter(rig.http_port, "cms_billing_store_alarm") == 0; }, 30s))
+  ASSERT_TRUE(
+    eventually([&] { return status_counter(rig.http_port, "cms_billing_store_alarm") == 0; }, 30s))
     << rig.diagnostics();
   ASSERT_TRUE(eventually([&] { return rig.billed() == 3 * calls; }, 20s)) << rig.billed();
 

@@ -67,8 +67,9 @@ public:
     write_config();
     responder_primary = probe_responder(probe_primary, "probe-primary.out");
     responder_backup = probe_responder(probe_backup, "probe-backup.out");
-    child_process prov{{CMS_BINARY_DIR "/cmsd", "--provision", path("prov.toml"), path("data/cms.db")},
-                       dir.path() / "provision.out"};
+    child_process prov{
+      {CMS_BINARY_DIR "/cmsd", "--provision", path("prov.toml"), path("data/cms.db")},
+      dir.path() / "provision.out"};
     ASSERT_EQ(prov.wait_exit(std::chrono::seconds{20}), 0) << prov.output();
     node = std::make_unique<child_process>(
       std::vector<std::string>{CMS_BINARY_DIR "/cmsd", "--config", path("node.toml")},
@@ -76,19 +77,26 @@ public:
     ASSERT_TRUE(eventually([&] { return field("/status", "role") == "\"active\""; },
                            std::chrono::seconds{20}))
       << node->output();
-    std::vector<std::string> mta{"--mtas", "1", "--lines", "2", "--base-port", std::to_string(mta_port),
-                                 "--answer-delay", "100"};
+    std::vector<std::string> mta{
+      "--mtas",         "1",  "--lines", "2", "--base-port", std::to_string(mta_port),
+      "--answer-delay", "100"};
     std::vector<std::string> args{CMS_BINARY_DIR "/mtasim",
-                                  "--ca", "127.0.0.1:" + std::to_string(mgcp_port),
-                                  "--control", "0",
-                                  "--channels", "4",
-                                  "--pstn-alert-delay", "50",
-                                  "--pstn-answer-delay", "150",
-                                  "--rto-max", "1000"};
+                                  "--ca",
+                                  "127.0.0.1:" + std::to_string(mgcp_port),
+                                  "--control",
+                                  "0",
+                                  "--channels",
+                                  "4",
+                                  "--pstn-alert-delay",
+                                  "50",
+                                  "--pstn-answer-delay",
+                                  "150",
+                                  "--rto-max",
+                                  "1000"};
     const char* names[] = {p1, p2, l1, l9};
     for (int i = 0; i < 4; ++i)
-      args.push_back("--gateway"), args.push_back(std::string(names[i]) + "@127.0.0.1:" +
-                                                   std::to_string(gateway_ports[i]));
+      args.push_back("--gateway"),
+        args.push_back(std::string(names[i]) + "@127.0.0.1:" + std::to_string(gateway_ports[i]));
     args.insert(args.end(), sim_args.begin(), sim_args.end());
     if (scenario_args.empty())
       args.insert(args.end(), mta.begin(), mta.end());
@@ -113,9 +121,11 @@ public:
         return !scenario_args.empty() || (line_idle(1) && line_idle(2));
       },
       std::chrono::seconds{20}))
-      << boost::json::serialize(get("/trunks")) << "\n" << node->output();
+      << boost::json::serialize(get("/trunks")) << "\n"
+      << node->output();
     if (!scenario_args.empty()) {
-      std::vector<std::string> s{CMS_BINARY_DIR "/mtasim", "--ca", "127.0.0.1:" + std::to_string(mgcp_port)};
+      std::vector<std::string> s{CMS_BINARY_DIR "/mtasim", "--ca",
+                                 "127.0.0.1:" + std::to_string(mgcp_port)};
       s.insert(s.end(), mta.begin(), mta.end());
       s.insert(s.end(), scenario_args.begin(), scenario_args.end());
       scenario = std::make_unique<child_process>(s, dir.path() / "scenario.out");
@@ -230,7 +240,8 @@ public:
       if (s.as_string() == "L/rt")
         return false;
     for (auto& c : l.at("connections").as_array())
-      if (c.as_object().at("mode").as_string() == "sendrecv" && !c.as_object().at("remote").is_null())
+      if (c.as_object().at("mode").as_string() == "sendrecv" &&
+          !c.as_object().at("remote").is_null())
         return true;
     return false;
   }
@@ -242,7 +253,8 @@ public:
       return ::testing::AssertionFailure() << "no dial tone";
     control("dial " + std::to_string(index) + " " + number);
     if (!eventually([&] { return line_talking(index); }))
-      return ::testing::AssertionFailure() << "not connected: " << boost::json::serialize(line(index));
+      return ::testing::AssertionFailure()
+             << "not connected: " << boost::json::serialize(line(index));
     return ::testing::AssertionSuccess();
   }
   ::testing::AssertionResult hang_up(int index) const {
@@ -270,9 +282,10 @@ public:
     if (ok)
       return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure()
-           << "leak: calls " << calls_listed() << "\ntrunks " << boost::json::serialize(get("/trunks"))
-           << "\ngateways " << control("gateways") << "\nline1 " << boost::json::serialize(line(1))
-           << "\nline2 " << boost::json::serialize(line(2));
+           << "leak: calls " << calls_listed() << "\ntrunks "
+           << boost::json::serialize(get("/trunks")) << "\ngateways " << control("gateways")
+           << "\nline1 " << boost::json::serialize(line(1)) << "\nline2 "
+           << boost::json::serialize(line(2));
   }
 
   /// The primary data link loses every probe from now on (the responder stops reading).
@@ -296,12 +309,14 @@ private:
       const char* name;
       const char* role;
       const char* segment;
-    } gws[] = {{p1, "active", "partner"}, {p2, "active", "partner"}, {l1, "active", "local"},
+    } gws[] = {{p1, "active", "partner"},
+               {p2, "active", "partner"},
+               {l1, "active", "local"},
                {l9, "cold_spare", "local"}};
     for (int i = 0; i < 4; ++i) {
-      o << "[[gateway]]\nname = \"" << gws[i].name << "\"\naddress = \"127.0.0.1\"\nport = "
-        << gateway_ports[i] << "\nrole = \"" << gws[i].role << "\"\nsegment = \"" << gws[i].segment
-        << "\"\n";
+      o << "[[gateway]]\nname = \"" << gws[i].name
+        << "\"\naddress = \"127.0.0.1\"\nport = " << gateway_ports[i] << "\nrole = \""
+        << gws[i].role << "\"\nsegment = \"" << gws[i].segment << "\"\n";
       if (std::string(gws[i].role) == "cold_spare")
         o << "spare_for = \"" << l1 << "\"\n";
     }
@@ -353,9 +368,9 @@ inline void run_flapping(std::chrono::seconds length) {
   rig.probe_interval_ms = 100;
   // Off-net calls from both lines, 2 per second, each held 1 s, answered by the PSTN at once.
   auto seconds = std::to_string(length.count());
-  ASSERT_NO_FATAL_FAILURE(rig.start({}, {"--scenario", "offnet", "--called", "12125550100",
-                                         "--rate", "4", "--hold", "0.3", "--duration", seconds,
-                                         "--register-timeout", "10", "--json"}));
+  ASSERT_NO_FATAL_FAILURE(
+    rig.start({}, {"--scenario", "offnet", "--called", "12125550100", "--rate", "4", "--hold",
+                   "0.3", "--duration", seconds, "--register-timeout", "10", "--json"}));
   auto flaps = 0;
   auto end = std::chrono::steady_clock::now() + length;
   bool cut = false;
@@ -377,8 +392,9 @@ inline void run_flapping(std::chrono::seconds length) {
   auto completed = calls.at("completed").as_int64();
   std::cout << "flapping " << length.count() << " s: " << flaps << " cuts, " << attempts
             << " calls, " << completed << " completed, "
-            << rig.metric("cms_data_link_transitions_total{link=\"dl-primary\"") << " link transitions, "
-            << rig.metric("cms_trunk_segment_changes_total") << " segment changes\n";
+            << rig.metric("cms_data_link_transitions_total{link=\"dl-primary\"")
+            << " link transitions, " << rig.metric("cms_trunk_segment_changes_total")
+            << " segment changes\n";
   EXPECT_GE(attempts, length.count()) << out;
   EXPECT_EQ(completed, attempts) << out;
   EXPECT_EQ(calls.at("release_timeouts").as_int64(), 0) << out;
@@ -391,7 +407,8 @@ inline void run_flapping(std::chrono::seconds length) {
   // choice itself is checked deterministically by primary_link_cut_sends_the_next_call_to_...
   std::cout << "seizures: partner " << partner << ", local " << local << "\n";
   EXPECT_EQ(partner + local, attempts);
-  EXPECT_GE(rig.metric("cms_data_link_transitions_total{link=\"dl-primary\",to=\"down\""), flaps / 2);
+  EXPECT_GE(rig.metric("cms_data_link_transitions_total{link=\"dl-primary\",to=\"down\""),
+            flaps / 2);
   ASSERT_TRUE(eventually([&] { return rig.primary_up(); }, 10s));
   ASSERT_TRUE(eventually(
     [&] {
@@ -406,8 +423,8 @@ inline void run_flapping(std::chrono::seconds length) {
       return true;
     },
     15s))
-    << boost::json::serialize(rig.get("/trunks")) << "\ncalls " << boost::json::serialize(rig.get("/calls"))
-    << "\ngateways " << rig.control("gateways");
+    << boost::json::serialize(rig.get("/trunks")) << "\ncalls "
+    << boost::json::serialize(rig.get("/calls")) << "\ngateways " << rig.control("gateways");
   // Every call seized a channel on a simulated gateway and was released by the call agent.
   auto sim_report = parse_json(rig.control("report"));
   auto& trunks = sim_report.as_object().at("trunks").as_object();

@@ -32,8 +32,10 @@ TEST_F(gateways_test, offnet_call_reaches_the_partner_gateway_and_is_cleared_end
   ASSERT_TRUE(eventually([&] {
     auto l = rig.line(1);
     auto& conns = l.at("connections").as_array();
-    return !conns.empty() && conns[0].as_object().at("rtp").as_object().at("received").as_int64() > 5;
-  })) << rig.line(1);
+    return !conns.empty() &&
+           conns[0].as_object().at("rtp").as_object().at("received").as_int64() > 5;
+  }))
+    << rig.line(1);
   EXPECT_EQ(rig.gateway_calls(gateway_rig::l1), 0u);
   ASSERT_TRUE(rig.hang_up(1));
   EXPECT_TRUE(rig.all_idle());
@@ -41,7 +43,8 @@ TEST_F(gateways_test, offnet_call_reaches_the_partner_gateway_and_is_cleared_end
 
 TEST_F(gateways_test, primary_link_cut_sends_the_next_call_to_the_local_segment_and_back) {
   rig.cut_primary();
-  ASSERT_TRUE(eventually([&] { return rig.link_state("dl-primary") == "down"; })) << rig.link_state("dl-primary");
+  ASSERT_TRUE(eventually([&] { return rig.link_state("dl-primary") == "down"; }))
+    << rig.link_state("dl-primary");
   ASSERT_TRUE(eventually([&] { return !rig.primary_up(); }));
   EXPECT_EQ(rig.field("/trunks", "preferred_segment"), "\"local\"");
   EXPECT_EQ(rig.link_state("dl-backup"), "up");
@@ -73,7 +76,8 @@ TEST_F(gateways_test, gateway_that_stops_answering_is_replaced_by_its_cold_spare
   ASSERT_TRUE(rig.call(2, "4441234"));
   EXPECT_EQ(rig.answered_on(gateway_rig::l9), 1u) << rig.control("gateways");
   EXPECT_EQ(rig.gateway_calls(gateway_rig::l1), 0u);
-  EXPECT_EQ(rig.answered_on(gateway_rig::p1), 1u) << "the call on the partner gateway was disturbed";
+  EXPECT_EQ(rig.answered_on(gateway_rig::p1), 1u)
+    << "the call on the partner gateway was disturbed";
   EXPECT_TRUE(rig.line_talking(1));
   ASSERT_TRUE(rig.hang_up(2));
   // The home gateway reboots (RSIP restart): the idle facility goes home, the spare is cold again.
@@ -123,7 +127,8 @@ TEST_F(gateways_test, incoming_pstn_call_rings_the_line_and_the_pstn_party_hangs
   ASSERT_EQ(r, "ok ds/ds1-1/4@gw-l1.example"); // the gateway hunts from the top
   // The line rings, answers after 100 ms; the call is up with media.
   ASSERT_TRUE(eventually([&] { return rig.line_talking(2); })) << rig.line(2);
-  ASSERT_TRUE(eventually([&] { return rig.channels("l1", "in_call") + rig.channels("l1", "seized") == 1; }));
+  ASSERT_TRUE(
+    eventually([&] { return rig.channels("l1", "in_call") + rig.channels("l1", "seized") == 1; }));
   ASSERT_EQ(rig.control("gw-release gw-l1.example ds/ds1-1/4 16"), "ok");
   // The line hears the far end leave and hangs up (answer mode), everything is released.
   EXPECT_TRUE(rig.all_idle());

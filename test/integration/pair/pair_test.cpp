@@ -22,7 +22,8 @@ TEST(pair, elects_one_active_and_one_standby_in_the_same_epoch) {
   p.start(0);
   p.start(1);
   ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 15s))
-    << p.output(0) << "\n----\n" << p.output(1);
+    << p.output(0) << "\n----\n"
+    << p.output(1);
   EXPECT_EQ(p.epoch(0), p.epoch(1));
   EXPECT_GE(p.epoch(0), 1u);
   auto cluster = p.status(1).at("cluster").as_object();
@@ -31,8 +32,10 @@ TEST(pair, elects_one_active_and_one_standby_in_the_same_epoch) {
   EXPECT_TRUE(eventually([&] {
     auto c = p.status(1).at("cluster").as_object().at("heartbeat_paths").as_object();
     return c.at("node_link") == "up" && c.at("udp") == "up";
-  })) << "both heartbeat paths must be up\n"
-       << boost::json::serialize(p.status(0)) << "\n" << boost::json::serialize(p.status(1));
+  }))
+    << "both heartbeat paths must be up\n"
+    << boost::json::serialize(p.status(0)) << "\n"
+    << boost::json::serialize(p.status(1));
 }
 
 TEST(pair, kill_9_of_the_active_promotes_the_standby_with_a_new_epoch_and_it_rejoins_as_standby) {
@@ -44,7 +47,8 @@ TEST(pair, kill_9_of_the_active_promotes_the_standby_with_a_new_epoch_and_it_rej
   p.nodes[0]->signal(SIGKILL);
   auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(eventually([&] { return p.role(1) == "active"; }, 10s)) << p.output(1);
-  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  auto took =
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   std::cout << "takeover after kill -9: " << took.count() << " ms\n";
   EXPECT_EQ(p.epoch(1), before + 1);
   // The killed node comes back: it must not pre-empt; it joins as standby at the new epoch.
@@ -60,7 +64,8 @@ TEST(pair, peer_with_a_certificate_from_another_ca_is_refused_on_the_node_link) 
   ASSERT_TRUE(eventually([&] { return !p.role(0).empty() && !p.role(1).empty(); }, 15s));
   // Give the dialer several attempts; the node link must never come up.
   std::this_thread::sleep_for(2s);
-  auto link_a = p.status(0).at("cluster").as_object().at("heartbeat_paths").as_object().at("node_link");
+  auto link_a =
+    p.status(0).at("cluster").as_object().at("heartbeat_paths").as_object().at("node_link");
   EXPECT_EQ(link_a, "down") << p.output(0);
   EXPECT_EQ(p.output(0).find("event=node_link_up"), std::string::npos) << p.output(0);
 }
@@ -70,7 +75,8 @@ TEST(pair, with_witnesses_the_standby_takes_over_only_after_the_lease_and_exactl
   p.start(0);
   p.start(1);
   ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 15s))
-    << p.output(0) << "\n----\n" << p.output(1);
+    << p.output(0) << "\n----\n"
+    << p.output(1);
   auto before = p.epoch(0);
   p.nodes[0]->signal(SIGKILL);
   ASSERT_TRUE(eventually([&] { return p.role(1) == "active"; }, 10s)) << p.output(1);
@@ -109,11 +115,14 @@ TEST(pair, call_admission_is_open_only_on_the_active_and_closes_when_it_steps_do
   p.start(0);
   p.start(1);
   ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 15s))
-    << p.output(0) << "\n----\n" << p.output(1);
+    << p.output(0) << "\n----\n"
+    << p.output(1);
   ASSERT_TRUE(eventually([&] {
-    return metric(p, 0, "cms_call_admission_role_open") == "1" && metric(p, 1, "cms_call_admission_role_open") == "0";
-  })) << "active: " << metric(p, 0, "cms_call_admission_role_open")
-      << " standby: " << metric(p, 1, "cms_call_admission_role_open");
+    return metric(p, 0, "cms_call_admission_role_open") == "1" &&
+           metric(p, 1, "cms_call_admission_role_open") == "0";
+  }))
+    << "active: " << metric(p, 0, "cms_call_admission_role_open")
+    << " standby: " << metric(p, 1, "cms_call_admission_role_open");
   // Cut the active off from everything: the standby and the witnesses freeze.
   p.nodes[1]->signal(SIGSTOP);
   for (auto& w : p.witnesses)

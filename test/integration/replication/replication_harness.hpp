@@ -34,8 +34,8 @@ public:
     for (int i = 0; i < 2; ++i) {
       auto data = dir.path() / (names[i] + "-data");
       std::filesystem::create_directories(data);
-      auto cmd = std::string{CMS_BINARY_DIR "/cmsd --provision "} + CMS_SOURCE_DIR
-                 + "/config/provisioning.toml " + (data / "cms.db").string() + " >/dev/null 2>&1";
+      auto cmd = std::string{CMS_BINARY_DIR "/cmsd --provision "} + CMS_SOURCE_DIR +
+                 "/config/provisioning.toml " + (data / "cms.db").string() + " >/dev/null 2>&1";
       if (std::system(cmd.c_str()) != 0)
         throw std::runtime_error("cmsd --provision failed");
     }
@@ -47,13 +47,28 @@ public:
   void start_sim(int mtas = 2) {
     auto out = dir.path() / "mtasim.out";
     sim = std::make_unique<child_process>(
-      std::vector<std::string>{CMS_BINARY_DIR "/mtasim", "--ca",
-                               "127.0.0.1:" + std::to_string(ports[0].mgcp) + ",127.0.0.1:"
-                                 + std::to_string(ports[1].mgcp),
-                               "--mtas", std::to_string(mtas), "--lines", "2", "--mta-address-base",
-                               "127.0.0.101", "--base-port", std::to_string(free_port(SOCK_DGRAM)),
-                               "--control", "0", "--answer", "auto", "--answer-delay", "200",
-                               "--rto-max", "1000", "--max-retrans", "3"},
+      std::vector<std::string>{CMS_BINARY_DIR "/mtasim",
+                               "--ca",
+                               "127.0.0.1:" + std::to_string(ports[0].mgcp) +
+                                 ",127.0.0.1:" + std::to_string(ports[1].mgcp),
+                               "--mtas",
+                               std::to_string(mtas),
+                               "--lines",
+                               "2",
+                               "--mta-address-base",
+                               "127.0.0.101",
+                               "--base-port",
+                               std::to_string(free_port(SOCK_DGRAM)),
+                               "--control",
+                               "0",
+                               "--answer",
+                               "auto",
+                               "--answer-delay",
+                               "200",
+                               "--rto-max",
+                               "1000",
+                               "--max-retrans",
+                               "3"},
       out);
     std::regex re{"mtasim: control [0-9.]+:([0-9]+)"};
     if (!eventually([&] {
@@ -178,8 +193,8 @@ public:
     return static_cast<std::uint64_t>(q.column_int64(0));
   }
   std::string logs() {
-    return "--- A ---\n" + output(0) + "\n--- B ---\n" + output(1) + "\n--- mtasim ---\n"
-           + (sim ? sim->output() : std::string{});
+    return "--- A ---\n" + output(0) + "\n--- B ---\n" + output(1) + "\n--- mtasim ---\n" +
+           (sim ? sim->output() : std::string{});
   }
 };
 

@@ -15,9 +15,7 @@ namespace {
 
 constexpr const char* line1 = "aaln/1@mta-0001.cable.example";
 
-bool formed(replication_pair& p) {
-  return p.role(0) == "active" && p.role(1) == "standby";
-}
+bool formed(replication_pair& p) { return p.role(0) == "active" && p.role(1) == "standby"; }
 
 /// Lines registered (idle) on node i.
 std::size_t idle_lines(replication_pair& p, int i) {
@@ -57,7 +55,8 @@ TEST_F(replication, lines_calls_and_billing_records_reach_the_standby) {
   ASSERT_TRUE(eventually([&] {
     auto c = p.call(1, id);
     return c && field(*c, "phase") == "connected";
-  })) << p.logs();
+  }))
+    << p.logs();
   EXPECT_EQ(p.call(1, id)->at("started_ms"), p.call(0, id)->at("started_ms"));
   EXPECT_GE(p.stored_states(1, "call"), 1u);
   // Its end: gone from B's listing, and B's outbox holds A's billing records, same sequences.
@@ -67,7 +66,8 @@ TEST_F(replication, lines_calls_and_billing_records_reach_the_standby) {
     auto record = id + ":" + event;
     auto on_a = p.billing_sequence(0, record);
     ASSERT_TRUE(on_a) << record;
-    ASSERT_TRUE(eventually([&] { return p.billing_sequence(1, record).has_value(); }, 5s)) << record;
+    ASSERT_TRUE(eventually([&] { return p.billing_sequence(1, record).has_value(); }, 5s))
+      << record;
     EXPECT_EQ(*p.billing_sequence(1, record), *on_a) << record;
   }
 }
@@ -77,7 +77,8 @@ TEST_F(replication, kill_9_of_the_active_keeps_established_calls_and_rejoins_fro
   auto done = p.connect_call(0, 1, "5551003");
   ASSERT_FALSE(done.empty()) << p.logs();
   ASSERT_EQ(p.ctl("onhook 1"), "ok");
-  ASSERT_TRUE(eventually([&] { return p.billing_count(0, done, "signaling_stop") == 1; })) << p.logs();
+  ASSERT_TRUE(eventually([&] { return p.billing_count(0, done, "signaling_stop") == 1; }))
+    << p.logs();
   ASSERT_TRUE(eventually([&] { return idle_lines(p, 0) == 4; })) << p.logs();
   // Two calls established and replicated.
   auto c1 = p.connect_call(0, 1, "5551003");
@@ -87,7 +88,8 @@ TEST_F(replication, kill_9_of_the_active_keeps_established_calls_and_rejoins_fro
   ASSERT_TRUE(eventually([&] {
     auto a = p.call(1, c1), b = p.call(1, c2);
     return a && b && field(*a, "phase") == "connected" && field(*b, "phase") == "connected";
-  })) << p.logs();
+  }))
+    << p.logs();
   auto started1 = p.call(0, c1)->at("started_ms");
   auto started2 = p.call(0, c2)->at("started_ms");
   auto dlcx_before = p.dlcx_seen();
@@ -99,7 +101,8 @@ TEST_F(replication, kill_9_of_the_active_keeps_established_calls_and_rejoins_fro
   ASSERT_TRUE(eventually([&] {
     auto a = p.call(1, c1), b = p.call(1, c2);
     return a && b && field(*a, "phase") == "connected" && field(*b, "phase") == "connected";
-  })) << p.logs();
+  }))
+    << p.logs();
   EXPECT_EQ(p.call(1, c1)->at("started_ms"), started1);
   EXPECT_EQ(p.call(1, c2)->at("started_ms"), started2);
   // Every line now points at B (RQNT with N: = B), and nothing was deleted.
@@ -109,7 +112,8 @@ TEST_F(replication, kill_9_of_the_active_keeps_established_calls_and_rejoins_fro
       if (field(p.line(l), "notified_entity").find(b_port) == std::string::npos)
         return false;
     return true;
-  })) << p.logs();
+  }))
+    << p.logs();
   EXPECT_EQ(p.dlcx_seen(), dlcx_before) << "no DLCX for established calls at takeover";
   for (int l = 1; l <= 4; ++l)
     EXPECT_EQ(p.connections(l), 1u) << "line " << l;
@@ -121,22 +125,26 @@ TEST_F(replication, kill_9_of_the_active_keeps_established_calls_and_rejoins_fro
   // Hang-up after takeover: the new active releases the call, billed exactly once.
   ASSERT_EQ(p.ctl("onhook 1"), "ok");
   ASSERT_TRUE(eventually([&] { return !p.call(1, c1); })) << p.logs();
-  ASSERT_TRUE(eventually([&] { return p.billing_count(1, c1, "signaling_stop") == 1; })) << p.logs();
+  ASSERT_TRUE(eventually([&] { return p.billing_count(1, c1, "signaling_stop") == 1; }))
+    << p.logs();
   EXPECT_EQ(p.billing_count(1, c1, "call_answer"), 1u);
   EXPECT_TRUE(p.call(1, c2));
 
   // The killed node rejoins as standby and converges from a snapshot.
   p.start(0);
-  ASSERT_TRUE(eventually([&] { return p.role(0) == "standby" && p.role(1) == "active"; }, 15s)) << p.logs();
+  ASSERT_TRUE(eventually([&] { return p.role(0) == "standby" && p.role(1) == "active"; }, 15s))
+    << p.logs();
   ASSERT_TRUE(eventually([&] {
     auto c = p.call(0, c2);
     return c && field(*c, "phase") == "connected" && !p.call(0, c1);
-  })) << p.logs();
+  }))
+    << p.logs();
   EXPECT_TRUE(eventually([&] { return p.billing_count(0, c1, "signaling_stop") == 1; }, 5s));
   EXPECT_NE(p.output(0).find("event=snapshot_applied"), std::string::npos);
   // And follows the stream afterwards.
   ASSERT_EQ(p.ctl("onhook 2"), "ok");
-  EXPECT_TRUE(eventually([&] { return !p.call(0, c2) && p.billing_count(0, c2, "signaling_stop") == 1; }))
+  EXPECT_TRUE(
+    eventually([&] { return !p.call(0, c2) && p.billing_count(0, c2, "signaling_stop") == 1; }))
     << p.logs();
 }
 

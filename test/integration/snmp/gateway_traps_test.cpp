@@ -67,7 +67,8 @@ public:
 
   /// RSIP for `endpoint` with restart method `method`, from this gateway to the call agent.
   void rsip(std::uint16_t ca_port, const std::string& endpoint, const std::string& method) {
-    send_to(ca_port, "RSIP " + std::to_string(++tid_) + " " + endpoint + " MGCP 1.0\r\nRM: " + method + "\r\n");
+    send_to(ca_port, "RSIP " + std::to_string(++tid_) + " " + endpoint +
+                       " MGCP 1.0\r\nRM: " + method + "\r\n");
   }
 
 private:
@@ -112,7 +113,8 @@ protected:
         GTEST_SKIP() << p << " is not installed";
     trap_port_ = snmpt::free_udp_port();
     traps_ = std::make_unique<snmpt::trap_receiver>(dir_.path().string(), trap_port_);
-    master_ = std::make_unique<snmpt::snmpd_master>(dir_.path().string(), snmpt::free_udp_port(), trap_port_);
+    master_ = std::make_unique<snmpt::snmpd_master>(dir_.path().string(), snmpt::free_udp_port(),
+                                                    trap_port_);
     master_->start();
     start_node();
   }
@@ -124,8 +126,8 @@ protected:
     {
       std::ofstream out{prov};
       out << "[[carrier]]\nid = \"northtel\"\nname = \"NorthTel\"\n"
-          << "[[gateway]]\nname = \"tgw-a.test\"\naddress = \"127.0.0.1\"\nport = " << active_.port()
-          << "\nrole = \"active\"\nsegment = \"local\"\n"
+          << "[[gateway]]\nname = \"tgw-a.test\"\naddress = \"127.0.0.1\"\nport = "
+          << active_.port() << "\nrole = \"active\"\nsegment = \"local\"\n"
           << "[[gateway]]\nname = \"tgw-s.test\"\naddress = \"127.0.0.1\"\nport = " << spare_.port()
           << "\nrole = \"cold_spare\"\nsegment = \"local\"\nspare_for = \"tgw-a.test\"\n"
           << "[[facility]]\nid = \"a-pri-1\"\ngateway = \"tgw-a.test\"\nkind = \"pri\"\n"
@@ -138,24 +140,31 @@ protected:
           << "[mgcp]\nbind = \"127.0.0.1\"\nport = " << mgcp_port_ << "\n"
           << "[http]\nbind = \"127.0.0.1\"\nport = " << http_port_ << "\n"
           << "[peer]\naddress = \"127.0.0.2\"\nlisten_port = " << cms::test::free_port()
-          << "\nudp_heartbeat_port = " << cms::test::free_port(SOCK_DGRAM) << "\nheartbeat_interval_ms = 100\n"
+          << "\nudp_heartbeat_port = " << cms::test::free_port(SOCK_DGRAM)
+          << "\nheartbeat_interval_ms = 100\n"
           << "[log]\nlevel = \"info\"\n"
           << "[snmp]\nenabled = true\nagentx_socket = \"" << master_->agentx_socket() << "\"\n";
     }
-    cms::test::child_process p{{CMS_BINARY_DIR "/cmsd", "--provision", prov.string(), (data / "cms.db").string()},
-                               dir_.path() / "provision.out"};
+    cms::test::child_process p{
+      {CMS_BINARY_DIR "/cmsd", "--provision", prov.string(), (data / "cms.db").string()},
+      dir_.path() / "provision.out"};
     ASSERT_EQ(p.wait_exit(20s), 0) << p.output();
     node_ = std::make_unique<cms::test::child_process>(
-      std::vector<std::string>{CMS_BINARY_DIR "/cmsd", "--config", cfg.string()}, dir_.path() / "cmsd.out");
-    ASSERT_TRUE(cms::test::eventually([&] { return cms::test::http_status(cms::test::http_get(http_port_, "/status")) == 200; }, 15s))
+      std::vector<std::string>{CMS_BINARY_DIR "/cmsd", "--config", cfg.string()},
+      dir_.path() / "cmsd.out");
+    ASSERT_TRUE(cms::test::eventually(
+      [&] { return cms::test::http_status(cms::test::http_get(http_port_, "/status")) == 200; },
+      15s))
       << node_->output();
     // Both gateways answer their keepalives before anything is failed on purpose.
-    ASSERT_TRUE(cms::test::eventually([&] { return active_.auep_seen() >= 2 && spare_.auep_seen() >= 2; }, 10s))
+    ASSERT_TRUE(cms::test::eventually(
+      [&] { return active_.auep_seen() >= 2 && spare_.auep_seen() >= 2; }, 10s))
       << node_->output();
   }
 
   std::string snmpget(const std::string& object) {
-    std::vector<std::string> argv = {"snmpget", "-v2c", "-c", "public", "-t", "1", "-r", "1", "-Oqv"};
+    std::vector<std::string> argv = {"snmpget", "-v2c", "-c", "public", "-t",
+                                     "1",       "-r",   "1",  "-Oqv"};
     for (auto& o : snmpt::mib_options())
       argv.push_back(o);
     argv.push_back("127.0.0.1:" + std::to_string(master_->udp_port()));
@@ -163,9 +172,13 @@ protected:
     return snmpt::run_command(argv).out;
   }
 
-  std::string events() { return cms::test::http_body(cms::test::http_get(http_port_, "/events?limit=500")); }
+  std::string events() {
+    return cms::test::http_body(cms::test::http_get(http_port_, "/events?limit=500"));
+  }
 
-  std::string context() { return traps_->log() + "\n--- cmsd ---\n" + (node_ ? node_->output() : ""); }
+  std::string context() {
+    return traps_->log() + "\n--- cmsd ---\n" + (node_ ? node_->output() : "");
+  }
 
   cms::test::temp_dir dir_;
   fake_gateway active_;
@@ -182,56 +195,76 @@ const std::string mib = "CMS-SOFTSWITCH-MIB::";
 
 TEST_F(gateway_traps, unanswered_keepalives_raise_gateway_failed_and_cold_spare_promoted) {
   // Gateway rows are ordered by name: tgw-a.test is row 1, tgw-s.test row 2.
-  ASSERT_TRUE(snmpt::eventually([&] { return snmpget(mib + "cmsGatewayState.1").find("inService") != std::string::npos; }, 15s))
+  ASSERT_TRUE(snmpt::eventually(
+    [&] { return snmpget(mib + "cmsGatewayState.1").find("inService") != std::string::npos; }, 15s))
     << snmpget(mib + "cmsGatewayState.1") << context();
 
   active_.silent(true);
-  EXPECT_TRUE(traps_->wait_for({mib + "cmsGatewayFailed", "cmsNotifyGatewayName.0 = STRING: tgw-a.test",
-                                "cmsNotifyCarrier.0 = STRING: northtel", "AUEP keepalives"}, 20s))
+  EXPECT_TRUE(
+    traps_->wait_for({mib + "cmsGatewayFailed", "cmsNotifyGatewayName.0 = STRING: tgw-a.test",
+                      "cmsNotifyCarrier.0 = STRING: northtel", "AUEP keepalives"},
+                     20s))
     << context();
-  EXPECT_TRUE(traps_->wait_for({mib + "cmsColdSparePromoted", "cmsNotifyGatewayName.0 = STRING: tgw-s.test",
-                                "cmsNotifyReplacedGateway.0 = STRING: tgw-a.test"}, 20s))
+  EXPECT_TRUE(
+    traps_->wait_for({mib + "cmsColdSparePromoted", "cmsNotifyGatewayName.0 = STRING: tgw-s.test",
+                      "cmsNotifyReplacedGateway.0 = STRING: tgw-a.test"},
+                     20s))
     << context();
-  EXPECT_TRUE(snmpt::eventually([&] { return snmpget(mib + "cmsGatewayState.1").find("failed") != std::string::npos; }, 10s));
-  EXPECT_TRUE(snmpt::eventually([&] { return snmpget(mib + "cmsFacilityGateway.1").find("tgw-s.test") != std::string::npos; }, 10s));
+  EXPECT_TRUE(snmpt::eventually(
+    [&] { return snmpget(mib + "cmsGatewayState.1").find("failed") != std::string::npos; }, 10s));
+  EXPECT_TRUE(snmpt::eventually(
+    [&] { return snmpget(mib + "cmsFacilityGateway.1").find("tgw-s.test") != std::string::npos; },
+    10s));
 
-  EXPECT_TRUE(cms::test::eventually([&] {
-    auto log = events();
-    return log.find("gateway tgw-a.test failed") != std::string::npos
-           && log.find("cold spare tgw-s.test promoted for tgw-a.test") != std::string::npos;
-  }, 5s)) << events();
+  EXPECT_TRUE(cms::test::eventually(
+    [&] {
+      auto log = events();
+      return log.find("gateway tgw-a.test failed") != std::string::npos &&
+             log.find("cold spare tgw-s.test promoted for tgw-a.test") != std::string::npos;
+    },
+    5s))
+    << events();
 
   active_.silent(false);
-  EXPECT_TRUE(traps_->wait_for({mib + "cmsGatewayRestored", "cmsNotifyGatewayName.0 = STRING: tgw-a.test"}, 20s))
+  EXPECT_TRUE(traps_->wait_for(
+    {mib + "cmsGatewayRestored", "cmsNotifyGatewayName.0 = STRING: tgw-a.test"}, 20s))
     << context();
 }
 
 TEST_F(gateway_traps, rsip_forced_raises_gateway_failed_and_rsip_restart_restores_it) {
   active_.rsip(mgcp_port_, "*@tgw-a.test", "forced");
-  EXPECT_TRUE(traps_->wait_for({mib + "cmsGatewayFailed", "cmsNotifyGatewayName.0 = STRING: tgw-a.test",
-                                "RSIP forced"}, 20s))
+  EXPECT_TRUE(traps_->wait_for(
+    {mib + "cmsGatewayFailed", "cmsNotifyGatewayName.0 = STRING: tgw-a.test", "RSIP forced"}, 20s))
     << context();
-  EXPECT_TRUE(traps_->wait_for({mib + "cmsColdSparePromoted", "cmsNotifyReplacedGateway.0 = STRING: tgw-a.test"}, 20s))
+  EXPECT_TRUE(traps_->wait_for(
+    {mib + "cmsColdSparePromoted", "cmsNotifyReplacedGateway.0 = STRING: tgw-a.test"}, 20s))
     << context();
 
   active_.rsip(mgcp_port_, "*@tgw-a.test", "restart");
-  EXPECT_TRUE(traps_->wait_for({mib + "cmsGatewayRestored", "cmsNotifyGatewayName.0 = STRING: tgw-a.test"}, 20s))
+  EXPECT_TRUE(traps_->wait_for(
+    {mib + "cmsGatewayRestored", "cmsNotifyGatewayName.0 = STRING: tgw-a.test"}, 20s))
     << context();
 }
 
 TEST_F(gateway_traps, a_dropped_span_raises_facility_down_and_its_return_facility_up) {
   active_.rsip(mgcp_port_, "ds/ds1-1/*@tgw-a.test", "forced");
   EXPECT_TRUE(traps_->wait_for({mib + "cmsFacilityDown", "cmsNotifyFacilityId.0 = STRING: a-pri-1",
-                                "cmsNotifyCarrier.0 = STRING: northtel", "span dropped"}, 20s))
+                                "cmsNotifyCarrier.0 = STRING: northtel", "span dropped"},
+                               20s))
     << context();
-  EXPECT_TRUE(snmpt::eventually([&] { return snmpget(mib + "cmsFacilityState.1").find("failed") != std::string::npos; }, 10s));
+  EXPECT_TRUE(snmpt::eventually(
+    [&] { return snmpget(mib + "cmsFacilityState.1").find("failed") != std::string::npos; }, 10s));
 
   active_.rsip(mgcp_port_, "ds/ds1-1/*@tgw-a.test", "restart");
-  EXPECT_TRUE(traps_->wait_for({mib + "cmsFacilityUp", "cmsNotifyFacilityId.0 = STRING: a-pri-1"}, 20s))
+  EXPECT_TRUE(
+    traps_->wait_for({mib + "cmsFacilityUp", "cmsNotifyFacilityId.0 = STRING: a-pri-1"}, 20s))
     << context();
   // The event log is written by the management poll (every 500 ms), apart from the SNMP bridge's.
   EXPECT_TRUE(cms::test::eventually(
-    [&] { return events().find("facility a-pri-1 (northtel) out of service") != std::string::npos; }, 5s))
+    [&] {
+      return events().find("facility a-pri-1 (northtel) out of service") != std::string::npos;
+    },
+    5s))
     << events();
 }
 

@@ -20,7 +20,8 @@ protected:
         GTEST_SKIP() << p << " is not installed";
     trap_port_ = snmpt::free_udp_port();
     traps_ = std::make_unique<snmpt::trap_receiver>(dir_.path(), trap_port_);
-    master_ = std::make_unique<snmpt::snmpd_master>(dir_.path(), snmpt::free_udp_port(), trap_port_);
+    master_ =
+      std::make_unique<snmpt::snmpd_master>(dir_.path(), snmpt::free_udp_port(), trap_port_);
     master_->start();
     node_.start("[snmp]\nenabled = true\nagentx_socket = \"" + master_->agentx_socket() + "\"\n");
     ASSERT_TRUE(node_.wait_active()) << node_.output();
@@ -59,34 +60,48 @@ TEST_F(node_snmp, node_id_and_role_match_status) {
 
   // The bridge publishes every second and the subagent registers with the master on its own.
   std::string snmp_id;
-  ASSERT_TRUE(snmpt::eventually([&] {
-    auto r = tool("snmpget", "CMS-SOFTSWITCH-MIB::cmsNodeId.0");
-    snmp_id = trim(r.out);
-    return r.exit_code == 0 && snmp_id == id;
-  }, 15s)) << "snmpget cmsNodeId.0 gave \"" << snmp_id << "\"\n" << node_.output() << "\n" << master_->log();
+  ASSERT_TRUE(snmpt::eventually(
+    [&] {
+      auto r = tool("snmpget", "CMS-SOFTSWITCH-MIB::cmsNodeId.0");
+      snmp_id = trim(r.out);
+      return r.exit_code == 0 && snmp_id == id;
+    },
+    15s))
+    << "snmpget cmsNodeId.0 gave \"" << snmp_id << "\"\n"
+    << node_.output() << "\n"
+    << master_->log();
 
   std::string snmp_role;
-  ASSERT_TRUE(snmpt::eventually([&] {
-    auto r = tool("snmpget", "CMS-SOFTSWITCH-MIB::cmsNodeRole.0");
-    snmp_role = trim(r.out);
-    return r.exit_code == 0 && snmp_role == role;
-  }, 5s)) << "snmpget cmsNodeRole.0 gave \"" << snmp_role << "\", /status says " << role;
+  ASSERT_TRUE(snmpt::eventually(
+    [&] {
+      auto r = tool("snmpget", "CMS-SOFTSWITCH-MIB::cmsNodeRole.0");
+      snmp_role = trim(r.out);
+      return r.exit_code == 0 && snmp_role == role;
+    },
+    5s))
+    << "snmpget cmsNodeRole.0 gave \"" << snmp_role << "\", /status says " << role;
 
   auto epoch = tool("snmpget", "CMS-SOFTSWITCH-MIB::cmsNodeEpoch.0");
-  EXPECT_EQ(trim(epoch.out), std::to_string(node_.get_json("/status").at("epoch").to_number<std::uint64_t>()));
+  EXPECT_EQ(trim(epoch.out),
+            std::to_string(node_.get_json("/status").at("epoch").to_number<std::uint64_t>()));
 }
 
 TEST_F(node_snmp, data_link_table_follows_the_provisioning_and_role_change_is_trapped) {
   std::string names;
-  ASSERT_TRUE(snmpt::eventually([&] {
-    auto r = tool("snmpwalk", "CMS-SOFTSWITCH-MIB::cmsDataLinkName");
-    names = r.out;
-    return r.exit_code == 0 && names.find("dl-primary") != std::string::npos
-           && names.find("dl-backup") != std::string::npos;
-  }, 15s)) << names << "\n" << node_.output();
+  ASSERT_TRUE(snmpt::eventually(
+    [&] {
+      auto r = tool("snmpwalk", "CMS-SOFTSWITCH-MIB::cmsDataLinkName");
+      names = r.out;
+      return r.exit_code == 0 && names.find("dl-primary") != std::string::npos &&
+             names.find("dl-backup") != std::string::npos;
+    },
+    15s))
+    << names << "\n"
+    << node_.output();
 
   // starting -> active at start-up: a planned role change, not a failover.
-  EXPECT_TRUE(traps_->wait_for({"cmsRoleChange", node_.id}, 15s)) << traps_->log() << "\n" << node_.output();
+  EXPECT_TRUE(traps_->wait_for({"cmsRoleChange", node_.id}, 15s)) << traps_->log() << "\n"
+                                                                  << node_.output();
 }
 
 } // namespace

@@ -47,7 +47,9 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = 15s) {
 class test_gateway {
 public:
   test_gateway(boost::asio::io_context& io, std::string name, mgcp::udp_endpoint ca)
-    : name_(std::move(name)), ca_(ca), agent_(io, test::test_mta::config(), registry_) {
+    : name_(std::move(name)),
+      ca_(ca),
+      agent_(io, test::test_mta::config(), registry_) {
     agent_.on_command([this](const mgcp::udp_endpoint& from, mgcp::command cmd) {
       std::lock_guard guard{mutex_};
       received_.push_back(cmd);
@@ -167,9 +169,9 @@ protected:
   }
 
   void SetUp() override {
-    dir = std::filesystem::temp_directory_path()
-          / ("cms-trunks-" + std::to_string(::getpid()) + "-"
-             + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir = std::filesystem::temp_directory_path() /
+          ("cms-trunks-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     mgcp::agent_config ac;
@@ -188,7 +190,8 @@ protected:
     auto prov = provisioning();
     auto offnet = trunks::make_offnet_router(prov);
     actors::call_control_options opts;
-    opts.settings.notified_entity = "ca@[127.0.0.1]:" + std::to_string(agent->local_endpoint().port());
+    opts.settings.notified_entity =
+      "ca@[127.0.0.1]:" + std::to_string(agent->local_endpoint().port());
     opts.settings.on_net_prefixes = {"555"};
     opts.settings.in_call_audit_interval = 0ms;
     opts.settings.line_request_timeout = 10s;

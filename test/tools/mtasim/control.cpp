@@ -11,7 +11,8 @@ namespace cms::sim {
 class control_server::session : public std::enable_shared_from_this<session> {
 public:
   session(boost::asio::ip::tcp::socket socket, executor& exec)
-    : socket_(std::move(socket)), exec_(exec) {}
+    : socket_(std::move(socket)),
+      exec_(exec) {}
 
   void read() {
     auto self = shared_from_this();
@@ -48,7 +49,8 @@ private:
 
 control_server::control_server(boost::asio::io_context& io, const std::string& address,
                                std::uint16_t port, executor exec)
-  : acceptor_(io), exec_(std::move(exec)) {
+  : acceptor_(io),
+    exec_(std::move(exec)) {
   boost::asio::ip::tcp::endpoint ep(boost::asio::ip::make_address(address), port);
   acceptor_.open(ep.protocol());
   acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
@@ -67,14 +69,14 @@ void control_server::stop() {
 }
 
 void control_server::accept() {
-  acceptor_.async_accept([this](const boost::system::error_code& ec,
-                                boost::asio::ip::tcp::socket socket) {
-    if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open())
-      return;
-    if (!ec)
-      std::make_shared<session>(std::move(socket), exec_)->read();
-    accept();
-  });
+  acceptor_.async_accept(
+    [this](const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket) {
+      if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open())
+        return;
+      if (!ec)
+        std::make_shared<session>(std::move(socket), exec_)->read();
+      accept();
+    });
 }
 
 } // namespace cms::sim

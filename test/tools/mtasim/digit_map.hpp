@@ -11,9 +11,9 @@ namespace cms::sim {
 
 /// Result of matching the digits collected so far against the whole map.
 enum class digit_match {
-  none,     ///< no pattern can ever match: report what was collected (the CA plays reorder)
-  partial,  ///< more digits may follow: keep collecting, arm the partial-dial timer
-  full,     ///< one pattern matched and no longer one is possible: report now
+  none,         ///< no pattern can ever match: report what was collected (the CA plays reorder)
+  partial,      ///< more digits may follow: keep collecting, arm the partial-dial timer
+  full,         ///< one pattern matched and no longer one is possible: report now
   full_or_more, ///< a pattern matched but a longer one is still possible: wait for the timer
 };
 

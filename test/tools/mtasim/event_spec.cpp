@@ -164,9 +164,9 @@ bool event_matches(const event_name& requested, const event_name& observed) {
   const auto& o = observed.name;
   if (r == "all" || r == "*")
     return true;
-  if (r.size() == o.size() &&
-      std::equal(r.begin(), r.end(), o.begin(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  if (r.size() == o.size() && std::equal(r.begin(), r.end(), o.begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
       }))
     return true;
   if (o.size() != 1)

@@ -24,13 +24,13 @@ struct embedded_request; // E(R(...),S(...),D(...))
 /// One entry of R:, e.g. "D/[0-9#*T](D)" or "L/hd(N)".
 struct requested_event {
   event_name event;
-  bool notify = false;     ///< N (also the default when no action is given)
-  bool accumulate = false; ///< A
-  bool digit_map = false;  ///< D
-  bool ignore = false;     ///< I
-  bool keep_signals = false; ///< K
+  bool notify = false;                    ///< N (also the default when no action is given)
+  bool accumulate = false;                ///< A
+  bool digit_map = false;                 ///< D
+  bool ignore = false;                    ///< I
+  bool keep_signals = false;              ///< K
   std::vector<embedded_request> embedded; ///< E(...): at most one
-  std::string text;        ///< as received, for AUEP
+  std::string text;                       ///< as received, for AUEP
 };
 
 /// One entry of S:, e.g. "L/rg" or "L/ci(10/14/08/30,5551001,Alice)".

@@ -35,7 +35,8 @@ std::vector<std::string> split(std::string_view s, char sep) {
   std::size_t start = 0;
   for (;;) {
     auto p = s.find(sep, start);
-    out.emplace_back(s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
+    out.emplace_back(
+      s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
     if (p == std::string_view::npos)
       return out;
     start = p + 1;
@@ -70,7 +71,11 @@ std::string trunk_gateway::channel::local_name() const {
 
 trunk_gateway::trunk_gateway(sim_context& ctx, trunk_counters& counters, std::string name,
                              std::string address, std::uint16_t port)
-  : ctx_(ctx), counters_(counters), name_(lower(name)), address_(std::move(address)), port_(port),
+  : ctx_(ctx),
+    counters_(counters),
+    name_(lower(name)),
+    address_(std::move(address)),
+    port_(port),
     answer_(ctx.options.pstn_answer) {
   for (int s = 1; s <= ctx.options.spans; ++s)
     for (int n = 1; n <= ctx.options.channels; ++n) {
@@ -248,18 +253,19 @@ std::string trunk_gateway::place_call(const std::string& called, const std::stri
     counters_.incoming_offered++;
     auto gen = c.generation;
     auto* cp = &c;
-    notify(c, trunk::build({trunk::signal_kind::sup, called, calling, 0}), [this, cp, gen](int code) {
-      if (code >= 200 && code < 300) {
-        counters_.incoming_accepted++;
-        return;
-      }
-      counters_.incoming_refused++;
-      // Refused (glare, channel not available) or unanswered: the PSTN call is cleared.
-      if (cp->generation == gen && cp->pstn_up) {
-        cp->pstn_up = false;
-        ++cp->generation;
-      }
-    });
+    notify(c, trunk::build({trunk::signal_kind::sup, called, calling, 0}),
+           [this, cp, gen](int code) {
+             if (code >= 200 && code < 300) {
+               counters_.incoming_accepted++;
+               return;
+             }
+             counters_.incoming_refused++;
+             // Refused (glare, channel not available) or unanswered: the PSTN call is cleared.
+             if (cp->generation == gen && cp->pstn_up) {
+               cp->pstn_up = false;
+               ++cp->generation;
+             }
+           });
     return c.local_name() + "@" + name_;
   }
   return "error no idle channel";
@@ -359,8 +365,8 @@ void trunk_gateway::reset(channel& c) {
 }
 
 std::size_t trunk_gateway::busy_channels() const {
-  return static_cast<std::size_t>(std::count_if(channels_.begin(), channels_.end(),
-                                                [](const channel& c) { return c.pstn_up || c.conn; }));
+  return static_cast<std::size_t>(std::count_if(
+    channels_.begin(), channels_.end(), [](const channel& c) { return c.pstn_up || c.conn; }));
 }
 
 trunk_gateway::channel* trunk_gateway::find(std::string_view local_name) {
@@ -479,8 +485,9 @@ void trunk_gateway::on_command(const mgcp::udp_endpoint& from, mgcp::command cmd
     agent_->respond(from, make_response(cmd, cmd.kind == mgcp::verb::dlcx ? 250 : 200));
     return;
   default:
-    agent_->respond(from, error(cmd, 500, "wildcard not supported for " +
-                                            std::string(mgcp::to_string(cmd.kind))));
+    agent_->respond(
+      from,
+      error(cmd, 500, "wildcard not supported for " + std::string(mgcp::to_string(cmd.kind))));
   }
 }
 
@@ -489,8 +496,9 @@ mgcp::response trunk_gateway::handle(channel& c, const mgcp::command& cmd,
   bool blocked = forced_ || spans_down_.count(c.span) > 0;
   switch (cmd.kind) {
   case mgcp::verb::crcx:
-    return blocked ? error(cmd, 501, "endpoint not ready (" + std::string(forced_ ? "gateway" : "span") +
-                                       " out of service)")
+    return blocked ? error(cmd, 501,
+                           "endpoint not ready (" + std::string(forced_ ? "gateway" : "span") +
+                             " out of service)")
                    : on_crcx(c, cmd, from);
   case mgcp::verb::mdcx:
     return blocked ? error(cmd, 501, "endpoint not ready") : on_mdcx(c, cmd);
@@ -618,8 +626,8 @@ mgcp::response trunk_gateway::on_crcx(channel& c, const mgcp::command& cmd,
   conn.call_id = trim(*call_id);
   try {
     if (ctx_.options.media) {
-      conn.rtp = std::make_shared<rtp_session>(ctx_.io, boost::asio::ip::make_address(address_),
-                                               ctx_.media);
+      conn.rtp =
+        std::make_shared<rtp_session>(ctx_.io, boost::asio::ip::make_address(address_), ctx_.media);
       conn.rtp->start();
     } else {
       auto port = static_cast<std::uint16_t>(40000 + 2 * (connection_counter_ % 10000));
@@ -748,10 +756,9 @@ boost::json::object trunk_gateway::status() const {
     {"port", port_},
     {"state", state()},
     {"spans_down", std::move(down)},
-    {"channels", boost::json::object{{"idle", idle},
-                                     {"outgoing", outgoing},
-                                     {"incoming", incoming},
-                                     {"releasing", releasing}}},
+    {"channels",
+     boost::json::object{
+       {"idle", idle}, {"outgoing", outgoing}, {"incoming", incoming}, {"releasing", releasing}}},
     {"calls", std::move(calls)},
   };
 }

@@ -77,7 +77,7 @@ private:
   struct channel {
     int span = 0;
     int number = 0;
-    bool pstn_up = false;      ///< a PSTN call exists on this channel
+    bool pstn_up = false; ///< a PSTN call exists on this channel
     bool outgoing = false;
     bool alerted = false;
     bool answered = false;

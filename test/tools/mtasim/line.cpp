@@ -41,11 +41,11 @@ std::string trim(std::string_view s) {
 }
 
 const std::set<std::string> line_events{"hd", "hu", "hf", "oc", "of", "ld"};
-const std::set<std::string> line_signals{"dl", "rg", "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7",
-                                         "rs", "rt", "bz", "ro", "wt", "wt1", "wt2", "wt3", "wt4",
-                                         "ci", "vmwi", "mwi", "sl", "ot", "cf", "sdl", "oc"};
-const std::set<std::string> modes{"sendrecv", "sendonly", "recvonly", "inactive", "loopback",
-                                  "conttest", "netwloop", "netwtest"};
+const std::set<std::string> line_signals{
+  "dl", "rg",  "r0",  "r1",  "r2",  "r3", "r4",   "r5",  "r6", "r7", "rs", "rt",  "bz", "ro",
+  "wt", "wt1", "wt2", "wt3", "wt4", "ci", "vmwi", "mwi", "sl", "ot", "cf", "sdl", "oc"};
+const std::set<std::string> modes{"sendrecv", "sendonly", "recvonly", "inactive",
+                                  "loopback", "conttest", "netwloop", "netwtest"};
 
 bool valid_digit_event(const std::string& name) {
   if (name.size() == 1) {
@@ -138,8 +138,12 @@ struct line::pending_request {
 
 line::line(line_host& host, std::size_t index, std::string local_name, std::string domain,
            std::string dn)
-  : host_(host), index_(index), local_name_(std::move(local_name)), domain_(std::move(domain)),
-    dn_(std::move(dn)), digit_timer_(host.io()) {}
+  : host_(host),
+    index_(index),
+    local_name_(std::move(local_name)),
+    domain_(std::move(domain)),
+    dn_(std::move(dn)),
+    digit_timer_(host.io()) {}
 
 line::~line() {
   for (auto& [id, c] : connections_)
@@ -224,7 +228,8 @@ std::optional<mgcp::response> line::parse_request(const mgcp::command& cmd,
   }
   out.new_request = is_rqnt || out.request_id || out.events;
 
-  auto check_events = [&](const std::vector<requested_event>& evs) -> std::optional<mgcp::response> {
+  auto check_events =
+    [&](const std::vector<requested_event>& evs) -> std::optional<mgcp::response> {
     for (const auto& e : evs) {
       const auto& p = e.event.package;
       if (p == "L" || (p.empty() && line_events.count(e.event.name))) {
@@ -245,7 +250,8 @@ std::optional<mgcp::response> line::parse_request(const mgcp::command& cmd,
     }
     return std::nullopt;
   };
-  auto check_signals = [&](const std::vector<signal_request>& sigs) -> std::optional<mgcp::response> {
+  auto check_signals =
+    [&](const std::vector<signal_request>& sigs) -> std::optional<mgcp::response> {
     for (const auto& s : sigs) {
       if (!s.signal.package.empty() && s.signal.package != "L")
         return error(cmd, 518, "unsupported package in " + s.text);
@@ -421,8 +427,8 @@ mgcp::response line::on_mdcx(const mgcp::command& cmd, const mgcp::udp_endpoint&
     return *err;
   apply_request(std::move(req));
   auto rsp = make_response(cmd, 200);
-  rsp.sdp = make_audio_sdp(host_.bind_address(), it->second.rtp->local_port(),
-                           next_connection_number());
+  rsp.sdp =
+    make_audio_sdp(host_.bind_address(), it->second.rtp->local_port(), next_connection_number());
   host_.line_changed(*this, line_event::connections);
   return rsp;
 }
@@ -482,7 +488,8 @@ mgcp::response line::on_dlcx(const mgcp::command& cmd, const mgcp::udp_endpoint&
   auto rsp = make_response(cmd, 250);
   if (victims.size() == 1 && stats)
     rsp.set_param("P", connection_parameters(*stats));
-  host_.log(endpoint_name() + ": DLCX released " + std::to_string(victims.size()) + " connection(s)");
+  host_.log(endpoint_name() + ": DLCX released " + std::to_string(victims.size()) +
+            " connection(s)");
   if (!victims.empty())
     host_.line_changed(*this, line_event::connections);
   return rsp;
@@ -523,8 +530,9 @@ mgcp::response line::on_auep(const mgcp::command& cmd) {
     else if (k == "VS")
       rsp.set_param("VS", ncs_version);
     else if (k == "A")
-      rsp.set_param("A", "a:PCMU, p:10-30, e:on, s:off, v:L;D, "
-                         "m:sendrecv;sendonly;recvonly;inactive;loopback;conttest;netwloop;netwtest");
+      rsp.set_param("A",
+                    "a:PCMU, p:10-30, e:on, s:off, v:L;D, "
+                    "m:sendrecv;sendonly;recvonly;inactive;loopback;conttest;netwloop;netwtest");
     else if (k == "Q")
       rsp.set_param("Q", quarantine_discard_ ? "discard" : "process");
     // Other info codes (T:, E:...) are not kept by a simulated line: left out, as RFC 3435 allows.
@@ -606,8 +614,8 @@ void line::flash() {
 
 bool line::press_digit(char d) {
   d = static_cast<char>(std::toupper(static_cast<unsigned char>(d)));
-  bool ok = std::isdigit(static_cast<unsigned char>(d)) || d == '*' || d == '#' ||
-            (d >= 'A' && d <= 'D');
+  bool ok =
+    std::isdigit(static_cast<unsigned char>(d)) || d == '*' || d == '#' || (d >= 'A' && d <= 'D');
   if (!ok || hook_ != hook_state::off_hook)
     return false;
   observe("D", std::string(1, d));
@@ -682,8 +690,9 @@ void line::digit_timer_fired() {
   if (awaiting_request_)
     return;
   event_name t{"D", "T"};
-  bool t_requested = std::any_of(requested_.begin(), requested_.end(),
-                                 [&](const requested_event& r) { return event_matches(r.event, t); });
+  bool t_requested =
+    std::any_of(requested_.begin(), requested_.end(),
+                [&](const requested_event& r) { return event_matches(r.event, t); });
   if (t_requested)
     process_event(t);
   else if (!observed_.empty())

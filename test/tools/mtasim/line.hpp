@@ -68,7 +68,7 @@ struct connection {
 
 /// The call agent's address for this line: what N: said, resolved to a UDP endpoint.
 struct notified_entity {
-  std::string text;                  ///< as given ("ca@[127.0.0.1]:2727"), for AUEP
+  std::string text; ///< as given ("ca@[127.0.0.1]:2727"), for AUEP
   mgcp::udp_endpoint address;
 };
 
@@ -164,11 +164,11 @@ private:
   std::string request_id_ = "0";
   bool quarantine_discard_ = false;
 
-  bool awaiting_request_ = false;      ///< NTFY sent, lockstep until the next RQNT
-  bool notify_in_flight_ = false;      ///< an NTFY without its final outcome yet
-  std::deque<event_name> quarantine_;  ///< events seen while awaiting the next request
-  std::vector<std::string> observed_;  ///< accumulated events of the current request
-  std::string dialled_;                ///< digits matched against the digit map
+  bool awaiting_request_ = false;     ///< NTFY sent, lockstep until the next RQNT
+  bool notify_in_flight_ = false;     ///< an NTFY without its final outcome yet
+  std::deque<event_name> quarantine_; ///< events seen while awaiting the next request
+  std::vector<std::string> observed_; ///< accumulated events of the current request
+  std::string dialled_;               ///< digits matched against the digit map
   boost::asio::steady_timer digit_timer_;
   std::uint64_t digit_timer_generation_ = 0;
 

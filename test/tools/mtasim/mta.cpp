@@ -26,14 +26,17 @@ bool local_name_matches(std::string_view pattern, std::string_view name) {
   return name.size() >= star && iequals(pattern.substr(0, star), name.substr(0, star));
 }
 
-mta::mta(sim_context& ctx, int number, std::string domain, std::string address,
-         std::uint16_t port, std::size_t first_index, std::uint64_t first_dn)
-  : ctx_(ctx), number_(number), domain_(std::move(domain)), address_(std::move(address)),
+mta::mta(sim_context& ctx, int number, std::string domain, std::string address, std::uint16_t port,
+         std::size_t first_index, std::uint64_t first_dn)
+  : ctx_(ctx),
+    number_(number),
+    domain_(std::move(domain)),
+    address_(std::move(address)),
     port_(port) {
   for (int i = 0; i < ctx.options.lines; ++i)
-    lines_.push_back(std::make_unique<line>(*this, first_index + static_cast<std::size_t>(i),
-                                            "aaln/" + std::to_string(i + 1), domain_,
-                                            std::to_string(first_dn + static_cast<std::uint64_t>(i))));
+    lines_.push_back(std::make_unique<line>(
+      *this, first_index + static_cast<std::size_t>(i), "aaln/" + std::to_string(i + 1), domain_,
+      std::to_string(first_dn + static_cast<std::uint64_t>(i))));
 }
 
 mta::~mta() { stop(); }
@@ -59,8 +62,8 @@ void mta::start() {
     if (spread == 0) {
       l->send_rsip("restart");
     } else {
-      auto delay = std::chrono::milliseconds(static_cast<long long>(
-        (l->index() * 7919u) % static_cast<unsigned long long>(spread + 1)));
+      auto delay = std::chrono::milliseconds(
+        static_cast<long long>((l->index() * 7919u) % static_cast<unsigned long long>(spread + 1)));
       line* lp = l.get();
       ctx_.after(delay, [lp] { lp->send_rsip("restart"); });
     }
@@ -118,7 +121,8 @@ void mta::fail_over(std::uint64_t generation, const mgcp::udp_endpoint& failed, 
   // moves the lines (N:) without telling us which entry of the list that was.
   const auto& cas = ctx_.options.call_agents;
   auto it = std::find(cas.begin(), cas.end(), failed);
-  std::size_t failed_index = it != cas.end() ? static_cast<std::size_t>(it - cas.begin()) : ca_index_;
+  std::size_t failed_index =
+    it != cas.end() ? static_cast<std::size_t>(it - cas.begin()) : ca_index_;
   ca_index_ = (failed_index + 1) % cas.size();
   bool wrapped = ++failovers_unanswered_ >= cas.size();
   auto ne = call_agent_entity();

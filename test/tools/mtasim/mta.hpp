@@ -58,7 +58,7 @@ private:
   std::unique_ptr<mgcp::agent> agent_;
   std::vector<std::unique_ptr<line>> lines_;
   std::size_t ca_index_ = 0;
-  std::uint64_t ca_generation_ = 0; ///< bumped on every failover
+  std::uint64_t ca_generation_ = 0;      ///< bumped on every failover
   std::size_t failovers_unanswered_ = 0; ///< failovers since a call agent last answered
 };
 

@@ -132,7 +132,8 @@ sim_options parse_options(const std::vector<std::string>& args) {
       std::size_t start = 0;
       while (start <= list.size()) {
         auto comma = list.find(',', start);
-        auto item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        auto item =
+          list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         if (!item.empty())
           o.call_agents.push_back(parse_host_port(item, 2727));
         if (comma == std::string::npos)
@@ -184,7 +185,8 @@ sim_options parse_options(const std::vector<std::string>& args) {
     } else if (a == "--scenario") {
       o.scenario = value();
       if (o.scenario != "calls" && o.scenario != "offnet")
-        throw std::invalid_argument("--scenario: expected calls or offnet, got '" + o.scenario + "'");
+        throw std::invalid_argument("--scenario: expected calls or offnet, got '" + o.scenario +
+                                    "'");
     } else if (a == "--rate") {
       o.rate = to_double(a, value(), 0.001, 100000);
     } else if (a == "--hold") {
@@ -263,7 +265,8 @@ sim_options parse_options(const std::vector<std::string>& args) {
       std::size_t start = 0;
       while (start <= list.size()) {
         auto comma = list.find(',', start);
-        auto item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        auto item =
+          list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         if (!item.empty()) {
           if (item.size() > 32 || item.find_first_not_of("0123456789*#") != std::string::npos)
             throw std::invalid_argument("--called: '" + item + "' is not a dialable number");

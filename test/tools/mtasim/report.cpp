@@ -36,7 +36,9 @@ boost::json::object latency_json(const latency_samples& s) {
 
 double loss_pct(const rtp_counters& r) {
   auto expected = r.packets_received + r.packets_lost;
-  return expected == 0 ? 0 : 100.0 * static_cast<double>(r.packets_lost) / static_cast<double>(expected);
+  return expected == 0
+           ? 0
+           : 100.0 * static_cast<double>(r.packets_lost) / static_cast<double>(expected);
 }
 
 } // namespace

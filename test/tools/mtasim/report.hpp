@@ -30,12 +30,12 @@ private:
 struct signalling_counters {
   std::uint64_t rsip_sent = 0;
   std::uint64_t rsip_acked = 0;
-  std::uint64_t rsip_failed = 0;      ///< no answer (transaction failure) or an error code
+  std::uint64_t rsip_failed = 0; ///< no answer (transaction failure) or an error code
   std::uint64_t ntfy_sent = 0;
   std::uint64_t ntfy_acked = 0;
-  std::uint64_t ntfy_failed = 0;      ///< no answer
-  std::uint64_t ntfy_rejected = 0;    ///< answered with an error code
-  std::uint64_t failovers = 0;        ///< moves to the next call agent (disconnected procedure)
+  std::uint64_t ntfy_failed = 0;   ///< no answer
+  std::uint64_t ntfy_rejected = 0; ///< answered with an error code
+  std::uint64_t failovers = 0;     ///< moves to the next call agent (disconnected procedure)
   std::uint64_t commands_received = 0;
   std::uint64_t commands_refused = 0; ///< answered with an error code by us
   std::map<std::string, std::uint64_t> commands_by_verb;
@@ -45,12 +45,12 @@ struct signalling_counters {
 struct call_counters {
   std::uint64_t attempts = 0;
   std::uint64_t answered = 0;
-  std::uint64_t completed = 0;        ///< answered, held, released by the call agent
-  std::uint64_t release_timeouts = 0; ///< hung up but the connections were never deleted
-  std::uint64_t skipped = 0;          ///< no idle pair of lines when a call was due
+  std::uint64_t completed = 0;                   ///< answered, held, released by the call agent
+  std::uint64_t release_timeouts = 0;            ///< hung up but the connections were never deleted
+  std::uint64_t skipped = 0;                     ///< no idle pair of lines when a call was due
   std::map<std::string, std::uint64_t> failures; ///< busy, reorder, no_answer, timeout, ...
-  latency_samples setup_latency_ms;   ///< off-hook -> ringback or answer
-  latency_samples answer_latency_ms;  ///< off-hook -> answer (both legs sendrecv)
+  latency_samples setup_latency_ms;              ///< off-hook -> ringback or answer
+  latency_samples answer_latency_ms;             ///< off-hook -> answer (both legs sendrecv)
 };
 
 /// The PSTN side of the simulated trunking gateways (sums over every gateway).
@@ -69,7 +69,7 @@ struct trunk_counters {
 };
 
 struct report_data {
-  std::string mode;                   ///< "answer", "calls", "gateway"
+  std::string mode; ///< "answer", "calls", "gateway"
   double elapsed_s = 0;
   std::size_t lines = 0;
   std::size_t lines_registered = 0;
@@ -78,8 +78,8 @@ struct report_data {
   trunk_counters trunks;
   signalling_counters signalling;
   call_counters calls;
-  rtp_counters rtp;                   ///< sum over every connection, open and released
-  std::uint64_t rtp_streams = 0;      ///< connections that carried media
+  rtp_counters rtp;              ///< sum over every connection, open and released
+  std::uint64_t rtp_streams = 0; ///< connections that carried media
 };
 
 boost::json::object to_json(const report_data& r);

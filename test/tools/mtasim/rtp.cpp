@@ -62,8 +62,12 @@ std::uint64_t rtp_receive_stats::lost() const noexcept {
 
 rtp_session::rtp_session(boost::asio::io_context& io, const boost::asio::ip::address& bind_address,
                          media_clock& clock)
-  : socket_(io), clock_(clock), seq_(static_cast<std::uint16_t>(random_u32())),
-    timestamp_(random_u32()), ssrc_(random_u32()), epoch_(std::chrono::steady_clock::now()) {
+  : socket_(io),
+    clock_(clock),
+    seq_(static_cast<std::uint16_t>(random_u32())),
+    timestamp_(random_u32()),
+    ssrc_(random_u32()),
+    epoch_(std::chrono::steady_clock::now()) {
   boost::asio::ip::udp::endpoint ep(bind_address, 0);
   socket_.open(ep.protocol());
   socket_.non_blocking(true);
@@ -72,8 +76,14 @@ rtp_session::rtp_session(boost::asio::io_context& io, const boost::asio::ip::add
 }
 
 rtp_session::rtp_session(boost::asio::io_context& io, media_clock& clock, std::uint16_t local_port)
-  : socket_(io), clock_(clock), local_port_(local_port), open_(false), seq_(0), timestamp_(0),
-    ssrc_(0), epoch_(std::chrono::steady_clock::now()) {}
+  : socket_(io),
+    clock_(clock),
+    local_port_(local_port),
+    open_(false),
+    seq_(0),
+    timestamp_(0),
+    ssrc_(0),
+    epoch_(std::chrono::steady_clock::now()) {}
 
 rtp_session::~rtp_session() {
   if (registered_)
@@ -156,8 +166,8 @@ void rtp_session::receive() {
           ++self->counters_.invalid_received;
         } else {
           std::uint16_t seq = static_cast<std::uint16_t>(p[2] << 8 | p[3]);
-          std::uint32_t ts = std::uint32_t(p[4]) << 24 | std::uint32_t(p[5]) << 16 |
-                             std::uint32_t(p[6]) << 8 | p[7];
+          std::uint32_t ts =
+            std::uint32_t(p[4]) << 24 | std::uint32_t(p[5]) << 16 | std::uint32_t(p[6]) << 8 | p[7];
           std::uint32_t ssrc = std::uint32_t(p[8]) << 24 | std::uint32_t(p[9]) << 16 |
                                std::uint32_t(p[10]) << 8 | p[11];
           if (self->remote_ssrc_ && *self->remote_ssrc_ != ssrc)

@@ -22,12 +22,12 @@ namespace cms::sim {
 /// What DLCX reports in P: (PS/OS/PR/OR/PL/JI) and what the report sums up.
 struct rtp_counters {
   std::uint64_t packets_sent = 0;
-  std::uint64_t octets_sent = 0;     ///< payload octets, as RTCP counts them
+  std::uint64_t octets_sent = 0; ///< payload octets, as RTCP counts them
   std::uint64_t packets_received = 0;
   std::uint64_t octets_received = 0;
-  std::uint64_t packets_lost = 0;    ///< expected minus received, never negative
+  std::uint64_t packets_lost = 0;     ///< expected minus received, never negative
   std::uint64_t invalid_received = 0; ///< datagrams that were not RTP version 2
-  double jitter_ms = 0;              ///< RFC 3550 interarrival jitter
+  double jitter_ms = 0;               ///< RFC 3550 interarrival jitter
 };
 
 /// Receive-side bookkeeping of one source (RFC 3550 A.1/A.3/A.8), separate for unit testing.

@@ -12,14 +12,14 @@ struct call_scenario::call {
   enum class phase { wait_dial_tone, dialling, proceeding, ringback, talking, releasing, ended };
   explicit call(boost::asio::io_context& io) : timer(io), digit_timer(io) {}
   line* caller = nullptr;
-  line* callee = nullptr;  ///< nullptr for an off-net call
-  std::string number;      ///< what the caller dials
+  line* callee = nullptr; ///< nullptr for an off-net call
+  std::string number;     ///< what the caller dials
   phase state = phase::wait_dial_tone;
   clock_type::time_point off_hook_at;
   bool ringback_seen = false;
   bool setup_recorded = false;
   std::size_t next_digit = 0;
-  boost::asio::steady_timer timer;       ///< setup / no-answer / hold / release deadline
+  boost::asio::steady_timer timer; ///< setup / no-answer / hold / release deadline
   boost::asio::steady_timer digit_timer;
   std::list<std::unique_ptr<call>>::iterator self; ///< own place in calls_ (O(1) removal)
   bool finished = false;
@@ -32,7 +32,7 @@ double ms_since(clock_type::time_point t) {
 }
 
 const char* phase_name(int p) {
-  static const char* names[] = {"wait_dial_tone", "dialling", "proceeding", "ringback",
+  static const char* names[] = {"wait_dial_tone", "dialling",  "proceeding", "ringback",
                                 "talking",        "releasing", "ended"};
   return p >= 0 && p < 7 ? names[p] : "?";
 }
@@ -46,8 +46,14 @@ constexpr std::uint64_t failures_printed_per_cause = 20;
 call_scenario::call_scenario(boost::asio::io_context& io, const sim_options& opts,
                              std::vector<line*> lines, call_counters& counters,
                              std::function<void()> finished)
-  : io_(io), opts_(opts), lines_(std::move(lines)), counters_(counters),
-    finished_(std::move(finished)), pacing_(io), drain_(io), callee_cursor_(lines_.size() / 2) {}
+  : io_(io),
+    opts_(opts),
+    lines_(std::move(lines)),
+    counters_(counters),
+    finished_(std::move(finished)),
+    pacing_(io),
+    drain_(io),
+    callee_cursor_(lines_.size() / 2) {}
 
 call_scenario::~call_scenario() = default;
 
@@ -252,8 +258,8 @@ void call_scenario::fail(call& c, const char* cause) {
   if (n <= failures_printed_per_cause)
     std::cerr << "mtasim: call failed: cause=" << cause << " caller=" << c.caller->endpoint_name()
               << " callee=" << (c.callee ? c.callee->endpoint_name() : c.number)
-              << " phase=" << phase_name(static_cast<int>(c.state)) << " after_ms="
-              << static_cast<long long>(ms_since(c.off_hook_at)) << " at_utc_ms="
+              << " phase=" << phase_name(static_cast<int>(c.state))
+              << " after_ms=" << static_cast<long long>(ms_since(c.off_hook_at)) << " at_utc_ms="
               << std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count()

@@ -8,7 +8,8 @@
 
 namespace cms::sim {
 
-std::string make_audio_sdp(const std::string& address, std::uint16_t port, std::uint64_t session_id) {
+std::string make_audio_sdp(const std::string& address, std::uint16_t port,
+                           std::uint64_t session_id) {
   std::ostringstream os;
   os << "v=0\r\n"
      << "o=- " << session_id << " 1 IN IP4 " << address << "\r\n"

@@ -13,7 +13,8 @@
 namespace cms::sim {
 
 /// SDP for one PCMU audio stream at address:port (CRLF lines, as RFC 4566 requires).
-std::string make_audio_sdp(const std::string& address, std::uint16_t port, std::uint64_t session_id);
+std::string make_audio_sdp(const std::string& address, std::uint16_t port,
+                           std::uint64_t session_id);
 
 /// The RTP target of an audio description (c= address, m=audio port). nullopt when absent,
 /// malformed, or put on hold (port 0 / address 0.0.0.0).

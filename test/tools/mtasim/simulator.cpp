@@ -11,25 +11,29 @@ namespace cms::sim {
 
 simulator::simulator(boost::asio::io_context& io, sim_options opts,
                      std::function<void(const std::string&)> announce)
-  : io_(io), opts_(std::move(opts)), announce_(std::move(announce)), media_(io),
-    ctx_{io_,
-         media_,
-         opts_,
-         signalling_,
-         metrics_,
-         [this](line& l, line_event e) { line_changed(l, e); },
-         [this](const rtp_counters& c, bool carried) {
-           rtp_released_.packets_sent += c.packets_sent;
-           rtp_released_.octets_sent += c.octets_sent;
-           rtp_released_.packets_received += c.packets_received;
-           rtp_released_.octets_received += c.octets_received;
-           rtp_released_.packets_lost += c.packets_lost;
-           rtp_released_.invalid_received += c.invalid_received;
-           if (carried)
-             ++rtp_streams_;
-         },
-         [this](const std::string& t) { log(t); },
-         [this](std::chrono::milliseconds d, std::function<void()> fn) { after(d, std::move(fn)); }} {
+  : io_(io),
+    opts_(std::move(opts)),
+    announce_(std::move(announce)),
+    media_(io),
+    ctx_{
+      io_,
+      media_,
+      opts_,
+      signalling_,
+      metrics_,
+      [this](line& l, line_event e) { line_changed(l, e); },
+      [this](const rtp_counters& c, bool carried) {
+        rtp_released_.packets_sent += c.packets_sent;
+        rtp_released_.octets_sent += c.octets_sent;
+        rtp_released_.packets_received += c.packets_received;
+        rtp_released_.octets_received += c.octets_received;
+        rtp_released_.packets_lost += c.packets_lost;
+        rtp_released_.invalid_received += c.invalid_received;
+        if (carried)
+          ++rtp_streams_;
+      },
+      [this](const std::string& t) { log(t); },
+      [this](std::chrono::milliseconds d, std::function<void()> fn) { after(d, std::move(fn)); }} {
   std::size_t index = 1;
   for (int i = 0; i < opts_.mtas; ++i) {
     int number = opts_.first_mta + i;
@@ -98,8 +102,9 @@ void simulator::start() {
     scenario_ = std::make_unique<call_scenario>(io_, opts_, lines_, calls_, [this] {
       // Bounded: a hang-up NTFY to a dead call agent gives up after its retransmissions.
       auto retransmissions = std::min<std::chrono::milliseconds>(
-          opts_.rto_max * (opts_.max_retransmissions + 1), std::chrono::seconds{10});
-      auto bound = opts_.hangup_delay + opts_.answer_delay + retransmissions + std::chrono::seconds{1};
+        opts_.rto_max * (opts_.max_retransmissions + 1), std::chrono::seconds{10});
+      auto bound =
+        opts_.hangup_delay + opts_.answer_delay + retransmissions + std::chrono::seconds{1};
       settle_then_finish(std::chrono::steady_clock::now() + bound);
     });
     register_timer_ = std::make_unique<boost::asio::steady_timer>(io_, opts_.register_timeout);
@@ -318,7 +323,8 @@ report_data simulator::report() const {
   r.mode = opts_.scenario.empty() ? (lines_.empty() ? "gateway" : "answer") : opts_.scenario;
   r.gateways = gateways_.size();
   r.trunks = trunk_counters_;
-  r.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at_).count();
+  r.elapsed_s =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - started_at_).count();
   r.lines = lines_.size();
   for (auto* l : lines_) {
     if (l->registered())
@@ -377,7 +383,8 @@ std::string simulator::execute(const std::string& request) {
   in >> target;
   line* l = find_line(target);
   if (!l)
-    return target.empty() ? "error " + verb + ": missing line" : "error unknown line '" + target + "'";
+    return target.empty() ? "error " + verb + ": missing line"
+                          : "error unknown line '" + target + "'";
   if (verb == "status")
     return boost::json::serialize(l->status());
   if (verb == "offhook") {
@@ -415,7 +422,8 @@ std::string simulator::execute(const std::string& request) {
     } else {
       for (std::size_t i = 0; i < digits.size(); ++i) {
         char c = digits[i];
-        after(std::chrono::milliseconds(interval * static_cast<long>(i)), [l, c] { l->press_digit(c); });
+        after(std::chrono::milliseconds(interval * static_cast<long>(i)),
+              [l, c] { l->press_digit(c); });
       }
     }
     return "ok";

@@ -29,7 +29,8 @@ namespace cms::sim {
 class simulator {
 public:
   /// `announce` receives the startup lines (control port, MTA addresses) for stdout.
-  simulator(boost::asio::io_context& io, sim_options opts, std::function<void(const std::string&)> announce);
+  simulator(boost::asio::io_context& io, sim_options opts,
+            std::function<void(const std::string&)> announce);
   ~simulator();
 
   /// Binds every socket and starts registration (and the scenario once registered).
@@ -52,8 +53,8 @@ public:
 private:
   struct subscriber {
     answer_policy policy = answer_policy::automatic;
-    bool answering = false;  ///< auto-answer scheduled
-    bool answered = false;   ///< went off-hook to answer: hangs up when the call is released
+    bool answering = false; ///< auto-answer scheduled
+    bool answered = false;  ///< went off-hook to answer: hangs up when the call is released
     bool hanging_up = false;
     bool had_connection = false;
   };

@@ -42,8 +42,8 @@ public:
       socket_.bind(ep, ec);
     }
     if (ec)
-      throw std::runtime_error("probe responder: cannot bind " + host + ":" +
-                               std::to_string(port) + ": " + ec.message());
+      throw std::runtime_error("probe responder: cannot bind " + host + ":" + std::to_string(port) +
+                               ": " + ec.message());
   }
 
   void start() { receive(); }
@@ -88,8 +88,8 @@ private:
   metrics::counter& ignored_;
 };
 
-probe_responder::probe_responder(asio::io_context& io, const std::string& host,
-                                 std::uint16_t port, int dscp, metrics::registry& metrics)
+probe_responder::probe_responder(asio::io_context& io, const std::string& host, std::uint16_t port,
+                                 int dscp, metrics::registry& metrics)
   : impl_(std::make_shared<impl>(io, host, port, dscp, metrics)) {
   impl_->start();
 }

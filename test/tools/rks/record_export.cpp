@@ -72,9 +72,9 @@ std::string list_text(const std::vector<stored_record>& records) {
   std::string out;
   for (const auto& s : records) {
     const auto& r = s.record;
-    out += std::to_string(r.sequence) + " " + r.record_id + " " + r.event + " " +
-           r.calling_number + "->" + r.called_number + " cause=" +
-           std::to_string(r.release_cause) + " node=" + s.node + "\n";
+    out += std::to_string(r.sequence) + " " + r.record_id + " " + r.event + " " + r.calling_number +
+           "->" + r.called_number + " cause=" + std::to_string(r.release_cause) +
+           " node=" + s.node + "\n";
   }
   return out;
 }

@@ -156,16 +156,16 @@ int serve(int argc, char** argv) {
   rks_server server{io, settings, store, metrics};
   if (auto pf = o.get("--port-file", ""); !pf.empty())
     write_port_file(pf, server.port());
-  log->info("listening on {}:{} db={} records={}", settings.host, server.port(),
-            o.required("--db"), store.count());
+  log->info("listening on {}:{} db={} records={}", settings.host, server.port(), o.required("--db"),
+            store.count());
 
   // The data-link probe responder of the partner's management network (docs/data-links.md).
   std::unique_ptr<probe_responder> responder;
   if (o.values.count("--probe")) {
     rks_server_settings probe_at;
     parse_listen(o.required("--probe"), probe_at);
-    responder = std::make_unique<probe_responder>(io, probe_at.host, probe_at.port,
-                                                  dscp_option(o), metrics);
+    responder =
+      std::make_unique<probe_responder>(io, probe_at.host, probe_at.port, dscp_option(o), metrics);
     if (auto pf = o.get("--probe-port-file", ""); !pf.empty())
       write_port_file(pf, responder->port());
     log->info("answering link probes on {}:{}", probe_at.host, responder->port());
@@ -194,8 +194,8 @@ int serve(int argc, char** argv) {
 /// `rks probe`: only the link-probe echo, so a test or drill can stop one path's responder while
 /// the RKS itself stays up.
 int probe(int argc, char** argv) {
-  const options o{argc, argv, {"--listen", "--port-file", "--dscp", "--log-level", "--log-file"},
-                  {}};
+  const options o{
+    argc, argv, {"--listen", "--port-file", "--dscp", "--log-level", "--log-file"}, {}};
   rks_server_settings at;
   parse_listen(o.required("--listen"), at);
   const auto level_name = o.get("--log-level", "info");

@@ -81,10 +81,9 @@ public:
 
   void start() {
     arm(shared_.settings.handshake_timeout);
-    stream_.async_handshake(ssl::stream_base::server,
-                            [self = shared_from_this()](const error_code& ec) {
-                              self->on_handshake(ec);
-                            });
+    stream_.async_handshake(
+      ssl::stream_base::server,
+      [self = shared_from_this()](const error_code& ec) { self->on_handshake(ec); });
   }
 
   void close() {
@@ -107,10 +106,9 @@ private:
 
   void read_prefix() {
     arm(shared_.settings.idle_timeout);
-    asio::async_read(stream_, asio::buffer(prefix_),
-                     [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                       self->on_prefix(ec, n);
-                     });
+    asio::async_read(
+      stream_, asio::buffer(prefix_),
+      [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_prefix(ec, n); });
   }
 
   void on_prefix(const error_code& ec, std::size_t n) {
@@ -169,8 +167,7 @@ private:
                   stored.duplicates);
     const auto up_to = b.records.back().sequence;
     shared_.log->info("batch from node {} ({}): sequences {}..{}, {} new, {} duplicates", b.node,
-                      peer_, b.records.front().sequence, up_to, stored.accepted,
-                      stored.duplicates);
+                      peer_, b.records.front().sequence, up_to, stored.accepted, stored.duplicates);
     reply(rks::make_ack(up_to, stored.accepted, stored.duplicates), false);
   }
 
@@ -207,13 +204,12 @@ private:
   }
 
   void drain_more() {
-    stream_.next_layer().async_read_some(asio::buffer(scratch_),
-                                         [self = shared_from_this()](const error_code& ec,
-                                                                     std::size_t) {
-                                           if (ec)
-                                             return self->close();
-                                           self->drain_more();
-                                         });
+    stream_.next_layer().async_read_some(
+      asio::buffer(scratch_), [self = shared_from_this()](const error_code& ec, std::size_t) {
+        if (ec)
+          return self->close();
+        self->drain_more();
+      });
   }
 
   void arm(std::chrono::milliseconds timeout) {
@@ -250,7 +246,8 @@ class rks_server::impl : public std::enable_shared_from_this<rks_server::impl> {
 public:
   impl(asio::io_context& io, rks_server_settings settings, record_store& store,
        metrics::registry& metrics)
-    : shared_{settings, make_server_tls(settings.tls), store, metrics}, acceptor_(io) {
+    : shared_{settings, make_server_tls(settings.tls), store, metrics},
+      acceptor_(io) {
     error_code ec;
     const auto address = asio::ip::make_address(settings.host, ec);
     if (ec)
@@ -300,9 +297,9 @@ private:
     socket.set_option(tcp::no_delay(true), ec);
     auto s = std::make_shared<rks_session>(std::move(socket), peer, shared_);
     // Forget sessions that have ended, so a long-running RKS does not accumulate them.
-    sessions_.erase(std::remove_if(sessions_.begin(), sessions_.end(),
-                                   [](const auto& w) { return w.expired(); }),
-                    sessions_.end());
+    sessions_.erase(
+      std::remove_if(sessions_.begin(), sessions_.end(), [](const auto& w) { return w.expired(); }),
+      sessions_.end());
     sessions_.push_back(s);
     s->start();
   }

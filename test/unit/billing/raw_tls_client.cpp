@@ -28,7 +28,8 @@ ssl::context make_context(const std::string& ca, const std::string& cert, const 
 
 raw_tls_client::raw_tls_client(const std::string& ca, const std::string& cert,
                                const std::string& key)
-  : tls_(make_context(ca, cert, key)), stream_(io_, tls_) {}
+  : tls_(make_context(ca, cert, key)),
+    stream_(io_, tls_) {}
 
 bool raw_tls_client::run_until(const bool& done) {
   io_.restart();

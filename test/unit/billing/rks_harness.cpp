@@ -105,20 +105,13 @@ rks_process::~rks_process() {
 bool rks_process::start(std::uint16_t port) {
   const std::string port_file = db_ + ".port";
   std::remove(port_file.c_str());
-  std::vector<std::string> args{rks_binary(),
-                                "serve",
-                                "--listen",
-                                "127.0.0.1:" + std::to_string(port),
-                                "--db",
-                                db_,
-                                "--cert",
-                                cert_dir_ + "/rks.crt",
-                                "--key",
-                                cert_dir_ + "/rks.key",
-                                "--ca",
-                                cert_dir_ + "/ca.crt",
-                                "--port-file",
-                                port_file};
+  std::vector<std::string> args{rks_binary(),  "serve",
+                                "--listen",    "127.0.0.1:" + std::to_string(port),
+                                "--db",        db_,
+                                "--cert",      cert_dir_ + "/rks.crt",
+                                "--key",       cert_dir_ + "/rks.key",
+                                "--ca",        cert_dir_ + "/ca.crt",
+                                "--port-file", port_file};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> argv;
   for (auto& a : args)

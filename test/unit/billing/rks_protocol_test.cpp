@@ -50,8 +50,8 @@ TEST(rks_protocol, every_flipped_byte_is_detected) {
 
 TEST(rks_protocol, truncated_body_is_detected) {
   const auto body = body_of(rks::encode_frame(batch_message()));
-  for (std::size_t cut : {std::size_t{0}, std::size_t{1}, rks::digest_size, body.size() / 2,
-                          body.size() - 1})
+  for (std::size_t cut :
+       {std::size_t{0}, std::size_t{1}, rks::digest_size, body.size() / 2, body.size() - 1})
     EXPECT_FALSE(rks::decode_body(body.substr(0, cut)).ok()) << "cut at " << cut;
 }
 

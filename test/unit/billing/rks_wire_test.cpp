@@ -181,9 +181,10 @@ TEST_F(rks_wire, truncated_frame_closes_the_connection_and_stores_nothing) {
 
 TEST_F(rks_wire, client_with_a_rogue_ca_certificate_is_refused) {
   rks_client_options options;
-  rks_client rogue{io_, tls_settings{certs_ + "/rogue-client.crt", certs_ + "/rogue-client.key",
-                                     certs_ + "/ca.crt"},
-                   metrics_, options};
+  rks_client rogue{
+    io_,
+    tls_settings{certs_ + "/rogue-client.crt", certs_ + "/rogue-client.key", certs_ + "/ca.crt"},
+    metrics_, options};
   auto r = send_and_wait(io_, rogue, rks_->endpoint(), make_records(1, 5));
   EXPECT_FALSE(r.ok);
   EXPECT_FALSE(r.error.empty());
@@ -249,8 +250,8 @@ TEST_F(rks_wire, silent_server_hits_the_handshake_timeout) {
   rks_client_options options;
   options.handshake_timeout = std::chrono::milliseconds{300};
   rks_client client{io_, tls_for(certs_, "node-a"), metrics_, options};
-  auto r = send_and_wait(io_, client, {"127.0.0.1", silent.local_endpoint().port()},
-                         make_records(1, 1));
+  auto r =
+    send_and_wait(io_, client, {"127.0.0.1", silent.local_endpoint().port()}, make_records(1, 1));
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.error, "TLS handshake: timeout");
 }

@@ -68,7 +68,8 @@ protected:
   }
 };
 
-TEST_F(billing_retention, the_outbox_owner_prunes_delivered_records_past_the_retention_on_its_clock) {
+TEST_F(billing_retention,
+       the_outbox_owner_prunes_delivered_records_past_the_retention_on_its_clock) {
   // 30 records 2 days old and 5 from now; the RKS acknowledged all but the last 3.
   {
     auto writer = actors::make_sqlite_billing_writer(file);

@@ -29,8 +29,8 @@ namespace {
 auto hook_state_refusal(std::string endpoint, std::string event, int code) {
   return [endpoint, event, code](const mgcp::command& c) -> std::optional<mgcp_reply> {
     auto requested = c.param("R");
-    if (c.endpoint != endpoint || c.kind != mgcp::verb::rqnt || !requested
-        || std::string{*requested}.find(event) == std::string::npos)
+    if (c.endpoint != endpoint || c.kind != mgcp::verb::rqnt || !requested ||
+        std::string{*requested}.find(event) == std::string::npos)
       return std::nullopt;
     mgcp_reply r;
     r.rsp.code = code;
@@ -161,7 +161,8 @@ TEST_F(call_flow_test, basic_call_from_off_hook_to_billing) {
 // retransmission got through late) must not set the line back to what the older one said, and
 // the line is armed again so the MTA ends with the newest request. The end of the 300 calls/s
 // soak found one line left "off hook" at the node while its MTA was on hook.
-TEST_F(call_flow_test, a_late_answer_to_the_reorder_request_does_not_set_a_hung_up_line_back_off_hook) {
+TEST_F(call_flow_test,
+       a_late_answer_to_the_reorder_request_does_not_set_a_hung_up_line_back_off_hook) {
   register_both();
   ring_b();
   ntfy(line_b, mta_b, "L/hd");
@@ -304,7 +305,8 @@ TEST_F(call_flow_test, hang_up_with_a_silent_far_end_still_releases_everything) 
 // MTA believes it is registered. Its next NTFY used to be answered 200 and ignored, and in NCS
 // lockstep the MTA then waited for a request that never came: the line was dead for good (one line
 // of the 1-hour soak). Now that NTFY re-audits the line, and its off-hook is the attempt.
-TEST_F(call_flow_test, an_ntfy_from_a_line_held_disconnected_brings_it_back_and_its_off_hook_dials) {
+TEST_F(call_flow_test,
+       an_ntfy_from_a_line_held_disconnected_brings_it_back_and_its_off_hook_dials) {
   register_both();
   wire.script = silent_mta(line_b);
   auto call_id = dial_from_a("5551002"); // B's ringing request times out: B disconnected
@@ -386,7 +388,9 @@ TEST_F(call_flow_test, off_hook_that_overtakes_the_idle_rqnt_answer_starts_a_cal
   dial_from_a("5559999"); // unallocated: reorder, A waits for its hang-up
   ASSERT_EQ(line(line_a).state, line_state::off_hook);
   // A hangs up; the node arms L/hd, but the MTA's answer is slow to come back...
-  wire.swallow = [this](const mgcp::command& c) { return c.endpoint == line_a && c.kind == mgcp::verb::rqnt; };
+  wire.swallow = [this](const mgcp::command& c) {
+    return c.endpoint == line_a && c.kind == mgcp::verb::rqnt;
+  };
   ntfy(line_a, mta_a, "L/hu");
   auto idle_rqnt = last(line_a, mgcp::verb::rqnt);
   ASSERT_TRUE(idle_rqnt);
@@ -409,7 +413,9 @@ TEST_F(call_flow_test, a_line_being_armed_for_off_hook_can_be_called) {
   register_both();
   connect_a_b();
   // B hangs up: the call ends and B is armed for off-hook, but that RQNT's answer is slow...
-  wire.swallow = [this](const mgcp::command& c) { return c.endpoint == line_b && c.kind == mgcp::verb::rqnt; };
+  wire.swallow = [this](const mgcp::command& c) {
+    return c.endpoint == line_b && c.kind == mgcp::verb::rqnt;
+  };
   ntfy(line_b, mta_b, "L/hu");
   auto idle_rqnt = last(line_b, mgcp::verb::rqnt);
   ASSERT_TRUE(idle_rqnt);
@@ -519,7 +525,8 @@ TEST_F(call_flow_test, off_hook_found_when_an_idle_line_comes_back_starts_the_ca
 // call (the off-hook may be the answer to a call the old node lost), but it is not left silent
 // either: reorder tells the subscriber to hang up, and the hang-up brings the line back to idle.
 // Before, such a line stayed off hook with no tone for good (5 of 2,048 lines after the 1-hour soak).
-TEST_F(call_flow_test, a_line_the_claim_finds_off_hook_without_a_call_hears_reorder_until_it_hangs_up) {
+TEST_F(call_flow_test,
+       a_line_the_claim_finds_off_hook_without_a_call_hears_reorder_until_it_hangs_up) {
   register_both();
   auto a = line(line_a);
   caf::anon_send(ctx->directory.find(line_a), quiesce_line{});
@@ -635,7 +642,8 @@ TEST_F(slow_manager_test, a_hang_up_that_overtakes_the_call_handle_ends_the_call
   expect_released_normally(call_id);
 }
 
-TEST_F(call_flow_test, a_node_stopping_alone_ends_its_calls_with_their_stop_records_then_refuses_new_ones) {
+TEST_F(call_flow_test,
+       a_node_stopping_alone_ends_its_calls_with_their_stop_records_then_refuses_new_ones) {
   register_both();
   auto call_id = connect_a_b();
   wire.sent.clear();
@@ -759,5 +767,5 @@ TEST_F(call_flow_test, called_party_answering_before_ringback_is_confirmed_still
   EXPECT_EQ(line(line_b).state, line_state::in_call);
   auto listed = ask<std::string>(ctx->catalog(), list_query{"calls", "connected", "", 0, 10});
   EXPECT_EQ(boost::json::parse(*listed).as_object()["total"].as_int64(), 1);
-  (void) call_id;
+  (void)call_id;
 }

@@ -35,7 +35,7 @@ namespace cms::test {
 
 /// What crossed the fake wire.
 struct wire_log {
-  std::vector<mgcp::command> sent;                    ///< commands the actors sent to MTAs
+  std::vector<mgcp::command> sent; ///< commands the actors sent to MTAs
   std::vector<std::pair<actors::mgcp_peer, mgcp::response>> answers; ///< responses to MTAs
   /// Scripted reply: return nullopt for the default behaviour.
   std::function<std::optional<actors::mgcp_reply>(const mgcp::command&)> script;
@@ -73,18 +73,17 @@ inline caf::behavior fake_edge(caf::stateful_actor<edge_state>* self, wire_log* 
       if (req.cmd.kind == mgcp::verb::crcx) {
         auto n = log.next_connection++;
         r.rsp.set_param("I", "C0" + std::to_string(n));
-        r.rsp.sdp = "v=0\r\no=- " + std::to_string(n) + " 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-                    "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " + std::to_string(40000 + 2 * n)
-                    + " RTP/AVP 0\r\n";
+        r.rsp.sdp = "v=0\r\no=- " + std::to_string(n) +
+                    " 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                    "c=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio " +
+                    std::to_string(40000 + 2 * n) + " RTP/AVP 0\r\n";
       } else if (req.cmd.kind == mgcp::verb::dlcx) {
         r.rsp.code = 250;
         r.rsp.set_param("P", "PS=100, OS=16000, PR=98, OR=15680, PL=2, JI=1, LA=3");
       }
       return r;
     },
-    [self](actors::mgcp_respond& m) {
-      self->state.log->answers.emplace_back(m.peer, m.rsp);
-    },
+    [self](actors::mgcp_respond& m) { self->state.log->answers.emplace_back(m.peer, m.rsp); },
     [self](answer_held_rqnt& a) {
       for (auto& [cmd, rp] : self->state.log->held)
         if (cmd.endpoint == a.endpoint && cmd.kind == mgcp::verb::rqnt && rp.pending()) {
@@ -142,7 +141,8 @@ protected:
 
   static std::vector<persistence::subscriber> provisioned() {
     std::vector<persistence::subscriber> out;
-    auto add = [&](std::string dn, std::string ep, std::string fqdn, std::string status = "active") {
+    auto add = [&](std::string dn, std::string ep, std::string fqdn,
+                   std::string status = "active") {
       persistence::subscriber s;
       s.directory_number = std::move(dn);
       s.endpoint_name = std::move(ep);
@@ -203,8 +203,8 @@ protected:
     return s ? *s : actors::endpoint_state{};
   }
 
-  std::uint32_t send_command(const std::string& name, const actors::mgcp_peer& from,
-                             mgcp::verb v, mgcp::parameter_list params) {
+  std::uint32_t send_command(const std::string& name, const actors::mgcp_peer& from, mgcp::verb v,
+                             mgcp::parameter_list params) {
     mgcp::command cmd;
     cmd.kind = v;
     cmd.transaction_id = next_tid++;

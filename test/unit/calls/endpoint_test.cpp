@@ -173,7 +173,8 @@ TEST_F(endpoint_test, catalogue_lists_with_filters_and_paging) {
   EXPECT_EQ(v["total"].as_int64(), 2);
   EXPECT_EQ(v["items"].as_array().size(), 1u);
   EXPECT_EQ(v["limit"].as_int64(), 1);
-  auto by_mta = ask<std::string>(ctx->catalog(), list_query{"endpoints", "", "mta-b.example", 0, 10});
+  auto by_mta =
+    ask<std::string>(ctx->catalog(), list_query{"endpoints", "", "mta-b.example", 0, 10});
   auto w = boost::json::parse(*by_mta).as_object();
   ASSERT_EQ(w["total"].as_int64(), 1);
   EXPECT_EQ(w["items"].as_array()[0].as_object()["name"].as_string(), line_b);

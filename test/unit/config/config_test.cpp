@@ -199,7 +199,7 @@ TEST_F(config_test, wrong_type_is_refused) {
   EXPECT_EQ(e.key(), "mgcp.port");
   EXPECT_EQ(e.line(), 7u);
   EXPECT_NE(std::string(e.what()).find("expected an integer, got string"), std::string::npos)
-      << e.what();
+    << e.what();
   auto s = refused("mgcp = 3\n" + std::string(minimal));
   EXPECT_EQ(s.key(), "mgcp");
   EXPECT_EQ(s.line(), 1u);

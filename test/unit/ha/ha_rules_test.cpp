@@ -178,9 +178,11 @@ TEST(ha_rules, graceful_switchover_hands_over_and_standby_claims) {
   ASSERT_TRUE(has(fx, effect::claim_epoch));
   EXPECT_TRUE(has(b.on_claim_result(2, 2, t0 + 1010ms), effect::become_active));
   // The old active follows once it hears the new one; it does not race back meanwhile.
-  EXPECT_TRUE(a.on_heartbeat(path::node_link, peer(role::standby, 1, 50, "b"), t0 + 1005ms).empty());
+  EXPECT_TRUE(
+    a.on_heartbeat(path::node_link, peer(role::standby, 1, 50, "b"), t0 + 1005ms).empty());
   EXPECT_TRUE(a.on_tick(t0 + 1020ms).empty());
-  EXPECT_TRUE(has(a.on_heartbeat(path::node_link, b.self_info(0), t0 + 1030ms), effect::become_standby));
+  EXPECT_TRUE(
+    has(a.on_heartbeat(path::node_link, b.self_info(0), t0 + 1030ms), effect::become_standby));
 }
 
 TEST(ha_rules, standby_resyncs_when_the_active_reappears_after_silence) {
@@ -188,7 +190,7 @@ TEST(ha_rules, standby_resyncs_when_the_active_reappears_after_silence) {
   b.start(1, t0);
   b.on_heartbeat(path::node_link, peer(role::active, 1, 100, "a"), t0);
   EXPECT_TRUE(b.on_heartbeat(path::node_link, peer(role::active, 1, 100, "a"), t0 + 100ms).empty());
-  b.on_tick(t0 + 500ms); // peer lost: claims 2 ...
+  b.on_tick(t0 + 500ms);               // peer lost: claims 2 ...
   b.on_claim_result(2, 1, t0 + 510ms); // ... refused: the active still holds its lease
   auto fx = b.on_heartbeat(path::udp, peer(role::active, 1, 100, "a"), t0 + 520ms);
   EXPECT_TRUE(has(fx, effect::request_snapshot));
@@ -215,7 +217,8 @@ TEST(ha_rules, refused_claim_of_a_standby_that_hears_nobody_is_retried_soon) {
   EXPECT_FALSE(b.claim_retry_due()) << "no claim was refused";
   ASSERT_TRUE(has(b.on_tick(t0 + 301ms), effect::claim_epoch));
   EXPECT_FALSE(b.claim_retry_due()) << "a claim is out";
-  EXPECT_TRUE(b.on_claim_result(4, 0, t0 + 302ms).empty()) << "old lease still held at the witnesses";
+  EXPECT_TRUE(b.on_claim_result(4, 0, t0 + 302ms).empty())
+    << "old lease still held at the witnesses";
   ASSERT_TRUE(b.claim_retry_due());
   EXPECT_EQ(*b.claim_retry_due(), b.settings().claim_retry);
   auto fx = b.on_claim_retry(t0 + 327ms);

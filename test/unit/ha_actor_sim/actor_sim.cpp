@@ -68,7 +68,9 @@ struct event {
   std::function<void()> fn;
 };
 struct later {
-  bool operator()(const event& a, const event& b) const { return a.at != b.at ? a.at > b.at : a.seq > b.seq; }
+  bool operator()(const event& a, const event& b) const {
+    return a.at != b.at ? a.at > b.at : a.seq > b.seq;
+  }
 };
 
 class world;
@@ -77,8 +79,12 @@ class world;
 /// by both nodes (billing_outbox answers on_both acks with mark_replicated).
 class observed_writer final : public actors::billing_writer {
 public:
-  observed_writer(std::unique_ptr<actors::billing_writer> inner, world* w, int node, std::uint64_t inc)
-    : inner_(std::move(inner)), w_(w), node_(node), inc_(inc) {}
+  observed_writer(std::unique_ptr<actors::billing_writer> inner, world* w, int node,
+                  std::uint64_t inc)
+    : inner_(std::move(inner)),
+      w_(w),
+      node_(node),
+      inc_(inc) {}
   std::vector<std::uint64_t> append(const std::vector<billing::billing_record>& batch) override;
   void mark_replicated(std::uint64_t sequence) override;
 
@@ -111,7 +117,7 @@ struct sim_node {
 };
 
 struct sim_call {
-  int home = -1;              ///< node whose call manager runs it
+  int home = -1; ///< node whose call manager runs it
   std::uint64_t home_inc = 0;
   actors::call_state state;
 };
@@ -128,14 +134,18 @@ struct tally {
 class world {
 public:
   world(std::uint64_t seed, const sim_options& opt)
-    : rng_(seed), opt_(opt), sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler())),
-      link_(sys_, rng_, [this](sim_time d, std::function<void()> f) { at(now() + d, std::move(f)); }) {
+    : rng_(seed),
+      opt_(opt),
+      sched_(dynamic_cast<caf::scheduler::test_coordinator&>(sys_.scheduler())),
+      link_(sys_, rng_,
+            [this](sim_time d, std::function<void()> f) { at(now() + d, std::move(f)); }) {
     res_.seed = seed;
     t0_ = sched_.clock().now();
     char tmpl[] = "/dev/shm/cms-actor-sim-XXXXXX";
     char* dir = ::mkdtemp(tmpl);
     if (!dir) {
-      std::string fallback = (std::filesystem::temp_directory_path() / "cms-actor-sim-XXXXXX").string();
+      std::string fallback =
+        (std::filesystem::temp_directory_path() / "cms-actor-sim-XXXXXX").string();
       dir = ::mkdtemp(fallback.data());
       dir_ = dir ? dir : "";
     } else {
@@ -280,7 +290,7 @@ private:
       log::init(ls);
       return true;
     }();
-    (void) quiet;
+    (void)quiet;
     for (int i = 0; i < 2; ++i) {
       auto& n = nodes_[i];
       n.id = i;
@@ -317,7 +327,8 @@ private:
   void randomize_udp() {
     udp_loss_ = chance(0.3) ? 0.0 : 0.05 * static_cast<double>(uniform(0, 6));
     udp_delay_min_ = static_cast<sim_time>(uniform(0, 20));
-    udp_delay_max_ = udp_delay_min_ + static_cast<sim_time>(uniform(0, 150)); // reorders past an interval
+    udp_delay_max_ =
+      udp_delay_min_ + static_cast<sim_time>(uniform(0, 150)); // reorders past an interval
   }
 
   void start(int i) {
@@ -334,19 +345,21 @@ private:
     n.billing_seq.clear();
     n.resumed.clear();
     n.registry = std::make_unique<metrics::registry>();
-    n.calls = std::make_shared<actors::call_context>(actors::call_settings{}, *n.registry, actors::dial_plan{});
+    n.calls = std::make_shared<actors::call_context>(actors::call_settings{}, *n.registry,
+                                                     actors::dial_plan{});
     n.image = std::make_shared<replication_image>();
     n.ha_db = std::make_shared<persistence::database>(persistence::database::open(n.db_file));
     auto persisted = persistence::ha_store{*n.ha_db}.epoch();
-    note("start " + n.name + " (priority " + std::to_string(n.priority) + ", persisted epoch "
-         + std::to_string(persisted) + ")");
+    note("start " + n.name + " (priority " + std::to_string(n.priority) + ", persisted epoch " +
+         std::to_string(persisted) + ")");
 
     // Local collaborators: the real catalogue and outbox, fakes for the manager and the edge.
     n.catalog = sys_.spawn(actors::state_catalog, std::vector<actors::endpoint_state>{});
-    n.outbox = sys_.spawn(actors::billing_outbox, n.calls, actors::billing_writer_factory{[this, i, inc] {
-                            return std::unique_ptr<actors::billing_writer>{std::make_unique<observed_writer>(
-                              actors::make_sqlite_billing_writer(nodes_[i].db_file), this, i, inc)};
-                          }});
+    n.outbox =
+      sys_.spawn(actors::billing_outbox, n.calls, actors::billing_writer_factory{[this, i, inc] {
+                   return std::unique_ptr<actors::billing_writer>{std::make_unique<observed_writer>(
+                     actors::make_sqlite_billing_writer(nodes_[i].db_file), this, i, inc)};
+                 }});
     n.manager = sys_.spawn(
       [](caf::event_based_actor*, world* w, int i, std::uint64_t inc) -> caf::behavior {
         return {
@@ -382,8 +395,9 @@ private:
       if (alive(i, inc))
         persistence::ha_store{*nodes_[i].ha_db}.set_epoch(e);
     };
-    env->ask_witnesses = [this, i, inc](int kind, std::uint64_t epoch,
-                                        std::function<void(int, std::uint64_t, std::uint64_t)> done) {
+    env->ask_witnesses = [this, i,
+                          inc](int kind, std::uint64_t epoch,
+                               std::function<void(int, std::uint64_t, std::uint64_t)> done) {
       if (alive(i, inc))
         ask_witnesses(i, kind, epoch, std::move(done));
     };
@@ -394,7 +408,9 @@ private:
     auto image = n.image;
     env->applied_seq = [image] { return image->applied.load(); };
     env->metrics = n.registry.get();
-    env->connect_peer = [this, i] { return link_.connect(i, nodes_[1 - i].up ? nodes_[1 - i].ha : caf::actor{}); };
+    env->connect_peer = [this, i] {
+      return link_.connect(i, nodes_[1 - i].up ? nodes_[1 - i].ha : caf::actor{});
+    };
     n.ha = sys_.spawn(ha_actor, env);
 
     auto renv = std::make_shared<replicator_environment>();
@@ -407,7 +423,8 @@ private:
     for (auto* h : {&n.ha, &n.repl, &n.catalog, &n.outbox})
       caf::anon_send(watcher_, *h);
     // The UDP path sends every interval from start-up (silent until the node knows itself).
-    at(now() + static_cast<sim_time>(uniform(1, heartbeat_interval)), [this, i, inc] { udp_tick(i, inc); });
+    at(now() + static_cast<sim_time>(uniform(1, heartbeat_interval)),
+       [this, i, inc] { udp_tick(i, inc); });
   }
 
   void kill_node_actors(sim_node& n) {
@@ -446,8 +463,8 @@ private:
     if (n.udp_self && !udp_cut_ && !chance(udp_loss_)) {
       auto info = *n.udp_self;
       int j = 1 - i;
-      auto delay = static_cast<sim_time>(
-        uniform(static_cast<std::uint64_t>(udp_delay_min_), static_cast<std::uint64_t>(udp_delay_max_)));
+      auto delay = static_cast<sim_time>(uniform(static_cast<std::uint64_t>(udp_delay_min_),
+                                                 static_cast<std::uint64_t>(udp_delay_max_)));
       at(now() + delay, [this, j, info] {
         if (nodes_[j].up)
           caf::anon_send<caf::message_priority::high>(nodes_[j].ha, atom::udp_hb_v, info);
@@ -457,7 +474,8 @@ private:
   }
 
   // ---- witnesses (witness_client::ask + runtime/programs/witness_main.cpp) ------------------------------
-  void ask_witnesses(int i, int kind, std::uint64_t epoch, std::function<void(int, std::uint64_t, std::uint64_t)> done) {
+  void ask_witnesses(int i, int kind, std::uint64_t epoch,
+                     std::function<void(int, std::uint64_t, std::uint64_t)> done) {
     auto t = std::make_shared<tally>();
     t->kind = kind;
     t->epoch = epoch;
@@ -480,7 +498,8 @@ private:
           v = witnesses_[w].release(name, t->epoch, wclk(w));
         }
         if (t->kind == 0 && v.granted)
-          note("witness " + std::to_string(w) + " grants epoch " + std::to_string(t->epoch) + " to " + name);
+          note("witness " + std::to_string(w) + " grants epoch " + std::to_string(t->epoch) +
+               " to " + name);
         if (chance(witness_loss_))
           return;
         at(now() + static_cast<sim_time>(uniform(1, 40)), [this, i, t, v] {
@@ -532,7 +551,8 @@ private:
   }
 
   void call_step() {
-    auto live = std::count_if(calls_.begin(), calls_.end(), [](auto& c) { return c.second.home >= 0; });
+    auto live =
+      std::count_if(calls_.begin(), calls_.end(), [](auto& c) { return c.second.home >= 0; });
     if (chance(0.4) && live < 25) {
       int i = accepting_node();
       if (i < 0)
@@ -558,20 +578,20 @@ private:
       return;
     auto& n = nodes_[c.home];
     switch (c.state.phase) {
-      case actors::call_phase::dialling:
-        c.state.phase = actors::call_phase::alerting;
-        c.state.called_number = "5552" + std::to_string(uniform(100, 999));
-        c.state.route = "on-net";
-        caf::anon_send(n.catalog, actors::call_update{c.state});
-        break;
-      case actors::call_phase::alerting:
-        c.state.phase = actors::call_phase::connected;
-        ++res_.calls_established;
-        caf::anon_send(n.catalog, actors::call_update{c.state});
-        break;
-      default:
-        end_call(it);
-        break;
+    case actors::call_phase::dialling:
+      c.state.phase = actors::call_phase::alerting;
+      c.state.called_number = "5552" + std::to_string(uniform(100, 999));
+      c.state.route = "on-net";
+      caf::anon_send(n.catalog, actors::call_update{c.state});
+      break;
+    case actors::call_phase::alerting:
+      c.state.phase = actors::call_phase::connected;
+      ++res_.calls_established;
+      caf::anon_send(n.catalog, actors::call_update{c.state});
+      break;
+    default:
+      end_call(it);
+      break;
     }
   }
 
@@ -592,8 +612,8 @@ private:
     auto inc = c.home_inc;
     // The call commits its record, then leaves the listing (call_actor's release).
     sys_.spawn(
-      [](caf::event_based_actor* self, caf::actor outbox, billing::billing_record r, world* w, int i,
-         std::uint64_t inc) {
+      [](caf::event_based_actor* self, caf::actor outbox, billing::billing_record r, world* w,
+         int i, std::uint64_t inc) {
         auto id = r.record_id;
         self->request(outbox, std::chrono::seconds{30}, atom::commit_v, std::move(r))
           .then([=](std::uint64_t) { w->on_commit_acked(i, inc, id); }, [](caf::error&) {});
@@ -663,7 +683,8 @@ private:
       if (e == act.image->entries.end() || e->second.seq > seq)
         continue;
       actors::call_state cs;
-      if (!actors::decode_state(sys_, e->second.state, cs) || cs.phase != actors::call_phase::connected)
+      if (!actors::decode_state(sys_, e->second.state, cs) ||
+          cs.phase != actors::call_phase::connected)
         continue;
       auto holder = std::make_pair(sb, nodes_[sb].inc);
       if (protected_.insert_or_assign(id, holder).second)
@@ -681,8 +702,8 @@ private:
         continue;
       auto& rs = ha->rules->state();
       if (rs.current != n.seen_role || rs.epoch != n.seen_epoch) {
-        note(n.name + " " + to_string(rs.current) + " epoch " + std::to_string(rs.epoch) + " ("
-             + rs.last_transition_reason + ")");
+        note(n.name + " " + to_string(rs.current) + " epoch " + std::to_string(rs.epoch) + " (" +
+             rs.last_transition_reason + ")");
         if (rs.current == role::active && n.seen_role != role::active)
           became_active(n, rs.epoch);
         n.seen_role = rs.current;
@@ -731,7 +752,8 @@ private:
     std::set<std::string> held = stored_records(n);
     for (auto& id : on_both_)
       if (!held.count(id))
-        violation("billing record " + id + " acknowledged on both nodes is missing on the new active " + n.name);
+        violation("billing record " + id +
+                  " acknowledged on both nodes is missing on the new active " + n.name);
   }
 
   void idle_checks() {
@@ -741,7 +763,8 @@ private:
       auto& n = nodes_[p.node];
       for (auto& id : p.calls)
         if (!n.resumed.count(id) && calls_.count(id))
-          violation("established call " + id + " held by the standby was not resumed by the new active " + n.name);
+          violation("established call " + id +
+                    " held by the standby was not resumed by the new active " + n.name);
       for (auto& id : p.others)
         if (!n.resumed.count(id) && calls_.count(id) && calls_[id].home < 0)
           ++res_.calls_lost_double_fault;
@@ -791,13 +814,15 @@ private:
     auto* sha = peek_ha(sb.ha);
     if (!aha->rules->accepts_new_calls(clk()))
       violation("after healing: the active " + act.name + " does not accept new calls");
-    if (!sha || sha->rules->state().current != role::standby || sha->rules->state().epoch != aha->rules->state().epoch) {
+    if (!sha || sha->rules->state().current != role::standby ||
+        sha->rules->state().epoch != aha->rules->state().epoch) {
       violation("after healing: " + sb.name + " is not a standby in the active's epoch");
       return;
     }
     if (act.fence_closed || !sb.fence_closed)
-      violation("after healing: MGCP fences wrong (active closed " + std::to_string(act.fence_closed)
-                + ", standby closed " + std::to_string(sb.fence_closed) + ")");
+      violation("after healing: MGCP fences wrong (active closed " +
+                std::to_string(act.fence_closed) + ", standby closed " +
+                std::to_string(sb.fence_closed) + ")");
     auto* srp = peek<replicator_state>(sb.repl);
     auto* arp = peek<replicator_state>(act.repl);
     if (!srp || !arp || !srp->synced || !arp->standby_synced)
@@ -806,8 +831,8 @@ private:
     auto& ai = *act.image;
     auto& si = *sb.image;
     if (ai.seq != si.seq)
-      violation("after healing: standby image at seq " + std::to_string(si.seq) + ", active at "
-                + std::to_string(ai.seq));
+      violation("after healing: standby image at seq " + std::to_string(si.seq) + ", active at " +
+                std::to_string(ai.seq));
     std::size_t differ = 0;
     for (auto& [k, r] : ai.entries) {
       auto it = si.entries.find(k);
@@ -817,13 +842,14 @@ private:
     for (auto& [k, r] : si.entries)
       differ += ai.entries.count(k) ? 0 : 1;
     if (differ)
-      violation("after healing: " + std::to_string(differ) + " image entries differ between active and standby");
+      violation("after healing: " + std::to_string(differ) +
+                " image entries differ between active and standby");
     // Billing: same records with the same sequences on both; every acknowledged record there.
     auto a_rec = stored_sequences(act);
     auto s_rec = stored_sequences(sb);
     if (a_rec != s_rec)
-      violation("after healing: billing outboxes differ (active " + std::to_string(a_rec.size()) + " records, standby "
-                + std::to_string(s_rec.size()) + ")");
+      violation("after healing: billing outboxes differ (active " + std::to_string(a_rec.size()) +
+                " records, standby " + std::to_string(s_rec.size()) + ")");
     std::set<std::string> ids;
     for (auto& [seq, id] : a_rec)
       ids.insert(id);
@@ -848,49 +874,77 @@ private:
   void fault(std::uint64_t kind, int who, int w, sim_time amount) {
     ++res_.faults;
     switch (kind) {
-      case 0:
-        link_.cut = true;
-        note("fault: node link cut (noticed after " + std::to_string(amount) + " ms)");
-        link_.break_connection(amount, "cut");
-        break;
-      case 1: link_.cut = false; note("fault: node link healed"); break;
-      case 2: udp_cut_ = true; note("fault: udp path cut"); break;
-      case 3: udp_cut_ = false; note("fault: udp path healed"); break;
-      case 4:
-        link_.cut = udp_cut_ = true;
-        link_.break_connection(amount, "partition");
-        witness_cut_[who] = chance(0.5);
-        note("fault: partition between the nodes");
-        break;
-      case 5:
-        link_.cut = udp_cut_ = false;
-        witness_cut_[0] = witness_cut_[1] = false;
-        note("fault: partition healed");
-        break;
-      case 6: witness_cut_[who] = true; note("fault: " + nodes_[who].name + " cut from the witnesses"); break;
-      case 7: witness_cut_[who] = false; note("fault: " + nodes_[who].name + " reaches the witnesses"); break;
-      case 8: witness_down_[w] = true; note("fault: witness " + std::to_string(w) + " down"); break;
-      case 9: restart_witness(w); break;
-      case 10: crash(who); at(now() + amount, [this, who] { start(who); }); break;
-      case 11: crash(who); break;
-      case 12:
-        // The nodes' steady clock jumps forward (a paused VM catching up): every timer due fires
-        // at once; the witnesses' clocks do not jump.
-        note("fault: clock jump +" + std::to_string(amount) + " ms");
-        jumped_ += amount;
-        sched_.clock().advance_time(milliseconds{amount});
-        break;
-      case 13:
-        if (int a = active_node(); a >= 0) {
-          note("fault: switchover requested on " + nodes_[a].name);
-          caf::anon_send(nodes_[a].ha, atom::switchover_v);
-        }
-        break;
-      case 14:
-        randomize_link();
-        note("fault: node link loss now " + std::to_string(link_.settings.loss));
-        break;
-      default: randomize_udp(); note("fault: udp loss/delay changed"); break;
+    case 0:
+      link_.cut = true;
+      note("fault: node link cut (noticed after " + std::to_string(amount) + " ms)");
+      link_.break_connection(amount, "cut");
+      break;
+    case 1:
+      link_.cut = false;
+      note("fault: node link healed");
+      break;
+    case 2:
+      udp_cut_ = true;
+      note("fault: udp path cut");
+      break;
+    case 3:
+      udp_cut_ = false;
+      note("fault: udp path healed");
+      break;
+    case 4:
+      link_.cut = udp_cut_ = true;
+      link_.break_connection(amount, "partition");
+      witness_cut_[who] = chance(0.5);
+      note("fault: partition between the nodes");
+      break;
+    case 5:
+      link_.cut = udp_cut_ = false;
+      witness_cut_[0] = witness_cut_[1] = false;
+      note("fault: partition healed");
+      break;
+    case 6:
+      witness_cut_[who] = true;
+      note("fault: " + nodes_[who].name + " cut from the witnesses");
+      break;
+    case 7:
+      witness_cut_[who] = false;
+      note("fault: " + nodes_[who].name + " reaches the witnesses");
+      break;
+    case 8:
+      witness_down_[w] = true;
+      note("fault: witness " + std::to_string(w) + " down");
+      break;
+    case 9:
+      restart_witness(w);
+      break;
+    case 10:
+      crash(who);
+      at(now() + amount, [this, who] { start(who); });
+      break;
+    case 11:
+      crash(who);
+      break;
+    case 12:
+      // The nodes' steady clock jumps forward (a paused VM catching up): every timer due fires
+      // at once; the witnesses' clocks do not jump.
+      note("fault: clock jump +" + std::to_string(amount) + " ms");
+      jumped_ += amount;
+      sched_.clock().advance_time(milliseconds{amount});
+      break;
+    case 13:
+      if (int a = active_node(); a >= 0) {
+        note("fault: switchover requested on " + nodes_[a].name);
+        caf::anon_send(nodes_[a].ha, atom::switchover_v);
+      }
+      break;
+    case 14:
+      randomize_link();
+      note("fault: node link loss now " + std::to_string(link_.settings.loss));
+      break;
+    default:
+      randomize_udp();
+      note("fault: udp loss/delay changed");
+      break;
     }
   }
 
@@ -940,7 +994,8 @@ private:
   sim_time udp_delay_min_ = 0, udp_delay_max_ = 0;
   std::map<std::string, sim_call> calls_;
   std::uint64_t next_call_ = 1;
-  std::map<std::string, std::pair<int, std::uint64_t>> protected_; ///< call -> standby (node, inc) holding it
+  std::map<std::string, std::pair<int, std::uint64_t>>
+    protected_; ///< call -> standby (node, inc) holding it
   std::vector<pending_takeover> pending_takeovers_;
   std::set<std::string> acked_, on_both_;
   std::map<std::uint64_t, int> active_in_epoch_;
@@ -948,7 +1003,8 @@ private:
   std::deque<std::string> trace_;
 };
 
-std::vector<std::uint64_t> observed_writer::append(const std::vector<billing::billing_record>& batch) {
+std::vector<std::uint64_t>
+observed_writer::append(const std::vector<billing::billing_record>& batch) {
   auto seqs = inner_->append(batch);
   w_->on_appended(node_, inc_, batch, seqs);
   return seqs;

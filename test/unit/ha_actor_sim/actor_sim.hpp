@@ -29,30 +29,30 @@
 namespace cms::ha::actor_sim {
 
 struct sim_options {
-  int fault_seconds = 20;       ///< faults are injected during this much simulated time
+  int fault_seconds = 20; ///< faults are injected during this much simulated time
   /// Planted bug: witnesses grant every claim (no "once per epoch"): shows the checks can fail.
   bool broken_witnesses = false;
-  bool verbose = false;         ///< keep the whole trace, not only the last events
+  bool verbose = false; ///< keep the whole trace, not only the last events
 };
 
 struct sim_result {
   std::uint64_t seed = 0;
   std::vector<std::string> violations;
-  int failovers = 0;             ///< times a node became active
+  int failovers = 0; ///< times a node became active
   int faults = 0;
-  bool lossy_link = false;       ///< the node link lost messages (broke connections) in this schedule
+  bool lossy_link = false; ///< the node link lost messages (broke connections) in this schedule
   int calls_started = 0;
   int calls_established = 0;
-  int calls_protected = 0;       ///< established calls acknowledged by a standby
-  int calls_resumed = 0;         ///< resume_call received by a new active
+  int calls_protected = 0; ///< established calls acknowledged by a standby
+  int calls_resumed = 0;   ///< resume_call received by a new active
   /// Established calls lost because the node taking over never held them: their home crashed and
   /// the standby holding them was cut off (from the witnesses or the peer). Allowed, counted.
   int calls_lost_double_fault = 0;
-  int billing_acked = 0;         ///< commits answered
-  int billing_on_both = 0;       ///< records marked held by both nodes
-  std::uint64_t messages = 0;    ///< actor messages processed
+  int billing_acked = 0;      ///< commits answered
+  int billing_on_both = 0;    ///< records marked held by both nodes
+  std::uint64_t messages = 0; ///< actor messages processed
   std::uint64_t link_messages = 0;
-  std::string trace;             ///< the last events (all with verbose)
+  std::string trace; ///< the last events (all with verbose)
 };
 
 sim_result run_schedule(std::uint64_t seed, const sim_options& opt = {});

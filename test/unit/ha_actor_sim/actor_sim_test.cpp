@@ -37,8 +37,8 @@ void print_failure(const sim_result& r) {
 TEST(actor_sim, seeded_fault_schedules_hold_every_invariant) {
   auto count = env_or("CMS_ACTOR_SIM_SCHEDULES", 500);
   auto first = env_or("CMS_ACTOR_SIM_SEED", 1);
-  std::uint64_t failed = 0, failovers = 0, faults = 0, lossy = 0, established = 0, prot = 0, resumed = 0, lost2 = 0,
-                acked = 0, both = 0, messages = 0, link = 0;
+  std::uint64_t failed = 0, failovers = 0, faults = 0, lossy = 0, established = 0, prot = 0,
+                resumed = 0, lost2 = 0, acked = 0, both = 0, messages = 0, link = 0;
   auto start = std::chrono::steady_clock::now();
   for (auto seed = first; seed < first + count; ++seed) {
     sim_options opt;
@@ -56,9 +56,10 @@ TEST(actor_sim, seeded_fault_schedules_hold_every_invariant) {
     messages += r.messages;
     link += r.link_messages;
     if ((seed - first + 1) % 500 == 0)
-      std::cout << "actor_sim: progress " << seed - first + 1 << " schedules, " << failed << " with violations, "
-                << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s"
-                << std::endl;
+      std::cout << "actor_sim: progress " << seed - first + 1 << " schedules, " << failed
+                << " with violations, "
+                << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
+                << " s" << std::endl;
     if (!r.violations.empty()) {
       ++failed;
       if (failed <= 3)
@@ -68,14 +69,15 @@ TEST(actor_sim, seeded_fault_schedules_hold_every_invariant) {
     }
   }
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << "actor_sim: " << count << " schedules (seeds " << first << ".." << first + count - 1 << "), "
-            << failed << " with violations, " << secs << " s wall\n"
+  std::cout << "actor_sim: " << count << " schedules (seeds " << first << ".." << first + count - 1
+            << "), " << failed << " with violations, " << secs << " s wall\n"
             << "actor_sim: " << failovers << " promotions, " << faults << " faults, " << lossy
-            << " schedules with node-link loss (broken connections), " << established << " calls established, " << prot
-            << " acknowledged by a standby, " << resumed << " resumed by a new active, " << lost2
+            << " schedules with node-link loss (broken connections), " << established
+            << " calls established, " << prot << " acknowledged by a standby, " << resumed
+            << " resumed by a new active, " << lost2
             << " lost to a double fault (home crashed, holder cut off), " << acked
-            << " billing records acknowledged (" << both << " on both nodes), " << messages << " actor messages, "
-            << link << " over the node link\n";
+            << " billing records acknowledged (" << both << " on both nodes), " << messages
+            << " actor messages, " << link << " over the node link\n";
   EXPECT_EQ(failed, 0u);
 }
 

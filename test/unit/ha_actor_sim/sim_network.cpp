@@ -22,15 +22,16 @@ caf::behavior relay(caf::stateful_actor<relay_state>* self, node_link* net, int 
   self->state.seen_from = seen_from;
   self->state.target = std::move(target);
   // Everything that is not the relay's own bookkeeping travels the link.
-  self->set_default_handler([self](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-    bool request = self->current_message_id().is_request();
-    auto sender = self->current_sender(); // before the promise takes it over
-    caf::response_promise rp;
-    if (request)
-      rp = self->make_response_promise();
-    self->state.net->submit(self, x.move_content_to_message(), std::move(sender), request, rp);
-    return caf::delegated<caf::message>{};
-  });
+  self->set_default_handler(
+    [self](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+      bool request = self->current_message_id().is_request();
+      auto sender = self->current_sender(); // before the promise takes it over
+      caf::response_promise rp;
+      if (request)
+        rp = self->make_response_promise();
+      self->state.net->submit(self, x.move_content_to_message(), std::move(sender), request, rp);
+      return caf::delegated<caf::message>{};
+    });
   return {
     [self](deliver_atom, std::uint64_t id) { self->state.net->deliver(self, id); },
     [self](forward_atom, std::uint64_t id) { self->state.net->forward_request(self, id); },
@@ -39,7 +40,9 @@ caf::behavior relay(caf::stateful_actor<relay_state>* self, node_link* net, int 
 }
 
 node_link::node_link(caf::actor_system& sys, std::mt19937_64& rng, schedule_fn at)
-  : sys_(sys), rng_(rng), at_(std::move(at)) {}
+  : sys_(sys),
+    rng_(rng),
+    at_(std::move(at)) {}
 
 caf::actor node_link::view(int conn, int seen_from, const caf::actor& target) {
   auto& c = conns_[conn];
@@ -94,7 +97,8 @@ std::int64_t node_link::fate(int conn, int from) {
     break_connection(std::uniform_int_distribution<std::int64_t>{0, 3000}(rng_), "loss");
     return -1;
   }
-  auto delay = std::uniform_int_distribution<std::int64_t>{settings.delay_min_ms, settings.delay_max_ms}(rng_);
+  auto delay =
+    std::uniform_int_distribution<std::int64_t>{settings.delay_min_ms, settings.delay_max_ms}(rng_);
   // In order (one TCP connection): never before what this direction already has in flight.
   auto& clock = sys_.clock();
   auto now = clock.now();
@@ -105,8 +109,8 @@ std::int64_t node_link::fate(int conn, int from) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(due - now).count();
 }
 
-void node_link::submit(caf::stateful_actor<relay_state>* self, caf::message msg, caf::strong_actor_ptr sender,
-                       bool request, caf::response_promise rp) {
+void node_link::submit(caf::stateful_actor<relay_state>* self, caf::message msg,
+                       caf::strong_actor_ptr sender, bool request, caf::response_promise rp) {
   auto& st = self->state;
   if (!node_up(st.seen_from))
     return;
@@ -167,7 +171,7 @@ void node_link::forward_request(caf::event_based_actor* self, std::uint64_t id) 
   auto target = it->second.target;
   auto msg = it->second.msg;
   auto back = [this, self, id](caf::message reply, caf::error err) {
-      auto it = pending_.find(id);
+    auto it = pending_.find(id);
     if (it == pending_.end())
       return;
     // The response travels from the target's node back to the requester's.

@@ -31,9 +31,9 @@ namespace cms::ha::actor_sim {
 /// (TCP retransmits until the middleman's connection timeout gives up), never a gap in the stream.
 /// Per-datagram loss and reordering are the UDP heartbeat path's and the witnesses' (actor_sim).
 struct link_settings {
-  double loss = 0.0;       ///< per message: chance that the connection breaks on it
+  double loss = 0.0; ///< per message: chance that the connection breaks on it
   int delay_min_ms = 0;
-  int delay_max_ms = 10;   ///< a delay spread beyond the heartbeat interval delays, never reorders
+  int delay_max_ms = 10; ///< a delay spread beyond the heartbeat interval delays, never reorders
 };
 
 class node_link;
@@ -75,8 +75,8 @@ public:
   void shutdown();
 
   // -- used by the relays ---------------------------------------------------------------------------
-  void submit(caf::stateful_actor<relay_state>* self, caf::message msg, caf::strong_actor_ptr sender,
-              bool request, caf::response_promise rp);
+  void submit(caf::stateful_actor<relay_state>* self, caf::message msg,
+              caf::strong_actor_ptr sender, bool request, caf::response_promise rp);
   void deliver(caf::stateful_actor<relay_state>* self, std::uint64_t id);
   void forward_request(caf::event_based_actor* self, std::uint64_t id);
   void deliver_reply(std::uint64_t id);

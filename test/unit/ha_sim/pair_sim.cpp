@@ -15,8 +15,10 @@ using std::chrono::milliseconds;
 constexpr sim_time heartbeat_interval = 100;
 constexpr int heartbeat_misses = 3;
 constexpr sim_time lease_ms = 900;
-constexpr sim_time answer_timeout = 250; ///< witness client: tally after this even if some are silent
-constexpr sim_time witness_restart_wait = 2000; ///< witness_main: a restarted witness waits this long
+constexpr sim_time answer_timeout =
+  250; ///< witness client: tally after this even if some are silent
+constexpr sim_time witness_restart_wait =
+  2000; ///< witness_main: a restarted witness waits this long
 constexpr int witness_count = 3;
 
 struct event {
@@ -36,10 +38,10 @@ struct node {
   int priority = 100;
   bool up = false;
   std::uint64_t incarnation = 0;
-  std::uint64_t persisted = 0;             ///< the store's epoch: survives crashes
+  std::uint64_t persisted = 0; ///< the store's epoch: survives crashes
   std::optional<ha_rules> rules;
-  sim_time clock_offset = 0;               ///< node's steady clock = simulated time + offset
-  std::vector<std::uint64_t> store;        ///< billing records, in stream order (durable)
+  sim_time clock_offset = 0;        ///< node's steady clock = simulated time + offset
+  std::vector<std::uint64_t> store; ///< billing records, in stream order (durable)
   bool awaiting_snapshot = false;
 };
 
@@ -75,11 +77,12 @@ public:
       crash(active);
       run_until(quiet_check + 8000);
       int other = 1 - active;
-      if (!(nodes_[other].up && nodes_[other].rules->state().current == role::active
-            && nodes_[other].rules->accepts_new_calls(clk(other))))
-        violation("survivor " + nodes_[other].name + " did not take over after the active died (role "
-                  + to_string(nodes_[other].rules->state().current) + ", epoch "
-                  + std::to_string(nodes_[other].rules->state().epoch) + ")");
+      if (!(nodes_[other].up && nodes_[other].rules->state().current == role::active &&
+            nodes_[other].rules->accepts_new_calls(clk(other))))
+        violation("survivor " + nodes_[other].name +
+                  " did not take over after the active died (role " +
+                  to_string(nodes_[other].rules->state().current) + ", epoch " +
+                  std::to_string(nodes_[other].rules->state().epoch) + ")");
     }
     std::ostringstream t;
     for (auto& line : trace_)
@@ -147,7 +150,8 @@ private:
   void randomize_path(int p) {
     loss_[p] = chance(0.3) ? 0.0 : 0.05 * static_cast<double>(uniform(0, 6));
     delay_min_[p] = static_cast<sim_time>(uniform(0, 20));
-    delay_max_[p] = delay_min_[p] + static_cast<sim_time>(uniform(0, 120)); // reordering beyond an interval
+    delay_max_[p] =
+      delay_min_[p] + static_cast<sim_time>(uniform(0, 120)); // reordering beyond an interval
   }
   sim_time path_delay(int p) {
     return static_cast<sim_time>(uniform(static_cast<std::uint64_t>(delay_min_[p]),
@@ -160,7 +164,8 @@ private:
     s.priority = nodes_[i].priority;
     s.heartbeat_interval = milliseconds{heartbeat_interval};
     s.heartbeat_misses = heartbeat_misses;
-    s.discovery_window = milliseconds{heartbeat_interval * (heartbeat_misses + 2)}; // as runtime/node/node.cpp
+    s.discovery_window =
+      milliseconds{heartbeat_interval * (heartbeat_misses + 2)}; // as runtime/node/node.cpp
     s.witnesses = witness_count;
     s.lease = milliseconds{lease_ms};
     return s;
@@ -178,7 +183,8 @@ private:
     note("start " + n.name + " persisted epoch " + std::to_string(n.persisted));
     carry_out(i, n.rules->start(n.persisted, clk(i)));
     auto inc = n.incarnation;
-    at(now_ + static_cast<sim_time>(uniform(1, heartbeat_interval)), [this, i, inc] { tick(i, inc); });
+    at(now_ + static_cast<sim_time>(uniform(1, heartbeat_interval)),
+       [this, i, inc] { tick(i, inc); });
   }
 
   void crash(int i) {
@@ -190,7 +196,9 @@ private:
     ++n.incarnation; // every pending timer and tally of the old incarnation is void
   }
 
-  bool alive(int i, std::uint64_t inc) const { return nodes_[i].up && nodes_[i].incarnation == inc; }
+  bool alive(int i, std::uint64_t inc) const {
+    return nodes_[i].up && nodes_[i].incarnation == inc;
+  }
 
   void tick(int i, std::uint64_t inc) {
     if (!alive(i, inc))
@@ -231,29 +239,29 @@ private:
     auto& n = nodes_[i];
     for (auto& e : fx) {
       switch (e.kind) {
-        case effect::persist_epoch:
-          n.persisted = e.epoch;
-          break;
-        case effect::claim_epoch:
-        case effect::renew_lease:
-        case effect::release_lease:
-          ask_witnesses(i, e.kind, e.epoch);
-          if (e.kind == effect::claim_epoch)
-            note(n.name + " claims epoch " + std::to_string(e.epoch) + " (" + e.reason + ")");
-          break;
-        case effect::become_active:
-          became_active(i, e.epoch, e.reason);
-          break;
-        case effect::become_standby:
-          note(n.name + " standby epoch " + std::to_string(e.epoch) + " (" + e.reason + ")");
-          break;
-        case effect::step_down:
-          note(n.name + " steps down epoch " + std::to_string(e.epoch) + " (" + e.reason + ")");
-          break;
-        case effect::request_snapshot:
-          n.awaiting_snapshot = true;
-          send_snapshot_request(i);
-          break;
+      case effect::persist_epoch:
+        n.persisted = e.epoch;
+        break;
+      case effect::claim_epoch:
+      case effect::renew_lease:
+      case effect::release_lease:
+        ask_witnesses(i, e.kind, e.epoch);
+        if (e.kind == effect::claim_epoch)
+          note(n.name + " claims epoch " + std::to_string(e.epoch) + " (" + e.reason + ")");
+        break;
+      case effect::become_active:
+        became_active(i, e.epoch, e.reason);
+        break;
+      case effect::become_standby:
+        note(n.name + " standby epoch " + std::to_string(e.epoch) + " (" + e.reason + ")");
+        break;
+      case effect::step_down:
+        note(n.name + " steps down epoch " + std::to_string(e.epoch) + " (" + e.reason + ")");
+        break;
+      case effect::request_snapshot:
+        n.awaiting_snapshot = true;
+        send_snapshot_request(i);
+        break;
       }
     }
   }
@@ -268,8 +276,8 @@ private:
     std::set<std::uint64_t> held(n.store.begin(), n.store.end());
     for (auto id : acked_both_)
       if (!held.count(id))
-        violation("record " + std::to_string(id) + " acknowledged by both nodes is missing on the new active "
-                  + n.name);
+        violation("record " + std::to_string(id) +
+                  " acknowledged by both nodes is missing on the new active " + n.name);
     for (auto id : acked_alone_)
       if (!held.count(id) && !lost_alone_.count(id)) {
         lost_alone_.insert(id);
@@ -299,7 +307,8 @@ private:
         else
           v = witnesses_[w].release(name, t->epoch, wclk(w));
         if (t->kind == effect::claim_epoch && v.granted)
-          note("witness " + std::to_string(w) + " grants epoch " + std::to_string(t->epoch) + " to " + name);
+          note("witness " + std::to_string(w) + " grants epoch " + std::to_string(t->epoch) +
+               " to " + name);
         if (chance(witness_loss_))
           return;
         at(now_ + static_cast<sim_time>(uniform(1, 60)), [this, i, t, v] {
@@ -393,7 +402,7 @@ private:
       }
       if (rules.state().current != role::standby || s.awaiting_snapshot)
         return;
-      (void) index;
+      (void)index;
       if (std::find(s.store.begin(), s.store.end(), id) != s.store.end()) {
         // Already held (a retransmission or the snapshot had it): acknowledge again.
         reply(j, i, [this, i, inc, id] {
@@ -419,8 +428,8 @@ private:
 
   /// A message back over the node link (same loss and delay).
   void reply(int from, int to, std::function<void()> fn) {
-    (void) from;
-    (void) to;
+    (void)from;
+    (void)to;
     if (link_cut_[0] || chance(loss_[0]))
       return;
     at(now_ + path_delay(0), std::move(fn));
@@ -442,7 +451,8 @@ private:
         auto& s = nodes_[i];
         if (a_epoch > s.rules->state().epoch)
           carry_out(i, s.rules->on_higher_epoch(a_epoch, "snapshot", clk(i)));
-        if (s.rules->state().current != role::standby || !s.awaiting_snapshot || a_epoch < s.rules->state().epoch)
+        if (s.rules->state().current != role::standby || !s.awaiting_snapshot ||
+            a_epoch < s.rules->state().epoch)
           return;
         // Billing records are never dropped from an outbox: the snapshot brings the records this
         // node lacks (replicator.hpp: the image + the records after our position).
@@ -467,8 +477,9 @@ private:
     bool b = nodes_[1].up && nodes_[1].rules->accepts_new_calls(clk(1));
     if (a && b && !reported_two_accepting_) {
       reported_two_accepting_ = true;
-      violation("both nodes accept new calls (epochs " + std::to_string(nodes_[0].rules->state().epoch) + ", "
-                + std::to_string(nodes_[1].rules->state().epoch) + ")");
+      violation("both nodes accept new calls (epochs " +
+                std::to_string(nodes_[0].rules->state().epoch) + ", " +
+                std::to_string(nodes_[1].rules->state().epoch) + ")");
     }
   }
 
@@ -484,8 +495,9 @@ private:
     for (int i = 0; i < 2; ++i)
       actives += nodes_[i].up && nodes_[i].rules->state().current == role::active;
     if (actives != 1) {
-      violation("after healing: " + std::to_string(actives) + " active nodes (a " + to_string(nodes_[0].rules->state().current)
-                + ", b " + to_string(nodes_[1].rules->state().current) + ")");
+      violation("after healing: " + std::to_string(actives) + " active nodes (a " +
+                to_string(nodes_[0].rules->state().current) + ", b " +
+                to_string(nodes_[1].rules->state().current) + ")");
       return;
     }
     int a = active_node();
@@ -493,21 +505,23 @@ private:
     auto& sb = nodes_[1 - a];
     if (!act.rules->accepts_new_calls(clk(a)))
       violation("after healing: the active " + act.name + " does not accept new calls");
-    if (sb.rules->state().current != role::standby || sb.rules->state().epoch != act.rules->state().epoch)
-      violation("after healing: " + sb.name + " is " + to_string(sb.rules->state().current) + " in epoch "
-                + std::to_string(sb.rules->state().epoch));
+    if (sb.rules->state().current != role::standby ||
+        sb.rules->state().epoch != act.rules->state().epoch)
+      violation("after healing: " + sb.name + " is " + to_string(sb.rules->state().current) +
+                " in epoch " + std::to_string(sb.rules->state().epoch));
     std::set<std::uint64_t> standby_held(sb.store.begin(), sb.store.end());
     std::size_t missing = 0;
     for (auto id : act.store)
       missing += standby_held.count(id) ? 0 : 1;
     if (sb.awaiting_snapshot || missing > 0)
-      violation("after healing: the standby lacks " + std::to_string(missing) + " of the active's "
-                + std::to_string(act.store.size()) + " records");
+      violation("after healing: the standby lacks " + std::to_string(missing) +
+                " of the active's " + std::to_string(act.store.size()) + " records");
     res_.standby_only_records += static_cast<int>(sb.store.size() + missing - act.store.size());
     std::set<std::uint64_t> held(act.store.begin(), act.store.end());
     for (auto id : acked_both_)
       if (!held.count(id))
-        violation("after healing: acknowledged record " + std::to_string(id) + " missing on the active");
+        violation("after healing: acknowledged record " + std::to_string(id) +
+                  " missing on the active");
   }
 
   // ---- faults ----
@@ -526,26 +540,67 @@ private:
   void fault(std::uint64_t kind, int who, int w, sim_time amount) {
     ++res_.faults;
     switch (kind) {
-      case 0: link_cut_[0] = true; note("fault: peer link cut"); break;
-      case 1: link_cut_[0] = false; note("fault: peer link healed"); break;
-      case 2: link_cut_[1] = true; note("fault: udp path cut"); break;
-      case 3: link_cut_[1] = false; note("fault: udp path healed"); break;
-      case 4: link_cut_[0] = link_cut_[1] = true; isolated_[0] = isolated_[1] = chance(0.3); note("fault: partition everything"); break;
-      case 5: link_cut_[0] = link_cut_[1] = false; isolated_[0] = isolated_[1] = false; note("fault: heal everything"); break;
-      case 6: isolated_[who] = true; note("fault: " + nodes_[who].name + " cut from the witnesses"); break;
-      case 7: isolated_[who] = false; note("fault: " + nodes_[who].name + " reaches the witnesses"); break;
-      case 8: witness_down_[w] = true; note("fault: witness " + std::to_string(w) + " down"); break;
-      case 9: restart_witness(w); break;
-      case 10: crash(who); at(now_ + amount, [this, who] { start(who); }); break;
-      case 11: crash(who); break;
-      case 12:
-        // Forward jump of one node's steady clock (a paused VM catching up): allowed; witnesses'
-        // clocks never jump (docs/ha.md).
-        nodes_[who].clock_offset += amount;
-        note("fault: " + nodes_[who].name + "'s clock jumps +" + std::to_string(amount) + " ms");
-        break;
-      case 13: switchover(); break;
-      default: randomize_path(who); note("fault: path " + std::to_string(who) + " loss/delay changed"); break;
+    case 0:
+      link_cut_[0] = true;
+      note("fault: peer link cut");
+      break;
+    case 1:
+      link_cut_[0] = false;
+      note("fault: peer link healed");
+      break;
+    case 2:
+      link_cut_[1] = true;
+      note("fault: udp path cut");
+      break;
+    case 3:
+      link_cut_[1] = false;
+      note("fault: udp path healed");
+      break;
+    case 4:
+      link_cut_[0] = link_cut_[1] = true;
+      isolated_[0] = isolated_[1] = chance(0.3);
+      note("fault: partition everything");
+      break;
+    case 5:
+      link_cut_[0] = link_cut_[1] = false;
+      isolated_[0] = isolated_[1] = false;
+      note("fault: heal everything");
+      break;
+    case 6:
+      isolated_[who] = true;
+      note("fault: " + nodes_[who].name + " cut from the witnesses");
+      break;
+    case 7:
+      isolated_[who] = false;
+      note("fault: " + nodes_[who].name + " reaches the witnesses");
+      break;
+    case 8:
+      witness_down_[w] = true;
+      note("fault: witness " + std::to_string(w) + " down");
+      break;
+    case 9:
+      restart_witness(w);
+      break;
+    case 10:
+      crash(who);
+      at(now_ + amount, [this, who] { start(who); });
+      break;
+    case 11:
+      crash(who);
+      break;
+    case 12:
+      // Forward jump of one node's steady clock (a paused VM catching up): allowed; witnesses'
+      // clocks never jump (docs/ha.md).
+      nodes_[who].clock_offset += amount;
+      note("fault: " + nodes_[who].name + "'s clock jumps +" + std::to_string(amount) + " ms");
+      break;
+    case 13:
+      switchover();
+      break;
+    default:
+      randomize_path(who);
+      note("fault: path " + std::to_string(who) + " loss/delay changed");
+      break;
     }
   }
 

@@ -40,15 +40,15 @@ struct sim_result {
   int records_acked_alone = 0;         ///< acknowledged single-node (standby absent)
   int alone_records_lost = 0;          ///< single-node records a later active lacked (allowed)
   int faults = 0;
-  int standby_only_records = 0;        ///< after healing: old single-node records only the standby has
-  std::string trace;                   ///< the last events, for a failing seed
+  int standby_only_records = 0; ///< after healing: old single-node records only the standby has
+  std::string trace;            ///< the last events, for a failing seed
 };
 
 struct sim_options {
   /// The glue as ha_actor.cpp had it before on_claim_tally (a refusal with highest == claimed
   /// epoch is not learned): kept to show the regression it fixes.
   bool legacy_claim_glue = false;
-  int fault_seconds = 20;   ///< faults are injected during this much simulated time
+  int fault_seconds = 20; ///< faults are injected during this much simulated time
 };
 
 sim_result run_schedule(std::uint64_t seed, const sim_options& opt = {});

@@ -51,16 +51,19 @@ TEST(ha_sim, seeded_fault_schedules_hold_every_invariant) {
       std::string all;
       for (auto& v : r.violations)
         all += "  " + v + "\n";
-      ADD_FAILURE() << "seed " << seed << " violates an invariant (replay: CMS_SIM_SCHEDULES=1 CMS_SIM_SEED="
-                    << seed << "):\n" << all << "last events:\n" << r.trace;
+      ADD_FAILURE() << "seed " << seed
+                    << " violates an invariant (replay: CMS_SIM_SCHEDULES=1 CMS_SIM_SEED=" << seed
+                    << "):\n"
+                    << all << "last events:\n"
+                    << r.trace;
       if (failed >= 3)
         break;
     }
   }
-  std::cout << "ha_sim: " << count << " schedules from seed " << base << ", " << failed << " failed; "
-            << total.faults << " faults, " << total.failovers << " promotions, " << total.records_acked
-            << " records acknowledged by both nodes (none lost), " << total.records_acked_alone
-            << " single-node, of which " << total.alone_records_lost
+  std::cout << "ha_sim: " << count << " schedules from seed " << base << ", " << failed
+            << " failed; " << total.faults << " faults, " << total.failovers << " promotions, "
+            << total.records_acked << " records acknowledged by both nodes (none lost), "
+            << total.records_acked_alone << " single-node, of which " << total.alone_records_lost
             << " missing on a later active (the documented single-node bound); "
             << total.standby_only_records << " old records only on a standby after healing\n";
 }
@@ -90,7 +93,9 @@ ha_settings settings(const std::string& id, int priority) {
 }
 
 const clock_time t0{std::chrono::seconds{1000}};
-witness_rules::time_point wt(clock_time t) { return witness_rules::time_point{t.time_since_epoch()}; }
+witness_rules::time_point wt(clock_time t) {
+  return witness_rules::time_point{t.time_since_epoch()};
+}
 
 // Found by reasoning on the model, confirmed here: the first lease used to count from the claim's
 // answer. Witnesses count from when they granted, earlier, so after the witnesses freed the lease
@@ -113,7 +118,8 @@ TEST(ha_sim_regression, first_lease_counts_from_when_the_claim_was_sent) {
   for (auto& x : w)
     for_b += x.claim("b", 1 + 1, 900ms, wt(t0 + 1410ms)).granted;
   ASSERT_EQ(for_b, 3);
-  EXPECT_FALSE(a.accepts_new_calls(t0 + 1410ms)) << "a must have stopped accepting before b is granted";
+  EXPECT_FALSE(a.accepts_new_calls(t0 + 1410ms))
+    << "a must have stopped accepting before b is granted";
   EXPECT_TRUE(a.accepts_new_calls(t0 + 1399ms));
 }
 
@@ -208,7 +214,8 @@ namespace {
 TEST(ha_sim_regression, kept_seeds_hold_every_invariant) {
   for (std::uint64_t seed : {1091u, 41u, 344u, 22u, 48u, 107u}) {
     auto r = sim::run_schedule(seed);
-    EXPECT_TRUE(r.violations.empty()) << "seed " << seed << ": " << r.violations.front() << "\n" << r.trace;
+    EXPECT_TRUE(r.violations.empty()) << "seed " << seed << ": " << r.violations.front() << "\n"
+                                      << r.trace;
   }
 }
 

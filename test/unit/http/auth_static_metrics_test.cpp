@@ -19,8 +19,7 @@ protected:
   void SetUp() override {
     start_server({}, [](server& s) {
       auto admin = require_bearer("s3cret-token");
-      s.add_route(verb::post, "/admin/switchover",
-                  admin([](const request&, respond_fn respond) {
+      s.add_route(verb::post, "/admin/switchover", admin([](const request&, respond_fn respond) {
                     respond(json_response(202, boost::json::object{{"accepted", true}}));
                   }));
       s.add_route(verb::post, "/admin/disabled",
@@ -48,8 +47,8 @@ TEST_F(server_auth, wrong_token_gets_403_and_right_token_passes) {
   auto wrong = c.request(bhttp::verb::post, "/admin/switchover", {},
                          {{"Authorization", "Bearer s3cret-tokeN"}});
   expect_json_error(wrong, 403);
-  auto prefix = c.request(bhttp::verb::post, "/admin/switchover", {},
-                          {{"Authorization", "Bearer s3cret"}});
+  auto prefix =
+    c.request(bhttp::verb::post, "/admin/switchover", {}, {{"Authorization", "Bearer s3cret"}});
   expect_json_error(prefix, 403);
   EXPECT_EQ(counter("cms_http_errors_total", "reason", "auth_rejected"), 2);
 
@@ -85,9 +84,8 @@ protected:
     fs::create_symlink(base_ / "secret.txt", root_ / "link.txt");
     start_server({}, [this](server& s) {
       s.add_static_dir("/ui", root_.string());
-      s.add_route(verb::get, "/ui/api", [](const request&, respond_fn respond) {
-        respond(text_response(200, "api"));
-      });
+      s.add_route(verb::get, "/ui/api",
+                  [](const request&, respond_fn respond) { respond(text_response(200, "api")); });
     });
   }
   void TearDown() override {
@@ -134,10 +132,10 @@ TEST_F(server_static, serves_files_with_their_content_types) {
 }
 
 TEST_F(server_static, refuses_traversal_out_of_the_directory) {
-  for (const std::string target : {"/ui/../secret.txt", "/ui/js/../../secret.txt",
-                                   "/ui/%2e%2e/secret.txt", "/ui/%2E%2E%2Fsecret.txt",
-                                   "/ui/..%5csecret.txt", "/ui//" , "/ui/link.txt",
-                                   "/ui///etc/passwd"}) {
+  for (const std::string target :
+       {"/ui/../secret.txt", "/ui/js/../../secret.txt", "/ui/%2e%2e/secret.txt",
+        "/ui/%2E%2E%2Fsecret.txt", "/ui/..%5csecret.txt", "/ui//", "/ui/link.txt",
+        "/ui///etc/passwd"}) {
     client c(endpoint());
     c.send_raw("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
     auto res = c.read_response();
@@ -155,8 +153,7 @@ TEST_F(server_static, refuses_traversal_out_of_the_directory) {
 }
 
 TEST_F(server_static, missing_directory_is_refused_at_registration) {
-  EXPECT_THROW(server_->add_static_dir("/other", (base_ / "nope").string()),
-               std::invalid_argument);
+  EXPECT_THROW(server_->add_static_dir("/other", (base_ / "nope").string()), std::invalid_argument);
 }
 
 class server_metrics : public server_fixture {

@@ -54,10 +54,11 @@ public:
 
   void send_raw(const std::string& bytes) {
     boost::system::error_code ec;
-    run([&](auto done) {
-          asio::async_write(socket_, asio::buffer(bytes), [done](auto e, std::size_t) { done(e); });
-        },
-        ec);
+    run(
+      [&](auto done) {
+        asio::async_write(socket_, asio::buffer(bytes), [done](auto e, std::size_t) { done(e); });
+      },
+      ec);
     if (ec)
       throw std::runtime_error("write failed: " + ec.message());
   }
@@ -68,10 +69,11 @@ public:
     parser.body_limit(16 * 1024 * 1024);
     parser.skip(head);
     boost::system::error_code ec;
-    run([&](auto done) {
-          bhttp::async_read(socket_, buffer_, parser, [done](auto e, std::size_t) { done(e); });
-        },
-        ec);
+    run(
+      [&](auto done) {
+        bhttp::async_read(socket_, buffer_, parser, [done](auto e, std::size_t) { done(e); });
+      },
+      ec);
     if (ec)
       throw std::runtime_error("read failed: " + ec.message());
     return parser.release();
@@ -89,10 +91,11 @@ public:
       req.prepare_payload();
     }
     boost::system::error_code ec;
-    run([&](auto done) {
-          bhttp::async_write(socket_, req, [done](auto e, std::size_t) { done(e); });
-        },
-        ec);
+    run(
+      [&](auto done) {
+        bhttp::async_write(socket_, req, [done](auto e, std::size_t) { done(e); });
+      },
+      ec);
     if (ec)
       throw std::runtime_error("write failed: " + ec.message());
     return read_response(method == bhttp::verb::head);

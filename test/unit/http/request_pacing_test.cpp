@@ -50,10 +50,10 @@ TEST(request_pacer, a_steady_client_at_the_rate_never_waits) {
 TEST(request_pacer, a_slot_beyond_the_longest_delay_is_refused_and_takes_no_slot) {
   request_pacer p{pacing(10, 0, 250ms)}; // 100 ms slots
   auto t = clock::now();
-  EXPECT_TRUE(p.admit(t).admitted);          // now
-  EXPECT_EQ(p.admit(t).delay, 100ms);        // +100
-  EXPECT_EQ(p.admit(t).delay, 200ms);        // +200
-  auto refused = p.admit(t);                 // +300 > 250
+  EXPECT_TRUE(p.admit(t).admitted);   // now
+  EXPECT_EQ(p.admit(t).delay, 100ms); // +100
+  EXPECT_EQ(p.admit(t).delay, 200ms); // +200
+  auto refused = p.admit(t);          // +300 > 250
   EXPECT_FALSE(refused.admitted);
   EXPECT_EQ(refused.delay, 300ms);
   // The refusal did not push later requests back.
@@ -63,9 +63,8 @@ TEST(request_pacer, a_slot_beyond_the_longest_delay_is_refused_and_takes_no_slot
 }
 
 void add_ping(server& s) {
-  s.add_route(verb::get, "/ping", [](const request&, respond_fn respond) {
-    respond(text_response(200, "pong"));
-  });
+  s.add_route(verb::get, "/ping",
+              [](const request&, respond_fn respond) { respond(text_response(200, "pong")); });
 }
 
 class request_pacing : public server_fixture {};
@@ -85,7 +84,8 @@ TEST_F(request_pacing, a_closed_loop_client_is_slowed_to_the_rate_and_every_requ
   EXPECT_EQ(counter("cms_http_requests_total", "code", "200"), 13);
 }
 
-TEST_F(request_pacing, beyond_the_longest_delay_the_answer_is_429_with_retry_after_and_the_connection_stays) {
+TEST_F(request_pacing,
+       beyond_the_longest_delay_the_answer_is_429_with_retry_after_and_the_connection_stays) {
   server_config cfg;
   cfg.pacing = pacing(0.5, 0, 0ms); // one request per 2 s, never delayed
   start_server(cfg, add_ping);

@@ -99,9 +99,8 @@ TEST_F(server_async, silent_handler_gets_503_after_the_timeout_and_late_answer_i
       std::lock_guard lock(parked_mutex_);
       parked_.push_back(std::move(respond));
     });
-    s.add_route(verb::get, "/fast", [](const request&, respond_fn respond) {
-      respond(text_response(200, "fast"));
-    });
+    s.add_route(verb::get, "/fast",
+                [](const request&, respond_fn respond) { respond(text_response(200, "fast")); });
   });
   client c(endpoint());
   auto res = c.get("/slow");
@@ -187,9 +186,8 @@ TEST_F(server_async, stop_closes_idle_and_waiting_connections_and_the_listener) 
   cfg.idle_timeout = std::chrono::seconds(120);
   cfg.handler_timeout = std::chrono::seconds(120);
   start_server(cfg, [this](server& s) {
-    s.add_route(verb::get, "/ok", [](const request&, respond_fn respond) {
-      respond(text_response(200, "ok"));
-    });
+    s.add_route(verb::get, "/ok",
+                [](const request&, respond_fn respond) { respond(text_response(200, "ok")); });
     s.add_route(verb::get, "/never", [this](const request&, respond_fn respond) {
       std::lock_guard lock(parked_mutex_);
       parked_.push_back(std::move(respond));
@@ -219,7 +217,8 @@ TEST_F(server_async, stop_closes_idle_and_waiting_connections_and_the_listener) 
     probe.close();
     probe.connect(where, ec);
     return ec == asio::error::connection_refused;
-  })) << ec.message();
+  }))
+    << ec.message();
   // Answering after stop() is harmless.
   std::lock_guard lock(parked_mutex_);
   parked_[0](text_response(200, "after stop"));

@@ -31,9 +31,8 @@ protected:
       s.add_route(verb::post, "/echo", [](const request& req, respond_fn respond) {
         respond(text_response(201, req.body));
       });
-      s.add_route(verb::get, "/links", [](const request&, respond_fn respond) {
-        respond(text_response(200, "links"));
-      });
+      s.add_route(verb::get, "/links",
+                  [](const request&, respond_fn respond) { respond(text_response(200, "links")); });
       s.add_route(verb::post, "/links", [](const request&, respond_fn respond) {
         respond(text_response(200, "posted"));
       });

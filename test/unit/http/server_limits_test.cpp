@@ -55,7 +55,8 @@ TEST_F(server_limits, chunked_body_over_the_limit_is_413) {
   client c(endpoint());
   std::string chunk(600, 'c');
   c.send_raw("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-             "258\r\n" + chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
+             "258\r\n" +
+             chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n");
   auto res = c.read_response();
   expect_json_error(res, 413);
   EXPECT_TRUE(c.closed_by_server());

@@ -117,7 +117,8 @@ TEST(choose_path, primary_while_its_link_carries_traffic_then_backup_then_none) 
   s.backup_link = "vpn";
   using P = billing::management_path;
   EXPECT_EQ(billing::choose_path(s, {}), P::none); // unknown links count as down
-  EXPECT_EQ(billing::choose_path(s, {{"p2p", link_state::up}, {"vpn", link_state::up}}), P::primary);
+  EXPECT_EQ(billing::choose_path(s, {{"p2p", link_state::up}, {"vpn", link_state::up}}),
+            P::primary);
   EXPECT_EQ(billing::choose_path(s, {{"p2p", link_state::degraded}, {"vpn", link_state::up}}),
             P::primary);
   EXPECT_EQ(billing::choose_path(s, {{"p2p", link_state::down}, {"vpn", link_state::degraded}}),
@@ -166,7 +167,8 @@ TEST_F(forwarder_test, sends_in_order_one_batch_at_a_time_and_marks_sent_only_af
     for (auto s : sequences(b.records))
       all.push_back(s);
   EXPECT_EQ(all, (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7}));
-  EXPECT_EQ(*test::request_now<std::uint64_t>(sys, sched, f, caf::make_message(atom::position_v)), 7u);
+  EXPECT_EQ(*test::request_now<std::uint64_t>(sys, sched, f, caf::make_message(atom::position_v)),
+            7u);
   EXPECT_EQ(positions, (std::vector<std::uint64_t>{3, 6, 7}));
   EXPECT_EQ(registry.value("cms_billing_forwarder_records_total", {{"path", "primary"}}), 7);
   // New records appended later go out at the next poll.
@@ -195,7 +197,8 @@ TEST_F(forwarder_test, a_drain_ceiling_spaces_the_batches_on_the_actor_clock) {
   ASSERT_EQ(sender->batches.size(), 3u);
   ack(2);
   EXPECT_EQ(pending(), 0u);
-  EXPECT_EQ(*test::request_now<std::uint64_t>(sys, sched, f, caf::make_message(atom::position_v)), 9u);
+  EXPECT_EQ(*test::request_now<std::uint64_t>(sys, sched, f, caf::make_message(atom::position_v)),
+            9u);
 }
 
 TEST_F(forwarder_test, uses_the_backup_while_the_primary_is_down_and_stores_while_both_are) {
@@ -258,7 +261,9 @@ TEST_F(forwarder_test, a_failed_batch_is_resent_after_a_back_off_and_not_marked_
   EXPECT_EQ(registry.value("cms_billing_forwarder_batches_total",
                            {{"path", "primary"}, {"result", "failed"}}),
             2);
-  auto v = boost::json::parse(*test::request_now<std::string>(sys, sched, f, caf::make_message(atom::status_v))).as_object();
+  auto v = boost::json::parse(
+             *test::request_now<std::string>(sys, sched, f, caf::make_message(atom::status_v)))
+             .as_object();
   EXPECT_EQ(v.at("consecutive_failures").as_int64(), 0);
 }
 
@@ -301,21 +306,25 @@ TEST_F(forwarder_test, raises_and_clears_the_high_water_alarm) {
   EXPECT_EQ(registry.value("cms_billing_outbox_high_water_alarm"), 0);
 }
 
-TEST_F(forwarder_test, the_standby_applies_the_active_position_and_a_new_forwarder_resumes_after_it) {
+TEST_F(forwarder_test,
+       the_standby_applies_the_active_position_and_a_new_forwarder_resumes_after_it) {
   outbox.append(records(1, 5));
   auto standby = spawn_forwarder();
   role(standby, ha::role::standby);
   caf::anon_send(standby, atom::sent_position_v, std::uint64_t{3});
   sched.run();
   EXPECT_EQ(pending(), 2u);
-  EXPECT_EQ(*test::request_now<std::uint64_t>(sys, sched, standby, caf::make_message(atom::position_v)), 3u);
+  EXPECT_EQ(
+    *test::request_now<std::uint64_t>(sys, sched, standby, caf::make_message(atom::position_v)),
+    3u);
   EXPECT_TRUE(positions.empty()); // an applied position is not handed back to replication
 
   // Failover: a fresh forwarder (a restart or the other node) resumes from SQLite.
   caf::anon_send_exit(standby, caf::exit_reason::kill);
   sched.run();
   auto active = spawn_forwarder();
-  EXPECT_EQ(*test::request_now<std::uint64_t>(sys, sched, active, caf::make_message(atom::position_v)), 3u);
+  EXPECT_EQ(
+    *test::request_now<std::uint64_t>(sys, sched, active, caf::make_message(atom::position_v)), 3u);
   link(active, "p2p", link_state::up);
   role(active, ha::role::active, 2);
   ASSERT_EQ(sender->batches.size(), 1u);
@@ -329,7 +338,9 @@ TEST_F(forwarder_test, a_store_that_cannot_be_opened_is_retried_without_crashing
   role(f, ha::role::active);
   elapse(300ms);
   EXPECT_TRUE(sender->batches.empty());
-  auto v = boost::json::parse(*test::request_now<std::string>(sys, sched, f, caf::make_message(atom::status_v))).as_object();
+  auto v = boost::json::parse(
+             *test::request_now<std::string>(sys, sched, f, caf::make_message(atom::status_v)))
+             .as_object();
   EXPECT_TRUE(v.at("active").as_bool());
 }
 

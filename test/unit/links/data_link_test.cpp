@@ -50,8 +50,7 @@ protected:
   }
 
   double transitions(const std::string& to) {
-    return registry.value("cms_data_link_transitions_total",
-                          {{"link", "p2p-partner"}, {"to", to}});
+    return registry.value("cms_data_link_transitions_total", {{"link", "p2p-partner"}, {"to", to}});
   }
 
   void TearDown() override {
@@ -128,7 +127,8 @@ TEST_F(data_link_test, late_and_stray_answers_do_not_count) {
   EXPECT_EQ(board->snapshot().probes_answered, 0u);
 }
 
-TEST_F(data_link_test, subscribing_through_the_board_needs_no_link_handle_and_dead_ones_are_pruned) {
+TEST_F(data_link_test,
+       subscribing_through_the_board_needs_no_link_handle_and_dead_ones_are_pruned) {
   auto link = spawn_link();
   auto s = sys.spawn(test::recording_subscriber, told);
   links::subscribe(board, s);
@@ -168,7 +168,8 @@ TEST_F(data_link_test, a_crashed_link_actor_restarts_with_its_state_and_subscrib
                        actors::restart_intensity{5, 10s}, &registry);
   to_kill.push_back(sup);
   sched.run();
-  auto first = test::request_now<caf::actor>(sys, sched, sup, caf::make_message(atom::lookup_v, std::string{"link:p2p-partner"}));
+  auto first = test::request_now<caf::actor>(
+    sys, sched, sup, caf::make_message(atom::lookup_v, std::string{"link:p2p-partner"}));
   ASSERT_TRUE(first);
   subscribe(*first);
   transport->answer_last();
@@ -180,10 +181,12 @@ TEST_F(data_link_test, a_crashed_link_actor_restarts_with_its_state_and_subscrib
 
   caf::anon_send_exit(*first, caf::exit_reason::kill);
   sched.run();
-  auto second = test::request_now<caf::actor>(sys, sched, sup, caf::make_message(atom::lookup_v, std::string{"link:p2p-partner"}));
+  auto second = test::request_now<caf::actor>(
+    sys, sched, sup, caf::make_message(atom::lookup_v, std::string{"link:p2p-partner"}));
   ASSERT_TRUE(second);
   ASSERT_NE(*first, *second);
-  auto text = test::request_now<std::string>(sys, sched, *second, caf::make_message(atom::status_v));
+  auto text =
+    test::request_now<std::string>(sys, sched, *second, caf::make_message(atom::status_v));
   ASSERT_TRUE(text);
   auto v = boost::json::parse(*text).as_object();
   EXPECT_EQ(v.at("state").as_string(), "degraded");

@@ -24,9 +24,7 @@ struct fake_transport final : links::probe_transport {
     sent.push_back({reply_to, seq});
   }
   /// Answers the most recent probe, as the far end would.
-  void answer_last() {
-    caf::anon_send(sent.back().reply_to, atom::probe_ack_v, sent.back().seq);
-  }
+  void answer_last() { caf::anon_send(sent.back().reply_to, atom::probe_ack_v, sent.back().seq); }
 };
 
 using status_log = std::shared_ptr<std::vector<links::link_status>>;
@@ -68,7 +66,8 @@ caf::expected<Result> request_now(caf::actor_system& sys, caf::scheduler::test_c
     [](caf::event_based_actor* self, caf::actor dest, caf::message msg,
        std::shared_ptr<caf::expected<Result>> out) {
       self->request(dest, caf::infinite, std::move(msg))
-        .then([out](Result r) { *out = std::move(r); }, [out](caf::error& e) { *out = std::move(e); });
+        .then([out](Result r) { *out = std::move(r); },
+              [out](caf::error& e) { *out = std::move(e); });
     },
     dest, std::move(msg), out);
   sched.run();

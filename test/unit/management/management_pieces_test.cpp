@@ -39,7 +39,8 @@ TEST(admin_state, out_of_service_is_per_kind_and_listeners_see_changes_only) {
   admin_state_registry r;
   std::vector<std::string> seen;
   r.on_change([&](admin_object k, const admin_entry& e) {
-    seen.push_back(std::string(to_string(k)) + ":" + e.name + ":" + (e.out_of_service ? "oos" : "is"));
+    seen.push_back(std::string(to_string(k)) + ":" + e.name + ":" +
+                   (e.out_of_service ? "oos" : "is"));
   });
   EXPECT_TRUE(r.set_out_of_service(admin_object::data_link, "dl-primary", true, "fibre cut"));
   EXPECT_FALSE(r.set_out_of_service(admin_object::data_link, "dl-primary", true, "again"));
@@ -50,7 +51,8 @@ TEST(admin_state, out_of_service_is_per_kind_and_listeners_see_changes_only) {
   EXPECT_TRUE(r.set_out_of_service(admin_object::data_link, "dl-primary", false, "repaired"));
   EXPECT_FALSE(r.set_out_of_service(admin_object::gateway, "never-touched", false, ""));
   EXPECT_TRUE(r.out_of_service(admin_object::data_link).empty());
-  EXPECT_EQ(seen, (std::vector<std::string>{"data_link:dl-primary:oos", "data_link:dl-primary:is"}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"data_link:dl-primary:oos", "data_link:dl-primary:is"}));
 }
 
 TEST(event_log, ring_keeps_the_newest_and_answers_after_a_seq) {
@@ -71,7 +73,8 @@ TEST(audit_log, one_json_line_per_action_without_the_token) {
   test::temp_dir dir;
   audit_log audit{dir.path() / "sub" / "audit.log", "node-x"};
   EXPECT_TRUE(audit.append({"drain", "", "127.0.0.1:4000", "valid", 200, "draining"}));
-  EXPECT_TRUE(audit.append({"link_out_of_service", "dl \"quoted\"", "127.0.0.1:4001", "invalid", 403, "no"}));
+  EXPECT_TRUE(
+    audit.append({"link_out_of_service", "dl \"quoted\"", "127.0.0.1:4001", "invalid", 403, "no"}));
   std::ifstream in{dir.path() / "sub" / "audit.log"};
   std::string line;
   std::vector<boost::json::object> lines;

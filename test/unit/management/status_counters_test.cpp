@@ -19,8 +19,9 @@ protected:
 
   void start(std::chrono::milliseconds max_age) {
     start_server({}, [this, max_age](server& s) {
-      status_context ctx{sys_, caf::actor{}, registry_, cluster_, "node-t",
-                         std::chrono::steady_clock::now(), 0, max_age};
+      status_context ctx{sys_,     caf::actor{}, registry_,
+                         cluster_, "node-t",     std::chrono::steady_clock::now(),
+                         0,        max_age};
       add_status_routes(s, std::move(ctx));
     });
   }

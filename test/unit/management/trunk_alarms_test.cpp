@@ -67,7 +67,8 @@ TEST(trunk_alarms, keepalive_failure_then_spare_promotion_raise_failed_and_promo
     << alarms[0].reason;
   EXPECT_EQ(alarms[1].subject, "tgw-s.test");
   EXPECT_EQ(alarms[1].replaced, "tgw-a.test");
-  EXPECT_NE(alarms[1].reason.find("gateway tgw-a.test failed"), std::string::npos) << alarms[1].reason;
+  EXPECT_NE(alarms[1].reason.find("gateway tgw-a.test failed"), std::string::npos)
+    << alarms[1].reason;
 
   auto failed = to_trap(alarms[0]);
   EXPECT_EQ(failed.kind, snmp::trap_kind::gateway_failed);
@@ -151,9 +152,11 @@ TEST(trunk_alarms, a_span_dropped_and_restored_between_two_readings_is_still_rep
   auto now = before;
   now.facilities[0].span_drops = 1; // RSIP forced then restart on the span: in service in both
   auto alarms = trunk_alarms_between(before, now);
-  ASSERT_EQ(kinds(alarms), (std::vector{trunk_alarm_kind::facility_down, trunk_alarm_kind::facility_up}));
-  EXPECT_NE(to_event(alarms[0]).message.find("facility a-pri-1 (northtel) out of service: span dropped"),
-            std::string::npos)
+  ASSERT_EQ(kinds(alarms),
+            (std::vector{trunk_alarm_kind::facility_down, trunk_alarm_kind::facility_up}));
+  EXPECT_NE(
+    to_event(alarms[0]).message.find("facility a-pri-1 (northtel) out of service: span dropped"),
+    std::string::npos)
     << to_event(alarms[0]).message;
   // The next reading with the same count raises nothing more.
   EXPECT_TRUE(trunk_alarms_between(now, now).empty());
@@ -162,7 +165,8 @@ TEST(trunk_alarms, a_span_dropped_and_restored_between_two_readings_is_still_rep
   down.facilities[0].in_service = false;
   down.facilities[0].span_down = true;
   down.facilities[0].span_drops = 1;
-  EXPECT_EQ(kinds(trunk_alarms_between(before, down)), (std::vector{trunk_alarm_kind::facility_down}));
+  EXPECT_EQ(kinds(trunk_alarms_between(before, down)),
+            (std::vector{trunk_alarm_kind::facility_down}));
   EXPECT_EQ(kinds(trunk_alarms_between(trunk_baseline(down), down)),
             (std::vector{trunk_alarm_kind::facility_down}));
 }

@@ -98,8 +98,7 @@ TEST(MgcpAgent, RetransmitsUntilThePeerAnswers) {
   gw.send(ca.endpoint(), "200 " + std::to_string(tid) + " OK\r\n");
   EXPECT_FALSE(outcomes.pop(300ms));
   // Retransmission stopped with the response (at most one copy was already in flight).
-  while (gw.receive(300ms)) {
-  }
+  while (gw.receive(300ms)) {}
   EXPECT_FALSE(gw.receive(400ms));
   EXPECT_GE(counter(ca, "cms_mgcp_messages_retransmitted_total", gw.endpoint()), 2);
   EXPECT_EQ(error_count(ca, gw.endpoint(), "duplicate_response"), 1);
@@ -145,8 +144,7 @@ TEST(MgcpAgent, ProvisionalResponseStopsRetransmissionAndFinalWithEmptyKGets000)
   auto t = std::to_string(tid);
   gw.send(ca.endpoint(), "100 " + t + " Transaction being executed\r\n");
   // Longer than the whole Max2 backoff (about 0.4 s here): no copies, no failure.
-  while (gw.receive(150ms)) {
-  }
+  while (gw.receive(150ms)) {}
   EXPECT_FALSE(gw.receive(600ms));
   EXPECT_FALSE(outcomes.pop(1ms));
   gw.send(ca.endpoint(), "200 " + t + " OK\r\nK:\r\n");
@@ -205,10 +203,11 @@ TEST(MgcpAgent, ConcurrentSendersGetDistinctIdsAndOneOutcomeEach) {
   for (int t = 0; t < 4; ++t)
     senders.emplace_back([&] {
       for (int i = 0; i < 50; ++i) {
-        auto tid = ca.agent().send(gw.endpoint(), auep_to("aaln/1@gw.example"), [&](command_outcome o) {
-          if (auto* r = std::get_if<response>(&o))
-            completed.push(r->transaction_id);
-        });
+        auto tid =
+          ca.agent().send(gw.endpoint(), auep_to("aaln/1@gw.example"), [&](command_outcome o) {
+            if (auto* r = std::get_if<response>(&o))
+              completed.push(r->transaction_id);
+          });
         std::lock_guard lock{ids_mutex};
         ids.insert(tid);
       }
@@ -245,11 +244,14 @@ TEST(MgcpAgent, StopCompletesPendingCommands) {
 TEST(MgcpAgent, DuplicateCommandIsAnsweredFromCacheAndDeliveredOnce) {
   running_agent ca{fast_config()};
   blocking_queue<std::pair<udp_endpoint, command>> commands;
-  ca.agent().on_command([&](const udp_endpoint& from, command cmd) { commands.push({from, std::move(cmd)}); });
+  ca.agent().on_command([&](const udp_endpoint& from, command cmd) {
+    commands.push({from, std::move(cmd)});
+  });
   ca.run();
   raw_peer gw;
-  const std::string crcx = "CRCX 1001 aaln/1@mta-1.example MGCP 1.0 NCS 1.0\r\nC: A3C47F21456789F0\r\n"
-                           "L: p:20, a:PCMU\r\nM: recvonly\r\n";
+  const std::string crcx =
+    "CRCX 1001 aaln/1@mta-1.example MGCP 1.0 NCS 1.0\r\nC: A3C47F21456789F0\r\n"
+    "L: p:20, a:PCMU\r\nM: recvonly\r\n";
   gw.send(ca.endpoint(), crcx);
   auto got = commands.pop();
   ASSERT_TRUE(got);
@@ -260,7 +262,8 @@ TEST(MgcpAgent, DuplicateCommandIsAnsweredFromCacheAndDeliveredOnce) {
   r.code = 200;
   r.transaction_id = 1001;
   r.set_param("I", "FDE234C8");
-  r.sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 3456 RTP/AVP 0\r\n";
+  r.sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 3456 "
+          "RTP/AVP 0\r\n";
   ca.agent().respond(got->first, r);
   auto first = gw.receive();
   ASSERT_TRUE(first);
@@ -287,7 +290,9 @@ TEST(MgcpAgent, DuplicateCommandIsAnsweredFromCacheAndDeliveredOnce) {
 TEST(MgcpAgent, SlowCommandGetsProvisional100ThenFinalUntil000) {
   running_agent ca{fast_config()};
   blocking_queue<std::pair<udp_endpoint, command>> commands;
-  ca.agent().on_command([&](const udp_endpoint& from, command cmd) { commands.push({from, std::move(cmd)}); });
+  ca.agent().on_command([&](const udp_endpoint& from, command cmd) {
+    commands.push({from, std::move(cmd)});
+  });
   ca.run();
   raw_peer gw;
   const std::string rqnt = "RQNT 2002 aaln/1@mta-1.example MGCP 1.0 NCS 1.0\r\nX: 0123456789AB\r\n"
@@ -316,8 +321,7 @@ TEST(MgcpAgent, SlowCommandGetsProvisional100ThenFinalUntil000) {
   ASSERT_TRUE(final2);
   EXPECT_EQ(final2->code, 200);
   gw.send(ca.endpoint(), "000 2002\r\n");
-  while (gw.receive(100ms)) {
-  }
+  while (gw.receive(100ms)) {}
   EXPECT_FALSE(gw.receive(400ms));
   EXPECT_EQ(ca.metrics().value("cms_mgcp_responses_cached"), 0);
 }
@@ -339,7 +343,8 @@ TEST(MgcpAgent, KInAPeerCommandReleasesTheCachedResponse) {
   ASSERT_TRUE(commands.pop());
   ASSERT_TRUE(gw.receive_response());
   EXPECT_EQ(ca.metrics().value("cms_mgcp_responses_cached"), 1);
-  gw.send(ca.endpoint(), "NTFY 3004 aaln/1@mta-1.example MGCP 1.0 NCS 1.0\r\nK: 3003\r\nX: 1\r\nO: L/hu\r\n");
+  gw.send(ca.endpoint(),
+          "NTFY 3004 aaln/1@mta-1.example MGCP 1.0 NCS 1.0\r\nK: 3003\r\nX: 1\r\nO: L/hu\r\n");
   ASSERT_TRUE(commands.pop());
   ASSERT_TRUE(gw.receive_response());
   EXPECT_EQ(ca.metrics().value("cms_mgcp_responses_cached"), 1); // 3004's; 3003 released
@@ -449,7 +454,8 @@ int fd_bound_to(const udp_endpoint& ep) {
     int fd = std::atoi(e->d_name);
     sockaddr_in sa{};
     socklen_t len = sizeof sa;
-    if (fd <= 2 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0 || sa.sin_family != AF_INET)
+    if (fd <= 2 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0 ||
+        sa.sin_family != AF_INET)
       continue;
     int type = 0;
     socklen_t tlen = sizeof type;

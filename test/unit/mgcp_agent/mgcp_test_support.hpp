@@ -101,7 +101,8 @@ public:
       return std::nullopt;
     datagram d;
     d.text.assign(buf, static_cast<std::size_t>(n));
-    d.from = udp_endpoint{boost::asio::ip::address_v4(ntohl(from.sin_addr.s_addr)), ntohs(from.sin_port)};
+    d.from =
+      udp_endpoint{boost::asio::ip::address_v4(ntohl(from.sin_addr.s_addr)), ntohs(from.sin_port)};
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c))
       if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS)
         d.tos = *reinterpret_cast<unsigned char*>(CMSG_DATA(c));
@@ -109,7 +110,8 @@ public:
   }
 
   /// Receives one datagram and decodes it as exactly one message.
-  std::optional<message> receive_message(std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+  std::optional<message> receive_message(std::chrono::milliseconds timeout = std::chrono::seconds{
+                                           5}) {
     auto d = receive(timeout);
     if (!d)
       return std::nullopt;
@@ -119,7 +121,8 @@ public:
     return r.messages.front();
   }
 
-  std::optional<command> receive_command(std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+  std::optional<command> receive_command(std::chrono::milliseconds timeout = std::chrono::seconds{
+                                           5}) {
     auto m = receive_message(timeout);
     if (!m)
       return std::nullopt;
@@ -128,7 +131,8 @@ public:
     throw std::runtime_error("peer expected a command, got a response");
   }
 
-  std::optional<response> receive_response(std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+  std::optional<response> receive_response(std::chrono::milliseconds timeout = std::chrono::seconds{
+                                             5}) {
     auto m = receive_message(timeout);
     if (!m)
       return std::nullopt;
@@ -148,7 +152,8 @@ private:
 /// before run().
 class running_agent {
 public:
-  explicit running_agent(agent_config cfg) : agent_(io_, with_ephemeral_port(std::move(cfg)), metrics_) {}
+  explicit running_agent(agent_config cfg)
+    : agent_(io_, with_ephemeral_port(std::move(cfg)), metrics_) {}
 
   ~running_agent() {
     if (thread_.joinable()) {
@@ -193,7 +198,8 @@ private:
   }
 
   boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{io_.get_executor()};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{
+    io_.get_executor()};
   metrics::registry metrics_;
   mgcp::agent agent_;
   std::thread thread_;

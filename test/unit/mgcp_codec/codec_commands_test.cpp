@@ -15,78 +15,78 @@ struct example {
 };
 
 const example rfc_examples[] = {
-    {verb::epcf, "EPCF 2012 wxx/T2@tgw.whatever.net MGCP 1.0\n"
-                 "B: e:mu\n"},
-    {verb::crcx, "CRCX 1204 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
-                 "C: A3C47F21456789F0\n"
-                 "L: p:10, a:PCMU\n"
-                 "M: recvonly\n"},
-    {verb::crcx, "CRCX 1205 aaln/1@rgw-2567.whatever.net MGCP 1.0 NCS 1.0\n"
-                 "C: A3C47F21456789F0\n"
-                 "L: p:10, a:PCMU\n"
-                 "M: sendrecv\n"
-                 "X: 0123456789AD\n"
-                 "R: L/hu\n"
-                 "S: L/rt\n"
-                 "\n"
-                 "v=0\n"
-                 "o=- 25678 753849 IN IP4 128.96.41.1\n"
-                 "s=-\n"
-                 "c=IN IP4 128.96.41.1\n"
-                 "t=0 0\n"
-                 "m=audio 3456 RTP/AVP 0\n"},
-    {verb::mdcx, "MDCX 1210 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
-                 "C: A3C47F21456789F0\n"
-                 "I: FDE234C8\n"
-                 "N: ca@ca1.whatever.net\n"
-                 "M: sendrecv\n"
-                 "X: 0123456789AE\n"
-                 "R: L/hu\n"
-                 "S: L/rt\n"
-                 "Q: process,loop\n"
-                 "\n"
-                 "v=0\n"
-                 "o=- 4723891 7428910 IN IP4 128.96.63.25\n"
-                 "s=-\n"
-                 "c=IN IP4 128.96.63.25\n"
-                 "t=0 0\n"
-                 "m=audio 3456 RTP/AVP 0\n"},
-    {verb::dlcx, "DLCX 1210 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
-                 "C: A3C47F21456789F0\n"
-                 "I: FDE234C8\n"},
-    {verb::dlcx, "DLCX 1241 aaln/*@rgw-2567.whatever.net MGCP 1.0\n"
-                 "C: A3C47F21456789F0\n"},
-    {verb::rqnt, "RQNT 1201 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
-                 "N: ca@ca1.whatever.net:5678\n"
-                 "X: 0123456789AC\n"
-                 "R: L/hd(N)\n"
-                 "S: L/rg\n"},
-    {verb::rqnt, "RQNT 1202 aaln/1@rgw-2567.whatever.net MGCP 1.0 NCS 1.0\n"
-                 "X: 0123456789AA\n"
-                 "R: L/hu(N), L/hf(N), D/[0-9#*T](D)\n"
-                 "D: (0T|00T|[2-9]xxxxxx|1[2-9]xx[2-9]xxxxxx|011x.T|*xx|911|411)\n"
-                 "S: L/dl\n"},
-    {verb::rqnt, "RQNT 1203 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
-                 "X: 0123456789AB\n"
-                 "R: L/hd(A, E(S(L/dl),R(L/oc,L/hu,D/[0-9#*T](D))))\n"
-                 "S:\n"},
-    {verb::ntfy, "NTFY 2002 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
-                 "N: ca@ca1.whatever.net:5678\n"
-                 "X: 0123456789AC\n"
-                 "O: L/hd,D/9,D/1,D/1\n"},
-    {verb::auep, "AUEP 1201 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
-                 "F: A, R,D,S,X,N,I,T,O,ES\n"},
-    {verb::aucx, "AUCX 1203 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
-                 "I: 32F345E2\n"
-                 "F: C,N,L,M,LC,P\n"},
-    {verb::rsip, "RSIP 1200 aaln/*@rgw-2567.whatever.net MGCP 1.0 NCS 1.0\n"
-                 "RM: restart\n"
-                 "RD: 0\n"},
-    {verb::rsip, "RSIP 5200 aaln/1@rgw-2567.whatever.net MGCP 1.0 TGCP 1.0\n"
-                 "RM: graceful\n"
-                 "RD: 300\n"},
-    {verb::rsip, "RSIP 5201 $@tgw.whatever.net MGCP 1.0\n"
-                 "RM: disconnected\n"},
+  {verb::epcf, "EPCF 2012 wxx/T2@tgw.whatever.net MGCP 1.0\n"
+               "B: e:mu\n"},
+  {verb::crcx, "CRCX 1204 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
+               "C: A3C47F21456789F0\n"
+               "L: p:10, a:PCMU\n"
+               "M: recvonly\n"},
+  {verb::crcx, "CRCX 1205 aaln/1@rgw-2567.whatever.net MGCP 1.0 NCS 1.0\n"
+               "C: A3C47F21456789F0\n"
+               "L: p:10, a:PCMU\n"
+               "M: sendrecv\n"
+               "X: 0123456789AD\n"
+               "R: L/hu\n"
+               "S: L/rt\n"
+               "\n"
+               "v=0\n"
+               "o=- 25678 753849 IN IP4 128.96.41.1\n"
+               "s=-\n"
+               "c=IN IP4 128.96.41.1\n"
+               "t=0 0\n"
+               "m=audio 3456 RTP/AVP 0\n"},
+  {verb::mdcx, "MDCX 1210 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
+               "C: A3C47F21456789F0\n"
+               "I: FDE234C8\n"
+               "N: ca@ca1.whatever.net\n"
+               "M: sendrecv\n"
+               "X: 0123456789AE\n"
+               "R: L/hu\n"
+               "S: L/rt\n"
+               "Q: process,loop\n"
+               "\n"
+               "v=0\n"
+               "o=- 4723891 7428910 IN IP4 128.96.63.25\n"
+               "s=-\n"
+               "c=IN IP4 128.96.63.25\n"
+               "t=0 0\n"
+               "m=audio 3456 RTP/AVP 0\n"},
+  {verb::dlcx, "DLCX 1210 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
+               "C: A3C47F21456789F0\n"
+               "I: FDE234C8\n"},
+  {verb::dlcx, "DLCX 1241 aaln/*@rgw-2567.whatever.net MGCP 1.0\n"
+               "C: A3C47F21456789F0\n"},
+  {verb::rqnt, "RQNT 1201 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
+               "N: ca@ca1.whatever.net:5678\n"
+               "X: 0123456789AC\n"
+               "R: L/hd(N)\n"
+               "S: L/rg\n"},
+  {verb::rqnt, "RQNT 1202 aaln/1@rgw-2567.whatever.net MGCP 1.0 NCS 1.0\n"
+               "X: 0123456789AA\n"
+               "R: L/hu(N), L/hf(N), D/[0-9#*T](D)\n"
+               "D: (0T|00T|[2-9]xxxxxx|1[2-9]xx[2-9]xxxxxx|011x.T|*xx|911|411)\n"
+               "S: L/dl\n"},
+  {verb::rqnt, "RQNT 1203 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
+               "X: 0123456789AB\n"
+               "R: L/hd(A, E(S(L/dl),R(L/oc,L/hu,D/[0-9#*T](D))))\n"
+               "S:\n"},
+  {verb::ntfy, "NTFY 2002 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
+               "N: ca@ca1.whatever.net:5678\n"
+               "X: 0123456789AC\n"
+               "O: L/hd,D/9,D/1,D/1\n"},
+  {verb::auep, "AUEP 1201 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
+               "F: A, R,D,S,X,N,I,T,O,ES\n"},
+  {verb::aucx, "AUCX 1203 aaln/1@rgw-2567.whatever.net MGCP 1.0\n"
+               "I: 32F345E2\n"
+               "F: C,N,L,M,LC,P\n"},
+  {verb::rsip, "RSIP 1200 aaln/*@rgw-2567.whatever.net MGCP 1.0 NCS 1.0\n"
+               "RM: restart\n"
+               "RD: 0\n"},
+  {verb::rsip, "RSIP 5200 aaln/1@rgw-2567.whatever.net MGCP 1.0 TGCP 1.0\n"
+               "RM: graceful\n"
+               "RD: 300\n"},
+  {verb::rsip, "RSIP 5201 $@tgw.whatever.net MGCP 1.0\n"
+               "RM: disconnected\n"},
 };
 
 class command_examples : public ::testing::TestWithParam<example> {};
@@ -107,8 +107,8 @@ TEST_P(command_examples, bare_lf_decodes_like_crlf) {
 INSTANTIATE_TEST_SUITE_P(rfc3435, command_examples, ::testing::ValuesIn(rfc_examples));
 
 TEST(codec_command, every_verb_round_trips_through_the_model) {
-  for (auto v : {verb::epcf, verb::crcx, verb::mdcx, verb::dlcx, verb::rqnt, verb::ntfy,
-                 verb::auep, verb::aucx, verb::rsip}) {
+  for (auto v : {verb::epcf, verb::crcx, verb::mdcx, verb::dlcx, verb::rqnt, verb::ntfy, verb::auep,
+                 verb::aucx, verb::rsip}) {
     command cmd;
     cmd.kind = v;
     cmd.transaction_id = 999999999;
@@ -148,7 +148,8 @@ TEST(codec_command, verbs_names_and_profiles_are_case_insensitive) {
 }
 
 TEST(codec_command, white_space_is_trimmed_and_runs_of_blanks_separate_fields) {
-  auto cmd = decode_command("CRCX\t 12   aaln/1@mta.example  MGCP 1.0\r\nC:   1F  \r\nM:sendrecv\r\n");
+  auto cmd =
+    decode_command("CRCX\t 12   aaln/1@mta.example  MGCP 1.0\r\nC:   1F  \r\nM:sendrecv\r\n");
   EXPECT_EQ(cmd.transaction_id, 12u);
   EXPECT_EQ(*cmd.param("C"), "1F");
   EXPECT_EQ(*cmd.param("M"), "sendrecv");
@@ -175,13 +176,15 @@ TEST(codec_command, set_param_replaces_case_insensitively_and_keeps_order) {
 }
 
 TEST(codec_command, extension_parameters_pass_through) {
-  auto cmd = decode_command("RQNT 3 aaln/1@mta.example MGCP 1.0\r\nX-Foo: bar baz\r\nx+vendor: 1\r\n");
+  auto cmd =
+    decode_command("RQNT 3 aaln/1@mta.example MGCP 1.0\r\nX-Foo: bar baz\r\nx+vendor: 1\r\n");
   EXPECT_EQ(*cmd.param("X-FOO"), "bar baz");
   EXPECT_EQ(cmd.params[1].name, "X+VENDOR");
 }
 
 TEST(codec_command, blank_lines_around_the_session_description_are_dropped) {
-  auto cmd = decode_command("MDCX 4 aaln/1@mta.example MGCP 1.0\nI: 1\n\n\nv=0\n\nm=audio 0 RTP/AVP 0\n\n");
+  auto cmd =
+    decode_command("MDCX 4 aaln/1@mta.example MGCP 1.0\nI: 1\n\n\nv=0\n\nm=audio 0 RTP/AVP 0\n\n");
   ASSERT_TRUE(cmd.sdp);
   EXPECT_EQ(*cmd.sdp, "v=0\r\nm=audio 0 RTP/AVP 0\r\n");
 }

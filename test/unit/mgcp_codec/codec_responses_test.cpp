@@ -30,24 +30,26 @@ TEST(codec_response, crcx_answer_with_connection_id_and_sdp) {
 }
 
 TEST(codec_response, dlcx_answer_with_connection_parameters) {
-  const auto wire = crlf("250 1210 OK\nP: PS=1245, OS=62345, PR=780, OR=45123, PL=10, JI=27, LA=48\n");
+  const auto wire =
+    crlf("250 1210 OK\nP: PS=1245, OS=62345, PR=780, OR=45123, PL=10, JI=27, LA=48\n");
   auto rsp = decode_response(wire);
   EXPECT_EQ(rsp.code, 250);
   EXPECT_EQ(encode(rsp), wire);
 }
 
 TEST(codec_response, auep_answer_with_many_parameters) {
-  const auto wire = crlf("200 1201 OK\n"
-                         "A: a:PCMU;G728, p:10-100, e:on, s:off, v:L;S, m:sendonly;recvonly;sendrecv;inactive\n"
-                         "R: L/hu,L/hf(S,N),D/[0-9#*T](D)\n"
-                         "D:\n"
-                         "S:\n"
-                         "X: 0123456789B1\n"
-                         "N: [128.96.41.12]\n"
-                         "I: 32F345E2, 32F345E3\n"
-                         "T: L/hu,L/hf,D/[0-9#*T]\n"
-                         "O: L/hu,L/hf,D/[0-9#*T]\n"
-                         "ES: L/hu\n");
+  const auto wire =
+    crlf("200 1201 OK\n"
+         "A: a:PCMU;G728, p:10-100, e:on, s:off, v:L;S, m:sendonly;recvonly;sendrecv;inactive\n"
+         "R: L/hu,L/hf(S,N),D/[0-9#*T](D)\n"
+         "D:\n"
+         "S:\n"
+         "X: 0123456789B1\n"
+         "N: [128.96.41.12]\n"
+         "I: 32F345E2, 32F345E3\n"
+         "T: L/hu,L/hf,D/[0-9#*T]\n"
+         "O: L/hu,L/hf,D/[0-9#*T]\n"
+         "ES: L/hu\n");
   auto rsp = decode_response(wire);
   EXPECT_EQ(rsp.params.size(), 10u);
   EXPECT_EQ(*rsp.param("D"), "");
@@ -97,7 +99,8 @@ TEST(codec_piggyback, rfc3435_example_of_a_response_and_a_command) {
 }
 
 TEST(codec_piggyback, sdp_in_the_first_message_ends_at_the_separator) {
-  auto r = decode("200 1 OK\nI: 1\n\nv=0\nm=audio 4000 RTP/AVP 0\n.\n000 7\n.\nNTFY 8 aaln/1@m MGCP 1.0\nO: L/hd\n");
+  auto r = decode("200 1 OK\nI: 1\n\nv=0\nm=audio 4000 RTP/AVP 0\n.\n000 7\n.\nNTFY 8 aaln/1@m "
+                  "MGCP 1.0\nO: L/hd\n");
   ASSERT_TRUE(r.errors.empty());
   ASSERT_EQ(r.messages.size(), 3u);
   EXPECT_EQ(*std::get<response>(r.messages[0]).sdp, "v=0\r\nm=audio 4000 RTP/AVP 0\r\n");

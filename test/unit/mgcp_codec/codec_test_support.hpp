@@ -14,7 +14,8 @@ namespace cms::mgcp::test {
 inline std::string crlf(std::string_view lf) {
   std::string out;
   for (char c : lf) {
-    if (c == '\n') out += '\r';
+    if (c == '\n')
+      out += '\r';
     out += c;
   }
   return out;
@@ -47,7 +48,8 @@ inline decode_error decode_failure(std::string_view text, const codec_limits& li
   auto r = decode(text, limits);
   EXPECT_TRUE(r.messages.empty());
   EXPECT_EQ(r.errors.size(), 1u);
-  if (r.errors.empty()) return {};
+  if (r.errors.empty())
+    return {};
   return r.errors[0];
 }
 

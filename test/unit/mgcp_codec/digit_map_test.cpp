@@ -95,8 +95,8 @@ TEST(digit_map, grammar_details) {
 }
 
 TEST(digit_map, bad_maps_are_refused_with_a_reason) {
-  for (const char* bad : {"", "()", "(x", "x)", "x||1", ".x", "x..", "[1-", "[]", "[9-0]",
-                          "[a-z]", "12Z", "1 2", "x|"}) {
+  for (const char* bad : {"", "()", "(x", "x)", "x||1", ".x", "x..", "[1-", "[]", "[9-0]", "[a-z]",
+                          "12Z", "1 2", "x|"}) {
     std::string error;
     EXPECT_FALSE(digit_map::compile(bad, &error)) << bad;
     EXPECT_FALSE(error.empty()) << bad;
@@ -104,7 +104,8 @@ TEST(digit_map, bad_maps_are_refused_with_a_reason) {
   EXPECT_FALSE(digit_map::compile(std::string(digit_map::max_text + 1, 'x')));
   EXPECT_FALSE(digit_map::compile(std::string(digit_map::max_elements + 1, 'x')));
   std::string many;
-  for (std::size_t i = 0; i <= digit_map::max_alternatives; ++i) many += i ? "|1" : "1";
+  for (std::size_t i = 0; i <= digit_map::max_alternatives; ++i)
+    many += i ? "|1" : "1";
   EXPECT_FALSE(digit_map::compile(many));
 }
 

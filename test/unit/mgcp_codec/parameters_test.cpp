@@ -15,7 +15,8 @@ TEST(connection_mode, every_rfc_mode_parses_case_insensitively_and_prints_back) 
                  connection_mode::replcate, connection_mode::data}) {
     auto name = std::string(to_string(m));
     EXPECT_EQ(parse_connection_mode(name), m);
-    for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (auto& c : name)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     EXPECT_EQ(parse_connection_mode(" " + name + " "), m);
   }
   EXPECT_EQ(parse_connection_mode("sendreceive"), std::nullopt);
@@ -108,7 +109,8 @@ TEST(local_connection_options, ncs_options) {
   l->set("P", "10-20");
   EXPECT_EQ(l->packetization_ms(), 10u);
   l->set("fxr/fx", "t38");
-  EXPECT_EQ(build_local_connection_options(*l), "p:10-20, a:PCMU;G729, e:on, s:off, nt:IN, fxr/fx:t38");
+  EXPECT_EQ(build_local_connection_options(*l),
+            "p:10-20, a:PCMU;G729, e:on, s:off, nt:IN, fxr/fx:t38");
   EXPECT_FALSE(parse_local_connection_options("p20"));
   EXPECT_FALSE(parse_local_connection_options(":20"));
   EXPECT_TRUE(parse_local_connection_options("")->options.empty());

@@ -47,7 +47,8 @@ response final_response(std::uint32_t tid, int code = 200) {
 }
 
 const parameter* find(const parameter_list& params, const std::string& name) {
-  auto it = std::find_if(params.begin(), params.end(), [&](const parameter& p) { return p.name == name; });
+  auto it =
+    std::find_if(params.begin(), params.end(), [&](const parameter& p) { return p.name == name; });
   return it == params.end() ? nullptr : &*it;
 }
 
@@ -90,7 +91,8 @@ TEST(TransactionIds, NeverReuseALiveOrRecentId) {
   EXPECT_EQ(tm.start_command(gateway(), a, t0), 100u);
   EXPECT_EQ(tm.start_command(gateway(), b, t0), 101u);
   // 100 completes: it stays reserved for T-hist, 101 is still outstanding.
-  EXPECT_EQ(tm.on_response(gateway(), final_response(100), t0 + 10ms).kind, incoming_response_kind::final);
+  EXPECT_EQ(tm.on_response(gateway(), final_response(100), t0 + 10ms).kind,
+            incoming_response_kind::final);
   tm.restart_ids_at(100);
   command c = auep();
   EXPECT_EQ(tm.start_command(gateway(), c, t0 + 20ms), 102u);
@@ -216,7 +218,8 @@ TEST(Retransmission, ProvisionalStopsRetransmittingAndExtendsTheWait) {
   EXPECT_TRUE(mid.failed.empty());
   EXPECT_TRUE(tm.is_outstanding(tid));
   // ...and the final response still completes it.
-  EXPECT_EQ(tm.on_response(gateway(), final_response(tid), t0 + 29s).kind, incoming_response_kind::final);
+  EXPECT_EQ(tm.on_response(gateway(), final_response(tid), t0 + 29s).kind,
+            incoming_response_kind::final);
 }
 
 TEST(Retransmission, ProvisionalWithoutFinalFailsAfterTHist) {
@@ -308,7 +311,8 @@ TEST(ResponseAck, FormatAndParseRanges) {
   EXPECT_EQ(transaction_manager::parse_ack_ranges("6234-6255, 6257,19030-19044"),
             (ranges{{6234, 6255}, {6257, 6257}, {19030, 19044}}));
   // Garbage items are skipped, never trusted.
-  EXPECT_EQ(transaction_manager::parse_ack_ranges("x, 5-3, -, 1234567890, 7-, 8"), (ranges{{8, 8}}));
+  EXPECT_EQ(transaction_manager::parse_ack_ranges("x, 5-3, -, 1234567890, 7-, 8"),
+            (ranges{{8, 8}}));
   EXPECT_TRUE(transaction_manager::parse_ack_ranges("").empty());
 }
 
@@ -350,7 +354,8 @@ TEST(IncomingCommand, CacheExpiresAfterTHist) {
   tm.on_command(gateway(), cmd, t0);
   tm.respond(gateway(), final_response(9), t0 + 1s);
   EXPECT_EQ(tm.on_timer(t0 + 30999ms).expired, 0u);
-  EXPECT_EQ(tm.on_command(gateway(), cmd, t0 + 30999ms).kind, incoming_command_kind::duplicate_answered);
+  EXPECT_EQ(tm.on_command(gateway(), cmd, t0 + 30999ms).kind,
+            incoming_command_kind::duplicate_answered);
   EXPECT_EQ(tm.on_timer(t0 + 31s).expired, 1u);
   EXPECT_EQ(tm.known_commands(), 0u);
   EXPECT_FALSE(tm.next_deadline());
@@ -386,7 +391,8 @@ TEST(IncomingCommand, SlowCommandGetsProvisionalThenFinalWithEmptyKUntil000) {
   EXPECT_EQ(tm.cached_responses(), 0u);
   EXPECT_TRUE(tm.on_timer(t0 + 10s).retransmissions.empty());
   // Still remembered: a late copy of the command is dropped, not executed.
-  EXPECT_EQ(tm.on_command(gateway(), cmd, t0 + 10s).kind, incoming_command_kind::duplicate_acknowledged);
+  EXPECT_EQ(tm.on_command(gateway(), cmd, t0 + 10s).kind,
+            incoming_command_kind::duplicate_acknowledged);
 }
 
 TEST(IncomingCommand, FinalResponseRepetitionGivesUpAfterMax2) {
@@ -403,7 +409,8 @@ TEST(IncomingCommand, FinalResponseRepetitionGivesUpAfterMax2) {
     sent += tm.on_timer(now).retransmissions.size();
   EXPECT_EQ(sent, 2u);
   // The cache itself lives on until T-hist.
-  EXPECT_EQ(tm.on_command(gateway(), cmd, t0 + 20s).kind, incoming_command_kind::duplicate_answered);
+  EXPECT_EQ(tm.on_command(gateway(), cmd, t0 + 20s).kind,
+            incoming_command_kind::duplicate_answered);
 }
 
 TEST(IncomingCommand, KInACommandReleasesCachedResponsesOfThatPeerOnly) {

@@ -37,8 +37,8 @@ protected:
   };
 
   std::vector<migration> two_steps = {
-      {1, "first", "CREATE TABLE a (x INTEGER);"},
-      {2, "second", "CREATE TABLE b (y TEXT); INSERT INTO b VALUES ('two');"},
+    {1, "first", "CREATE TABLE a (x INTEGER);"},
+    {2, "second", "CREATE TABLE b (y TEXT); INSERT INTO b VALUES ('two');"},
   };
 };
 
@@ -220,8 +220,7 @@ TEST_F(database_test, transaction_rolls_back_unless_committed) {
     transaction tx(db);
     db.exec("INSERT INTO carriers VALUES ('c1', 'One')");
     throw std::runtime_error("call setup failed");
-  } catch (const std::runtime_error&) {
-  }
+  } catch (const std::runtime_error&) {}
   {
     transaction tx(db);
     db.exec("INSERT INTO carriers VALUES ('c2', 'Two')");

@@ -24,7 +24,7 @@ billing_record record(const std::string& call, const std::string& event, std::in
   r.timestamp_ms = ts;
   r.release_cause = event == "signaling_stop" ? 16 : 0;
   r.connection_stats =
-      event == "signaling_stop" ? "PS=1000, OS=160000, PR=990, OR=158400, PL=10" : "";
+    event == "signaling_stop" ? "PS=1000, OS=160000, PR=990, OR=158400, PL=10" : "";
   return r;
 }
 

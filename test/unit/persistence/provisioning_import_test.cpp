@@ -17,7 +17,7 @@ using cms::test::write_bytes;
 namespace {
 
 const std::filesystem::path repo_file =
-    std::filesystem::path(CMS_SOURCE_DIR) / "config" / "provisioning.toml";
+  std::filesystem::path(CMS_SOURCE_DIR) / "config" / "provisioning.toml";
 
 /// Every provisioning row as text, to prove "nothing changed" beyond what the structs show.
 std::string dump(database& db) {
@@ -171,39 +171,39 @@ TEST_F(provisioning_import_test, bad_rows_are_refused_with_line_and_field) {
     std::string from, to, field, line_marker;
   };
   const std::vector<bad_case> cases = {
-      // missing required field: reported at the row's [[header]]
-      {"[[subscriber]]\ndirectory_number = \"5551003\"\n", "[[subscriber]]\n#MARK\n",
-       "subscriber.directory_number", "#MARK"},
-      // wrong type
-      {"mta_port = 2427\ndisplay_name = \"Carol Chen\"",
-       "mta_port = \"2427\"\ndisplay_name = \"Carol Chen\"", "subscriber.mta_port",
-       "mta_port = \"2427\""},
-      // unknown field (typo)
-      {"display_name = \"Dan Diaz\"", "dispaly_name = \"Dan Diaz\"", "subscriber.dispaly_name",
-       "dispaly_name"},
-      // duplicate key
-      {"directory_number = \"5551005\"", "directory_number = \"5551004\"",
-       "subscriber.directory_number",
-       "directory_number = \"5551004\"\nendpoint_name = \"aaln/1@mta-0003"},
-      // dangling references
-      {"backup_facility = \"p2-pri-2\"", "backup_facility = \"p9-pri-9\"",
-       "facility.backup_facility", "p9-pri-9"},
-      {"trunk_group = \"tg-intl\"", "trunk_group = \"tg-nowhere\"", "route.trunk_group",
-       "tg-nowhere"},
-      {"{ facility = \"l2-ss7-2\", priority = 2 }", "{ facility = \"l2-ss7-9\", priority = 2 }",
-       "trunk_group.members.facility", "l2-ss7-9"},
-      {"carrier = \"bluewave\"\nspan = 1\nchannels = 24",
-       "carrier = \"redline\"\nspan = 1\nchannels = 24", "facility.carrier", "redline"},
-      // bad values
-      {"role = \"cold_spare\"", "role = \"hot_spare\"", "gateway.role", "hot_spare"},
-      {"endpoint_name = \"aaln/2@mta-0004.cable.example\"",
-       "endpoint_name = \"aaln/2@mta-0005.cable.example\"", "subscriber.endpoint_name",
-       "aaln/2@mta-0005.cable.example\"\nmta_fqdn = \"mta-0004"},
-      {"prefix = \"911\"", "prefix = \"9-1-1\"", "route.prefix", "9-1-1"},
-      {"segment = \"local\"\nmembers = [ { facility = \"l1-pri-1\"",
-       "segment = \"partner\"\nmembers = [ { facility = \"l1-pri-1\"",
-       "trunk_group.members.facility", "members = [ { facility = \"l1-pri-1\""},
-      {"remote_port = 5010", "remote_port = 70000", "data_link.remote_port", "70000"},
+    // missing required field: reported at the row's [[header]]
+    {"[[subscriber]]\ndirectory_number = \"5551003\"\n", "[[subscriber]]\n#MARK\n",
+     "subscriber.directory_number", "#MARK"},
+    // wrong type
+    {"mta_port = 2427\ndisplay_name = \"Carol Chen\"",
+     "mta_port = \"2427\"\ndisplay_name = \"Carol Chen\"", "subscriber.mta_port",
+     "mta_port = \"2427\""},
+    // unknown field (typo)
+    {"display_name = \"Dan Diaz\"", "dispaly_name = \"Dan Diaz\"", "subscriber.dispaly_name",
+     "dispaly_name"},
+    // duplicate key
+    {"directory_number = \"5551005\"", "directory_number = \"5551004\"",
+     "subscriber.directory_number",
+     "directory_number = \"5551004\"\nendpoint_name = \"aaln/1@mta-0003"},
+    // dangling references
+    {"backup_facility = \"p2-pri-2\"", "backup_facility = \"p9-pri-9\"", "facility.backup_facility",
+     "p9-pri-9"},
+    {"trunk_group = \"tg-intl\"", "trunk_group = \"tg-nowhere\"", "route.trunk_group",
+     "tg-nowhere"},
+    {"{ facility = \"l2-ss7-2\", priority = 2 }", "{ facility = \"l2-ss7-9\", priority = 2 }",
+     "trunk_group.members.facility", "l2-ss7-9"},
+    {"carrier = \"bluewave\"\nspan = 1\nchannels = 24",
+     "carrier = \"redline\"\nspan = 1\nchannels = 24", "facility.carrier", "redline"},
+    // bad values
+    {"role = \"cold_spare\"", "role = \"hot_spare\"", "gateway.role", "hot_spare"},
+    {"endpoint_name = \"aaln/2@mta-0004.cable.example\"",
+     "endpoint_name = \"aaln/2@mta-0005.cable.example\"", "subscriber.endpoint_name",
+     "aaln/2@mta-0005.cable.example\"\nmta_fqdn = \"mta-0004"},
+    {"prefix = \"911\"", "prefix = \"9-1-1\"", "route.prefix", "9-1-1"},
+    {"segment = \"local\"\nmembers = [ { facility = \"l1-pri-1\"",
+     "segment = \"partner\"\nmembers = [ { facility = \"l1-pri-1\"", "trunk_group.members.facility",
+     "members = [ { facility = \"l1-pri-1\""},
+    {"remote_port = 5010", "remote_port = 70000", "data_link.remote_port", "70000"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.to);
@@ -252,7 +252,7 @@ TEST_F(provisioning_import_test, syntax_error_and_missing_file) {
   } catch (const provisioning_error& e) {
     EXPECT_EQ(e.field(), "carrier");
     EXPECT_NE(std::string(e.what()).find("array of tables [[carrier]]"), std::string::npos)
-        << e.what();
+      << e.what();
   }
   auto unknown = dir_ / "unknown.toml";
   write_bytes(unknown, "[[carier]]\nid = \"x\"\n");

@@ -55,8 +55,9 @@ struct node {
     settings.billing_batch_max = billing_batch_max;
     calls = std::make_shared<actors::call_context>(settings, registry, actors::dial_plan{});
     ha = sys.spawn(quiet_ha, 0);
-    outbox = sys.spawn(actors::billing_outbox, calls,
-                       actors::billing_writer_factory{[f = db_file] { return actors::make_sqlite_billing_writer(f); }});
+    outbox = sys.spawn(actors::billing_outbox, calls, actors::billing_writer_factory{[f = db_file] {
+                         return actors::make_sqlite_billing_writer(f);
+                       }});
     calls->set_outbox(outbox);
     env = std::make_shared<replicator_environment>();
     env->db_file = db_file;
@@ -142,50 +143,53 @@ protected:
     auto s = ask<std::string>(n.rep, atom::status_v);
     return s && boost::json::parse(*s).as_object().at("synced").as_bool();
   }
-/// Epoch 1: A active, B follows and acknowledges a1..a5 (both mark them replicated). B's node comes
-/// back with an empty store (disk replaced) and, A unreachable, is active at epoch 2 as C: it
-/// numbers its own records from 1, so A's "replicated" rows 1..5 differ from the active's at the
-/// same sequences although none of them is an orphan in the usual sense. A rejoins as standby of
-/// epoch 2 and follows C's stream. Returns C.
-node& rejoin_a_to_a_rebuilt_active() {
-  set_role(a, cms::ha::role::active, 1);
-  set_role(b, cms::ha::role::standby, 1);
-  link_pair();
-  for (auto* c : {"a1", "a2", "a3", "a4", "a5"})
-    bill(a, c);
-  ticks(2);
-  EXPECT_EQ(b.billing(), a.billing());
-  caf::anon_send_exit(b.rep, caf::exit_reason::user_shutdown);
-  sched.run();
-  rebuilt.push_back(std::make_unique<node>(sys, dir.path() / "b-rebuilt.db", 1));
-  auto& c = *rebuilt.back();
-  set_role(c, cms::ha::role::active, 2);
-  bill(c, "c1");
-  bill(c, "c2");
-  set_role(a, cms::ha::role::standby, 2);
-  link(a, c);
-  for (auto* id : {"c3", "c4", "c5", "c6", "c7"}) {
-    bill(c, id);
-    ticks(1);
+  /// Epoch 1: A active, B follows and acknowledges a1..a5 (both mark them replicated). B's node comes
+  /// back with an empty store (disk replaced) and, A unreachable, is active at epoch 2 as C: it
+  /// numbers its own records from 1, so A's "replicated" rows 1..5 differ from the active's at the
+  /// same sequences although none of them is an orphan in the usual sense. A rejoins as standby of
+  /// epoch 2 and follows C's stream. Returns C.
+  node& rejoin_a_to_a_rebuilt_active() {
+    set_role(a, cms::ha::role::active, 1);
+    set_role(b, cms::ha::role::standby, 1);
+    link_pair();
+    for (auto* c : {"a1", "a2", "a3", "a4", "a5"})
+      bill(a, c);
+    ticks(2);
+    EXPECT_EQ(b.billing(), a.billing());
+    caf::anon_send_exit(b.rep, caf::exit_reason::user_shutdown);
+    sched.run();
+    rebuilt.push_back(std::make_unique<node>(sys, dir.path() / "b-rebuilt.db", 1));
+    auto& c = *rebuilt.back();
+    set_role(c, cms::ha::role::active, 2);
+    bill(c, "c1");
+    bill(c, "c2");
+    set_role(a, cms::ha::role::standby, 2);
+    link(a, c);
+    for (auto* id : {"c3", "c4", "c5", "c6", "c7"}) {
+      bill(c, id);
+      ticks(1);
+    }
+    ticks(5);
+    return c;
   }
-  ticks(5);
-  return c;
-}
 
-/// A converged on C: synced, same outbox, every record once.
-void expect_converged(node& c) {
-  EXPECT_GE(a.count("cms_replication_divergence_total"), 1u) << "the conflict is seen as divergence";
-  EXPECT_TRUE(synced(a)) << "not stuck: the standby follows the stream again";
-  auto on_a = a.billing(), on_c = c.billing();
-  EXPECT_EQ(on_a, on_c) << "the standby holds exactly the active's outbox, same sequences";
-  auto all = ids(on_c);
-  for (auto* id : {"a1", "a2", "a3", "a4", "a5", "c1", "c2", "c3", "c4", "c5", "c6", "c7"})
-    EXPECT_EQ(all.count(std::string{id} + ":signaling_stop"), 1u) << id << ": every record once, none lost";
-  EXPECT_EQ(all.size(), 12u);
-}
+  /// A converged on C: synced, same outbox, every record once.
+  void expect_converged(node& c) {
+    EXPECT_GE(a.count("cms_replication_divergence_total"), 1u)
+      << "the conflict is seen as divergence";
+    EXPECT_TRUE(synced(a)) << "not stuck: the standby follows the stream again";
+    auto on_a = a.billing(), on_c = c.billing();
+    EXPECT_EQ(on_a, on_c) << "the standby holds exactly the active's outbox, same sequences";
+    auto all = ids(on_c);
+    for (auto* id : {"a1", "a2", "a3", "a4", "a5", "c1", "c2", "c3", "c4", "c5", "c6", "c7"})
+      EXPECT_EQ(all.count(std::string{id} + ":signaling_stop"), 1u)
+        << id << ": every record once, none lost";
+    EXPECT_EQ(all.size(), 12u);
+  }
 };
 
-TEST_F(repl_divergence, standby_whose_unreplicated_records_collide_with_the_stream_converges_on_the_active) {
+TEST_F(repl_divergence,
+       standby_whose_unreplicated_records_collide_with_the_stream_converges_on_the_active) {
   // Epoch 1: A is active alone and bills three calls; no standby acknowledged them (orphans).
   set_role(a, cms::ha::role::active, 1);
   for (auto* c : {"a1", "a2", "a3"})
@@ -216,12 +220,13 @@ TEST_F(repl_divergence, standby_whose_unreplicated_records_collide_with_the_stre
   EXPECT_EQ(on_a, on_b) << "the standby holds exactly the active's outbox, same sequences";
   auto all = ids(on_b);
   for (auto* c : {"a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4", "b5", "b6", "b7", "b8"})
-    EXPECT_EQ(all.count(std::string{c} + ":signaling_stop"), 1u) << c << ": every record once, none lost";
+    EXPECT_EQ(all.count(std::string{c} + ":signaling_stop"), 1u)
+      << c << ": every record once, none lost";
   EXPECT_EQ(all.size(), 12u);
 }
 
-
-TEST_F(repl_divergence, standby_holding_other_records_at_the_streams_sequences_resynchronises_its_whole_outbox) {
+TEST_F(repl_divergence,
+       standby_holding_other_records_at_the_streams_sequences_resynchronises_its_whole_outbox) {
   expect_converged(rejoin_a_to_a_rebuilt_active());
 }
 

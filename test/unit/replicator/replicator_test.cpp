@@ -29,10 +29,10 @@ using relay_atom = caf::atom_constant<caf::atom("t_relay")>;
 
 /// What the scripted peer (or the fake HA actor) saw, and what it answers.
 struct script {
-  repl_snapshot snapshot;                 ///< answer to a snapshot request
+  repl_snapshot snapshot; ///< answer to a snapshot request
   int snapshot_requests = 0;
   repl_snapshot_request last_request;
-  std::optional<repl_snapshot> joined;    ///< the snapshot received after a join
+  std::optional<repl_snapshot> joined; ///< the snapshot received after a join
   std::vector<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> acks;
   std::vector<repl_batch> batches;
   std::vector<std::uint64_t> refusals;
@@ -55,7 +55,9 @@ caf::behavior scripted_peer(caf::event_based_actor* self, std::shared_ptr<script
       s->last_request = req;
       return s->snapshot;
     },
-    [s](atom::epoch_seen, std::uint64_t epoch, const std::string&) { s->epochs_seen.push_back(epoch); },
+    [s](atom::epoch_seen, std::uint64_t epoch, const std::string&) {
+      s->epochs_seen.push_back(epoch);
+    },
     [s](atom::subscribe, const caf::actor&) { ++s->subscribed; },
     [s](atom::repl_attach, const caf::actor&) { ++s->attaches; },
     [s](atom::repl_peer, const caf::actor&) { ++s->introductions; },
@@ -64,7 +66,9 @@ caf::behavior scripted_peer(caf::event_based_actor* self, std::shared_ptr<script
       self->request(active, caf::infinite, repl_snapshot_request{epoch, 0, {}})
         .then([s](repl_snapshot& snap) { s->joined = std::move(snap); }, [](caf::error&) {});
     },
-    [self](relay_atom, const caf::actor& dest, caf::message& msg) { self->send(dest, std::move(msg)); },
+    [self](relay_atom, const caf::actor& dest, caf::message& msg) {
+      self->send(dest, std::move(msg));
+    },
   };
 }
 
@@ -104,8 +108,8 @@ class replicator_test : public test::caf_fixture {
 protected:
   test::temp_dir dir;
   metrics::registry registry;
-  std::shared_ptr<actors::call_context> calls
-    = std::make_shared<actors::call_context>(actors::call_settings{}, registry, actors::dial_plan{});
+  std::shared_ptr<actors::call_context> calls =
+    std::make_shared<actors::call_context>(actors::call_settings{}, registry, actors::dial_plan{});
   std::shared_ptr<script> ha_seen = std::make_shared<script>();
   caf::actor ha = sys.spawn(scripted_peer, ha_seen);
   std::shared_ptr<script> peer_seen = std::make_shared<script>();
@@ -158,7 +162,8 @@ protected:
   }
   std::uint64_t stored_billing(std::uint64_t sequence) {
     auto db = persistence::database::open(env->db_file);
-    auto q = db.prepare("SELECT count(*) FROM billing_outbox WHERE sequence = ?1 AND replicated = 1");
+    auto q =
+      db.prepare("SELECT count(*) FROM billing_outbox WHERE sequence = ?1 AND replicated = 1");
     q.bind(1, static_cast<std::int64_t>(sequence));
     return q.step() ? static_cast<std::uint64_t>(q.column_int64(0)) : 0;
   }
@@ -188,7 +193,9 @@ TEST_F(replicator_test, standby_takes_a_snapshot_when_it_joins_then_applies_the_
   EXPECT_EQ(env->image->seq, 10u);
   EXPECT_EQ(stored_lines().size(), 1u);
 
-  from_peer(batch(2, 7, {line(11, "aaln/2@mta-1", 'b'), billing_rec(12, 41, "c1"), line(13, "aaln/1@mta-1", 'c')}));
+  from_peer(batch(
+    2, 7,
+    {line(11, "aaln/2@mta-1", 'b'), billing_rec(12, 41, "c1"), line(13, "aaln/1@mta-1", 'c')}));
   ASSERT_EQ(peer_seen->acks.size(), 2u);
   EXPECT_EQ(peer_seen->acks.back(), std::make_tuple(2ull, 7ull, 13ull));
   EXPECT_EQ(env->image->seq, 13u);
@@ -250,7 +257,8 @@ TEST_F(replicator_test, standby_resynchronises_on_a_gap_with_a_new_snapshot) {
   EXPECT_EQ(peer_seen->snapshot_requests, 2);
   EXPECT_EQ(env->image->seq, 20u);
   EXPECT_EQ(env->image->entries.count("endpoint/l9"), 0u) << "nothing after a gap is applied";
-  EXPECT_EQ(env->image->entries.count("endpoint/aaln/1@mta-1"), 0u) << "the snapshot replaces the image";
+  EXPECT_EQ(env->image->entries.count("endpoint/aaln/1@mta-1"), 0u)
+    << "the snapshot replaces the image";
   EXPECT_EQ(peer_seen->acks.back(), std::make_tuple(2ull, 7ull, 20ull));
   // The stream continues after the snapshot.
   from_peer(batch(2, 7, {line(21, "l5", 'c')}));
@@ -348,7 +356,8 @@ TEST_F(active_replicator, serves_a_consistent_snapshot_then_streams_every_change
     for (auto& r : b.records)
       seqs.push_back(r.seq);
   }
-  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{2, 3, 4})) << "continues at snapshot seq + 1, in order";
+  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{2, 3, 4}))
+    << "continues at snapshot seq + 1, in order";
   EXPECT_EQ(env->image->entries.at("endpoint/l1").state, (std::vector<char>{'c'}));
 }
 

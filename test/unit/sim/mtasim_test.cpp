@@ -25,9 +25,15 @@ const std::string line1 = "aaln/1@mta-0001.cable.example";
 const std::string line2 = "aaln/2@mta-0001.cable.example";
 
 std::vector<std::string> base_args(const fake_call_agent& ca, int mtas = 1, int lines = 2) {
-  return {"--ca", ca.address(), "--mtas", std::to_string(mtas), "--lines", std::to_string(lines),
-          "--base-port", "0", "--control", "0", "--rto-initial", "100", "--rto-max", "400",
-          "--max-retrans", "3", "--answer", "never"};
+  return {"--ca",          ca.address(),
+          "--mtas",        std::to_string(mtas),
+          "--lines",       std::to_string(lines),
+          "--base-port",   "0",
+          "--control",     "0",
+          "--rto-initial", "100",
+          "--rto-max",     "400",
+          "--max-retrans", "3",
+          "--answer",      "never"};
 }
 
 auto is(verb v, const std::string& endpoint = {}) {
@@ -103,9 +109,10 @@ TEST(mtasim, every_line_sends_rsip_restart) {
     EXPECT_EQ(r->cmd.version, "MGCP 1.0 NCS 1.0");
     seen.insert(r->cmd.endpoint);
   }
-  EXPECT_EQ(seen, (std::set<std::string>{"aaln/1@mta-0001.cable.example", "aaln/2@mta-0001.cable.example",
-                                          "aaln/1@mta-0002.cable.example", "aaln/2@mta-0002.cable.example",
-                                          "aaln/1@mta-0003.cable.example", "aaln/2@mta-0003.cable.example"}));
+  EXPECT_EQ(seen, (std::set<std::string>{
+                    "aaln/1@mta-0001.cable.example", "aaln/2@mta-0001.cable.example",
+                    "aaln/1@mta-0002.cable.example", "aaln/2@mta-0002.cable.example",
+                    "aaln/1@mta-0003.cable.example", "aaln/2@mta-0003.cable.example"}));
   control_client ctl(sim.control_port());
   auto lines = boost::json::parse(ctl.request("lines")).as_array();
   ASSERT_EQ(lines.size(), 6u);
@@ -149,7 +156,8 @@ TEST(mtasim, dialled_digits_are_reported_against_the_digit_map) {
   mtasim_process sim(base_args(ca));
   auto mta = registered_mta(ca, line1);
   control_client ctl(sim.control_port());
-  ASSERT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "10"}, {"R", "L/hd(N)"}}))), 200);
+  ASSERT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "10"}, {"R", "L/hd(N)"}}))),
+            200);
   ASSERT_EQ(ctl.request("offhook 1"), "ok");
   ASSERT_TRUE(ca.wait_for(is(verb::ntfy, line1)));
 
@@ -181,7 +189,8 @@ TEST(mtasim, events_during_lockstep_are_quarantined_until_the_next_request) {
   mtasim_process sim(base_args(ca));
   auto mta = registered_mta(ca, line1);
   control_client ctl(sim.control_port());
-  ASSERT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "20"}, {"R", "L/hd(N)"}}))), 200);
+  ASSERT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "20"}, {"R", "L/hd(N)"}}))),
+            200);
   ASSERT_EQ(ctl.request("offhook 1"), "ok");
   ASSERT_TRUE(ca.wait_for(is(verb::ntfy, line1)));
   // NTFY sent, no new request yet: the on-hook waits in quarantine.
@@ -190,9 +199,13 @@ TEST(mtasim, events_during_lockstep_are_quarantined_until_the_next_request) {
   auto st = status(ctl, "1");
   ASSERT_EQ(st.at("quarantine").as_array().size(), 1u);
   // The next request arms on-hook; the quarantined event is processed and reported.
-  ASSERT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "21"}, {"R", "L/hu(N)"}}))), 402)
+  ASSERT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "21"}, {"R", "L/hu(N)"}}))),
+            402)
     << "the line is on-hook again, so asking for on-hook is refused";
-  ASSERT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "22"}, {"R", "L/hd(N),L/hf(N)"}, {"Q", "discard"}}))), 200);
+  ASSERT_EQ(
+    code_of(ca.send(mta, make_command(verb::rqnt, line1,
+                                      {{"X", "22"}, {"R", "L/hd(N),L/hf(N)"}, {"Q", "discard"}}))),
+    200);
   EXPECT_TRUE(status(ctl, "1").at("quarantine").as_array().empty());
 }
 
@@ -202,7 +215,8 @@ TEST(mtasim, connections_carry_rtp_and_dlcx_returns_statistics) {
   auto mta = registered_mta(ca, line1);
   control_client ctl(sim.control_port());
 
-  auto c1 = ca.send(mta, make_command(verb::crcx, line1, {{"C", "CA01"}, {"M", "recvonly"}, {"L", "p:20, a:PCMU"}}));
+  auto c1 = ca.send(mta, make_command(verb::crcx, line1,
+                                      {{"C", "CA01"}, {"M", "recvonly"}, {"L", "p:20, a:PCMU"}}));
   ASSERT_TRUE(response_of(c1));
   ASSERT_EQ(code_of(c1), 200);
   ASSERT_NE(response_of(c1)->param("I"), nullptr);
@@ -218,8 +232,9 @@ TEST(mtasim, connections_carry_rtp_and_dlcx_returns_statistics) {
   auto id2 = param_of(c2, "I");
   EXPECT_NE(id1, id2);
 
-  auto m1 = ca.send(mta, make_command(verb::mdcx, line1, {{"C", "CA01"}, {"I", id1}, {"M", "sendrecv"}},
-                                      *response_of(c2)->sdp));
+  auto m1 =
+    ca.send(mta, make_command(verb::mdcx, line1, {{"C", "CA01"}, {"I", id1}, {"M", "sendrecv"}},
+                              *response_of(c2)->sdp));
   ASSERT_EQ(code_of(m1), 200);
 
   // Media flows both ways: each line receives the other's 20 ms packets.
@@ -234,8 +249,11 @@ TEST(mtasim, connections_carry_rtp_and_dlcx_returns_statistics) {
   EXPECT_GE(rx2, 10);
 
   // A wrong connection id and a wrong call id are refused.
-  EXPECT_EQ(code_of(ca.send(mta, make_command(verb::mdcx, line1, {{"I", "FFFFFF"}, {"M", "inactive"}}))), 515);
-  EXPECT_EQ(code_of(ca.send(mta, make_command(verb::dlcx, line1, {{"C", "0BE7"}, {"I", id1}}))), 516);
+  EXPECT_EQ(
+    code_of(ca.send(mta, make_command(verb::mdcx, line1, {{"I", "FFFFFF"}, {"M", "inactive"}}))),
+    515);
+  EXPECT_EQ(code_of(ca.send(mta, make_command(verb::dlcx, line1, {{"C", "0BE7"}, {"I", id1}}))),
+            516);
 
   auto d1 = ca.send(mta, make_command(verb::dlcx, line1, {{"C", "CA01"}, {"I", id1}}));
   ASSERT_EQ(code_of(d1), 250);
@@ -258,8 +276,10 @@ TEST(mtasim, audits_and_refuses_unknown_endpoints) {
   fake_call_agent ca;
   mtasim_process sim(base_args(ca));
   auto mta = registered_mta(ca, line1);
-  ASSERT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, line1,
-                                                 {{"X", "77"}, {"R", "L/hd(N)"}, {"D", "(xxxxxxx)"}}))), 200);
+  ASSERT_EQ(
+    code_of(ca.send(
+      mta, make_command(verb::rqnt, line1, {{"X", "77"}, {"R", "L/hd(N)"}, {"D", "(xxxxxxx)"}}))),
+    200);
   auto a = ca.send(mta, make_command(verb::auep, line1, {{"F", "R,D,X,ES,I"}}));
   ASSERT_EQ(code_of(a), 200);
   EXPECT_EQ(param_of(a, "R"), "L/hd(N)");
@@ -276,13 +296,20 @@ TEST(mtasim, audits_and_refuses_unknown_endpoints) {
       names.insert(p.value);
   EXPECT_EQ(names, (std::set<std::string>{line1, line2}));
 
-  EXPECT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, "aaln/9@mta-0001.cable.example", {{"X", "1"}}))), 500);
-  EXPECT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, "aaln/1@other.example", {{"X", "1"}}))), 500);
-  EXPECT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "2"}, {"R", "Q/zz(N)"}}))), 518);
-  EXPECT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "3"}, {"S", "L/nonsense"}}))), 513);
-  EXPECT_EQ(code_of(ca.send(mta, make_command(verb::crcx, line1, {{"C", "1"}, {"M", "x-bogus"}}))), 517);
+  EXPECT_EQ(
+    code_of(ca.send(mta, make_command(verb::rqnt, "aaln/9@mta-0001.cable.example", {{"X", "1"}}))),
+    500);
+  EXPECT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, "aaln/1@other.example", {{"X", "1"}}))),
+            500);
+  EXPECT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "2"}, {"R", "Q/zz(N)"}}))),
+            518);
+  EXPECT_EQ(
+    code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "3"}, {"S", "L/nonsense"}}))), 513);
+  EXPECT_EQ(code_of(ca.send(mta, make_command(verb::crcx, line1, {{"C", "1"}, {"M", "x-bogus"}}))),
+            517);
   // A broken digit map never reaches the line: the codec refuses it (539) before the MTA would (538).
-  auto bad_map = code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "4"}, {"D", "(xx[9-1])"}})));
+  auto bad_map =
+    code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "4"}, {"D", "(xx[9-1])"}})));
   EXPECT_TRUE(bad_map == 538 || bad_map == 539) << bad_map;
 }
 
@@ -291,8 +318,11 @@ TEST(mtasim, follows_a_new_notified_entity) {
   mtasim_process sim(base_args(ca));
   auto mta = registered_mta(ca, line1);
   control_client ctl(sim.control_port());
-  auto ne = "ca@[" + other.endpoint().address().to_string() + "]:" + std::to_string(other.endpoint().port());
-  ASSERT_EQ(code_of(ca.send(mta, make_command(verb::rqnt, line1, {{"X", "5"}, {"R", "L/hd(N)"}, {"N", ne}}))), 200);
+  auto ne = "ca@[" + other.endpoint().address().to_string() +
+            "]:" + std::to_string(other.endpoint().port());
+  ASSERT_EQ(code_of(ca.send(
+              mta, make_command(verb::rqnt, line1, {{"X", "5"}, {"R", "L/hd(N)"}, {"N", ne}}))),
+            200);
   ASSERT_EQ(ctl.request("offhook 1"), "ok");
   auto ntfy = other.wait_for(is(verb::ntfy, line1));
   ASSERT_TRUE(ntfy);
@@ -307,7 +337,8 @@ TEST(mtasim, moves_to_the_next_call_agent_when_the_first_stops_answering) {
   mtasim_process sim(args);
   auto mta = registered_mta(first, line1);
   control_client ctl(sim.control_port());
-  ASSERT_EQ(code_of(first.send(mta, make_command(verb::rqnt, line1, {{"X", "9"}, {"R", "L/hd(N)"}}))), 200);
+  ASSERT_EQ(
+    code_of(first.send(mta, make_command(verb::rqnt, line1, {{"X", "9"}, {"R", "L/hd(N)"}}))), 200);
   first.stop();
   ASSERT_EQ(ctl.request("offhook 1"), "ok");
   // The NTFY is retransmitted to the dead agent, then every line restarts at the second one.
@@ -319,7 +350,9 @@ TEST(mtasim, moves_to_the_next_call_agent_when_the_first_stops_answering) {
   // The off-hook is still pending (NTFY failed): the line reports it to the new call agent once
   // that one asks for events again.
   auto mta2 = rsip1->from;
-  ASSERT_EQ(code_of(second.send(mta2, make_command(verb::rqnt, line1, {{"X", "A"}, {"R", "L/hu(N)"}}))), 200);
+  ASSERT_EQ(
+    code_of(second.send(mta2, make_command(verb::rqnt, line1, {{"X", "A"}, {"R", "L/hu(N)"}}))),
+    200);
   ASSERT_EQ(ctl.request("onhook 1"), "ok");
   auto ntfy = second.wait_for(is(verb::ntfy, line1));
   ASSERT_TRUE(ntfy);
@@ -335,14 +368,19 @@ TEST(mtasim, moves_to_the_next_call_agent_when_the_first_stops_answering) {
 TEST(mtasim, fails_over_from_the_call_agent_that_failed_not_from_its_first_choice) {
   two_agents t;
   for (const auto& l : {line1, line2})
-    ASSERT_EQ(code_of(t.second.send(t.mta, make_command(verb::rqnt, l, {{"X", "B1"}, {"R", "L/hd(N)"},
-                                                                        {"N", notified_entity_of(t.second)}}))), 200);
+    ASSERT_EQ(
+      code_of(t.second.send(
+        t.mta, make_command(verb::rqnt, l,
+                            {{"X", "B1"}, {"R", "L/hd(N)"}, {"N", notified_entity_of(t.second)}}))),
+      200);
   t.second.stop();
   ASSERT_EQ(t.ctl.request("offhook 1"), "ok");
-  auto rsip = t.first.wait_for([](const received& r) {
-    return r.cmd.kind == verb::rsip && r.cmd.endpoint == line1 && r.cmd.param("RM")
-           && *r.cmd.param("RM") == "disconnected";
-  }, 15s);
+  auto rsip = t.first.wait_for(
+    [](const received& r) {
+      return r.cmd.kind == verb::rsip && r.cmd.endpoint == line1 && r.cmd.param("RM") &&
+             *r.cmd.param("RM") == "disconnected";
+    },
+    15s);
   ASSERT_TRUE(rsip);
   std::string out;
   EXPECT_EQ(t.sim.terminate(&out), 0);
@@ -353,12 +391,17 @@ TEST(mtasim, fails_over_from_the_call_agent_that_failed_not_from_its_first_choic
 // one redirects the line (N:): the failed NTFY is the old agent's, not a reason to restart.
 TEST(mtasim, a_failure_of_the_agent_the_line_was_redirected_from_is_not_a_failover) {
   two_agents t;
-  ASSERT_EQ(code_of(t.first.send(t.mta, make_command(verb::rqnt, line1, {{"X", "9"}, {"R", "L/hd(N)"}}))), 200);
+  ASSERT_EQ(
+    code_of(t.first.send(t.mta, make_command(verb::rqnt, line1, {{"X", "9"}, {"R", "L/hd(N)"}}))),
+    200);
   t.first.stop();
   ASSERT_EQ(t.ctl.request("offhook 1"), "ok");
   std::this_thread::sleep_for(150ms); // the NTFY is out, retransmitted to the dead agent
-  ASSERT_EQ(code_of(t.second.send(t.mta, make_command(verb::rqnt, line1, {{"X", "B2"}, {"R", "L/hu(N)"},
-                                                                         {"N", notified_entity_of(t.second)}}))), 200);
+  ASSERT_EQ(
+    code_of(t.second.send(
+      t.mta, make_command(verb::rqnt, line1,
+                          {{"X", "B2"}, {"R", "L/hu(N)"}, {"N", notified_entity_of(t.second)}}))),
+    200);
   std::this_thread::sleep_for(2500ms); // past the NTFY's last retransmission to the first agent
   EXPECT_EQ(t.second.count(is(verb::rsip)), 0u);
   ASSERT_EQ(t.ctl.request("onhook 1"), "ok");
@@ -387,8 +430,10 @@ TEST(mtasim, each_mta_can_have_its_own_address_as_provisioned) {
   auto b = registered_mta(ca, "aaln/1@mta-0002.cable.example");
   EXPECT_EQ(a.address().to_string(), "127.0.0.101");
   EXPECT_EQ(b.address().to_string(), "127.0.0.102");
-  auto c = ca.send(b, make_command(verb::crcx, "aaln/1@mta-0002.cable.example", {{"C", "77"}, {"M", "recvonly"}}));
+  auto c = ca.send(
+    b, make_command(verb::crcx, "aaln/1@mta-0002.cable.example", {{"C", "77"}, {"M", "recvonly"}}));
   ASSERT_EQ(code_of(c), 200);
   ASSERT_TRUE(response_of(c)->sdp);
-  EXPECT_NE(response_of(c)->sdp->find("c=IN IP4 127.0.0.102"), std::string::npos) << *response_of(c)->sdp;
+  EXPECT_NE(response_of(c)->sdp->find("c=IN IP4 127.0.0.102"), std::string::npos)
+    << *response_of(c)->sdp;
 }

@@ -22,7 +22,8 @@ namespace {
 /// state is touched only there.
 class mini_call_agent {
 public:
-  mini_call_agent(int mtas, int lines, std::set<std::string> unknown) : unknown_(std::move(unknown)) {
+  mini_call_agent(int mtas, int lines, std::set<std::string> unknown)
+    : unknown_(std::move(unknown)) {
     int k = 0;
     for (int m = 1; m <= mtas; ++m)
       for (int l = 1; l <= lines; ++l) {
@@ -56,7 +57,7 @@ public:
 private:
   struct endpoint_state {
     cms::mgcp::udp_endpoint mta;
-    std::string peer;    ///< the other endpoint of the call
+    std::string peer; ///< the other endpoint of the call
     std::string call_id;
     std::string conn_id;
     bool ringing = false;
@@ -79,7 +80,9 @@ private:
     });
   }
   std::string next_id() { return std::to_string(++ids_); }
-  void arm_idle(const std::string& ep) { send(ep, verb::rqnt, {{"X", next_id()}, {"R", "L/hd(N)"}}); }
+  void arm_idle(const std::string& ep) {
+    send(ep, verb::rqnt, {{"X", next_id()}, {"R", "L/hd(N)"}});
+  }
 
   void on_command(const cms::mgcp::udp_endpoint& from, cms::mgcp::command cmd) {
     cms::mgcp::response ok;
@@ -103,8 +106,8 @@ private:
     if (first == "hd" && st.ringing) {
       answer(ep);
     } else if (first == "hd") {
-      send(ep, verb::rqnt, {{"X", next_id()}, {"R", "L/hu(N), D/[0-9#*T](D)"}, {"S", "L/dl"},
-                            {"D", "(xxxxxxx)"}});
+      send(ep, verb::rqnt,
+           {{"X", next_id()}, {"R", "L/hu(N), D/[0-9#*T](D)"}, {"S", "L/dl"}, {"D", "(xxxxxxx)"}});
     } else if (first == "hu") {
       release(ep);
     } else if (observed->front().name.is_digit()) {
@@ -127,24 +130,29 @@ private:
            if (r.code != 200 || !r.sdp)
              return;
            state_[caller].conn_id = r.param("I") ? *r.param("I") : "";
-           send(callee, verb::crcx,
-                {{"C", call_id}, {"M", "sendrecv"}, {"X", next_id()}, {"R", "L/hd(N)"}, {"S", "L/rg"}},
-                r.sdp, [this, caller, callee, call_id](const cms::mgcp::response& r2) {
-                  if (r2.code != 200) {
-                    send(caller, verb::dlcx, {{"C", call_id}});
-                    send(caller, verb::rqnt, {{"X", next_id()}, {"R", "L/hu(N)"}, {"S", "L/bz"}});
-                    return;
-                  }
-                  auto& cs = state_[callee];
-                  cs.peer = caller;
-                  cs.call_id = call_id;
-                  cs.conn_id = r2.param("I") ? *r2.param("I") : "";
-                  cs.ringing = true;
-                  send(caller, verb::mdcx,
-                       {{"C", call_id}, {"I", state_[caller].conn_id}, {"M", "recvonly"},
-                        {"X", next_id()}, {"R", "L/hu(N)"}, {"S", "L/rt"}},
-                       r2.sdp);
-                });
+           send(
+             callee, verb::crcx,
+             {{"C", call_id}, {"M", "sendrecv"}, {"X", next_id()}, {"R", "L/hd(N)"}, {"S", "L/rg"}},
+             r.sdp, [this, caller, callee, call_id](const cms::mgcp::response& r2) {
+               if (r2.code != 200) {
+                 send(caller, verb::dlcx, {{"C", call_id}});
+                 send(caller, verb::rqnt, {{"X", next_id()}, {"R", "L/hu(N)"}, {"S", "L/bz"}});
+                 return;
+               }
+               auto& cs = state_[callee];
+               cs.peer = caller;
+               cs.call_id = call_id;
+               cs.conn_id = r2.param("I") ? *r2.param("I") : "";
+               cs.ringing = true;
+               send(caller, verb::mdcx,
+                    {{"C", call_id},
+                     {"I", state_[caller].conn_id},
+                     {"M", "recvonly"},
+                     {"X", next_id()},
+                     {"R", "L/hu(N)"},
+                     {"S", "L/rt"}},
+                    r2.sdp);
+             });
          });
   }
 
@@ -155,8 +163,13 @@ private:
     auto caller = cs.peer;
     state_[caller].talking = true;
     send(callee, verb::rqnt, {{"X", next_id()}, {"R", "L/hu(N)"}});
-    send(caller, verb::mdcx, {{"C", cs.call_id}, {"I", state_[caller].conn_id}, {"M", "sendrecv"},
-                              {"X", next_id()}, {"R", "L/hu(N)"}, {"S", ""}});
+    send(caller, verb::mdcx,
+         {{"C", cs.call_id},
+          {"I", state_[caller].conn_id},
+          {"M", "sendrecv"},
+          {"X", next_id()},
+          {"R", "L/hu(N)"},
+          {"S", ""}});
   }
 
   void release(const std::string& ep) {
@@ -167,8 +180,11 @@ private:
     if (!peer.empty() && state_[peer].call_id == st.call_id) {
       auto& ps = state_[peer];
       if (!ps.call_id.empty())
-        send(peer, verb::dlcx, {{"C", ps.call_id}, {"X", next_id()},
-                                {"R", ps.talking || !ps.ringing ? "L/hu(N)" : "L/hd(N)"}, {"S", ""}});
+        send(peer, verb::dlcx,
+             {{"C", ps.call_id},
+              {"X", next_id()},
+              {"R", ps.talking || !ps.ringing ? "L/hu(N)" : "L/hd(N)"},
+              {"S", ""}});
       ps = fresh(ps.mta);
     }
     st = fresh(st.mta);
@@ -189,11 +205,12 @@ private:
 
 TEST(mtasim_scenario, places_answers_holds_and_releases_calls_with_media) {
   mini_call_agent ca(3, 2, {"5551004"});
-  cms::sim::test::mtasim_process sim({"--ca", ca.address(), "--mtas", "3", "--lines", "2",
-                                      "--base-port", "0", "--scenario", "calls", "--rate", "4",
-                                      "--hold", "0.4", "--duration", "3", "--answer-delay", "100",
-                                      "--hangup-delay", "300", "--digit-interval", "0",
-                                      "--setup-timeout", "3", "--json"});
+  cms::sim::test::mtasim_process sim(
+    {"--ca",           ca.address(), "--mtas",           "3",     "--lines",         "2",
+     "--base-port",    "0",          "--scenario",       "calls", "--rate",          "4",
+     "--hold",         "0.4",        "--duration",       "3",     "--answer-delay",  "100",
+     "--hangup-delay", "300",        "--digit-interval", "0",     "--setup-timeout", "3",
+     "--json"});
   std::string out;
   ASSERT_EQ(sim.wait_exit(60s, &out), 0) << out;
   auto brace = out.rfind("\n{");

@@ -66,7 +66,7 @@ bool mtasim_process::read_some(std::chrono::milliseconds timeout) {
 }
 
 std::optional<std::string> mtasim_process::wait_line(const std::string& prefix,
-                                                      std::chrono::milliseconds timeout) {
+                                                     std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     std::size_t pos = 0;
@@ -101,8 +101,7 @@ int mtasim_process::wait_exit(std::chrono::milliseconds timeout, std::string* ou
   auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;
   for (;;) {
-    while (read_some(std::chrono::milliseconds(10))) {
-    }
+    while (read_some(std::chrono::milliseconds(10))) {}
     auto r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_)
       break;
@@ -112,8 +111,7 @@ int mtasim_process::wait_exit(std::chrono::milliseconds timeout, std::string* ou
       break;
     }
   }
-  while (read_some(std::chrono::milliseconds(10))) {
-  }
+  while (read_some(std::chrono::milliseconds(10))) {}
   pid_ = -1;
   if (output)
     *output = buffer_;
@@ -237,7 +235,8 @@ mgcp::command_outcome fake_call_agent::send(const mgcp::udp_endpoint& to, mgcp::
                                             std::chrono::milliseconds timeout) {
   auto done = std::make_shared<std::promise<mgcp::command_outcome>>();
   auto fut = done->get_future();
-  agent_->send(to, std::move(cmd), [done](mgcp::command_outcome o) { done->set_value(std::move(o)); });
+  agent_->send(to, std::move(cmd),
+               [done](mgcp::command_outcome o) { done->set_value(std::move(o)); });
   if (fut.wait_for(timeout) != std::future_status::ready)
     return mgcp::transaction_failure::timeout;
   return fut.get();

@@ -28,8 +28,9 @@ public:
   explicit mtasim_process(const std::vector<std::string>& args);
   ~mtasim_process();
   /// Waits for a stdout line starting with `prefix` ("mtasim: control ") and returns the rest.
-  std::optional<std::string> wait_line(const std::string& prefix,
-                                       std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  std::optional<std::string>
+  wait_line(const std::string& prefix,
+            std::chrono::milliseconds timeout = std::chrono::seconds(10));
   std::uint16_t control_port() const noexcept { return control_port_; }
   /// SIGTERM, then waits for exit; returns the exit status and everything printed after "ready".
   int terminate(std::string* rest_of_output = nullptr);

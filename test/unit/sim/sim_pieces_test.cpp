@@ -39,7 +39,8 @@ TEST(sim_digit_map, refuses_bad_syntax) {
 }
 
 TEST(sim_event_spec, parses_actions_and_embedded_requests) {
-  auto evs = parse_requested_events("L/hu(N), D/[0-9#*T](D), L/hf(A,K), L/hd(E(S(L/dl),R(L/hu(N),D/x(D)),D((xxxxxxx))))");
+  auto evs = parse_requested_events(
+    "L/hu(N), D/[0-9#*T](D), L/hf(A,K), L/hd(E(S(L/dl),R(L/hu(N),D/x(D)),D((xxxxxxx))))");
   ASSERT_EQ(evs.size(), 4u);
   EXPECT_TRUE(evs[0].notify);
   EXPECT_TRUE(evs[1].digit_map);
@@ -137,11 +138,13 @@ TEST(sim_options, parses_and_refuses) {
   EXPECT_THROW(parse_options({"--ca", "host.example:2727"}), std::invalid_argument);
   EXPECT_THROW(parse_options({"--ca", "127.0.0.1:99999"}), std::invalid_argument);
   EXPECT_THROW(parse_options({"--answer", "maybe"}), std::invalid_argument);
-  EXPECT_THROW(parse_options({"--scenario", "calls", "--mtas", "1", "--lines", "1"}), std::invalid_argument);
+  EXPECT_THROW(parse_options({"--scenario", "calls", "--mtas", "1", "--lines", "1"}),
+               std::invalid_argument);
   EXPECT_THROW(parse_options({"--bogus"}), std::invalid_argument);
   // Trunking gateways (issue 5): --gateway NAME@IP:PORT, the PSTN behaviour, the offnet scenario.
-  auto g = parse_options({"--mtas", "0", "--gateway", "gw-1.example@127.0.0.1:2431", "--gateways", "2",
-                          "--pstn-answer", "busy", "--pstn-answer-delay", "250", "--pstn-hold", "1.5"});
+  auto g =
+    parse_options({"--mtas", "0", "--gateway", "gw-1.example@127.0.0.1:2431", "--gateways", "2",
+                   "--pstn-answer", "busy", "--pstn-answer-delay", "250", "--pstn-hold", "1.5"});
   ASSERT_EQ(g.gateway_list.size(), 1u);
   EXPECT_EQ(g.gateway_list[0].name, "gw-1.example");
   EXPECT_EQ(g.gateway_list[0].port, 2431);

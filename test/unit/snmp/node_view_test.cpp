@@ -13,9 +13,8 @@ node_view valid_view() {
   v.node_id = "cms-a";
   v.gateways.push_back({1, "gw1.example.net", "10.0.0.1:2427", "seg-a", gateway_use::primary,
                         service_state::in_service, "pri-1", "carrier-x"});
-  v.facilities.push_back(
-    {1, "pri-1", "gw1.example.net", trunk_signalling::pri, "carrier-x", 20, 3, 0,
-     service_state::in_service});
+  v.facilities.push_back({1, "pri-1", "gw1.example.net", trunk_signalling::pri, "carrier-x", 20, 3,
+                          0, service_state::in_service});
   v.data_links.push_back({1, "dl-primary", link_kind::primary, link_status::up, {}, 0});
   v.call_failures_by_cause.push_back({17, "userBusy", 4});
   return v;

@@ -95,9 +95,7 @@ child_process::child_process(std::vector<std::string> argv, const std::string& l
 
 child_process::~child_process() { kill_and_wait(); }
 
-child_process::child_process(child_process&& other) noexcept : pid_(other.pid_) {
-  other.pid_ = -1;
-}
+child_process::child_process(child_process&& other) noexcept : pid_(other.pid_) { other.pid_ = -1; }
 
 child_process& child_process::operator=(child_process&& other) noexcept {
   if (this != &other) {
@@ -265,26 +263,32 @@ std::vector<std::string> mib_options() {
 }
 
 snmpd_master::snmpd_master(const std::string& dir, int udp_port, int trap_port)
-    : dir_(dir), socket_path_(dir + "/agentx.sock"), udp_port_(udp_port) {
+  : dir_(dir),
+    socket_path_(dir + "/agentx.sock"),
+    udp_port_(udp_port) {
   std::filesystem::create_directories(dir_ + "/snmpd-state");
-  write_file(dir_ + "/snmpd.conf",
-             "master agentx\n"
-             "agentXSocket unix:" + socket_path_ + "\n"
-             "agentaddress udp:127.0.0.1:" + std::to_string(udp_port) + "\n"
-             "rocommunity public 127.0.0.1\n"
-             "trap2sink 127.0.0.1:" + std::to_string(trap_port) + " public\n");
+  write_file(dir_ + "/snmpd.conf", "master agentx\n"
+                                   "agentXSocket unix:" +
+                                     socket_path_ +
+                                     "\n"
+                                     "agentaddress udp:127.0.0.1:" +
+                                     std::to_string(udp_port) +
+                                     "\n"
+                                     "rocommunity public 127.0.0.1\n"
+                                     "trap2sink 127.0.0.1:" +
+                                     std::to_string(trap_port) + " public\n");
 }
 
 void snmpd_master::start() {
   process_.kill_and_wait();
   // -I -smux: no SMUX listener on the fixed port 199, which parallel test runs would share.
-  process_ = child_process(
-    {"snmpd", "-f", "-Lo", "-C", "-c", dir_ + "/snmpd.conf", "-I", "-smux"}, dir_ + "/snmpd.log",
-    {"SNMP_PERSISTENT_DIR=" + dir_ + "/snmpd-state", "MIBS="});
+  process_ =
+    child_process({"snmpd", "-f", "-Lo", "-C", "-c", dir_ + "/snmpd.conf", "-I", "-smux"},
+                  dir_ + "/snmpd.log", {"SNMP_PERSISTENT_DIR=" + dir_ + "/snmpd-state", "MIBS="});
   const auto target = "127.0.0.1:" + std::to_string(udp_port_);
   const bool up = eventually([&] {
-    auto r = run_command({"snmpget", "-v2c", "-c", "public", "-t", "0.3", "-r", "0", "-On",
-                          target, "1.3.6.1.2.1.1.3.0"});
+    auto r = run_command({"snmpget", "-v2c", "-c", "public", "-t", "0.3", "-r", "0", "-On", target,
+                          "1.3.6.1.2.1.1.3.0"});
     return r.exit_code == 0 && r.out.find("Timeticks") != std::string::npos;
   });
   if (!up)
@@ -293,12 +297,11 @@ void snmpd_master::start() {
 
 std::string snmpd_master::log() const { return read_file(dir_ + "/snmpd.log"); }
 
-trap_receiver::trap_receiver(const std::string& dir, int port)
-    : log_path_(dir + "/traps.log") {
+trap_receiver::trap_receiver(const std::string& dir, int port) : log_path_(dir + "/traps.log") {
   std::filesystem::create_directories(dir + "/snmptrapd-state");
   write_file(dir + "/snmptrapd.conf", "disableAuthorization yes\n");
-  std::vector<std::string> argv = {"snmptrapd", "-f", "-Lf", log_path_, "-C", "-c",
-                                   dir + "/snmptrapd.conf"};
+  std::vector<std::string> argv = {
+    "snmptrapd", "-f", "-Lf", log_path_, "-C", "-c", dir + "/snmptrapd.conf"};
   for (auto& option : mib_options())
     argv.push_back(option);
   argv.push_back("udp:127.0.0.1:" + std::to_string(port));

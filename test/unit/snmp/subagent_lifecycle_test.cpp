@@ -90,7 +90,11 @@ TEST(DISABLED_lifecycle, stop_withdraws_the_mib_from_the_master) {
   view.node_id = "cms-lifecycle";
   ASSERT_TRUE(agent.update(view));
   ASSERT_TRUE(eventually([&] { return agent.stats().connected; })) << master.log();
-  const std::vector<std::string> argv = {"snmpget", "-v2c", "-c", "public", "-On",
+  const std::vector<std::string> argv = {"snmpget",
+                                         "-v2c",
+                                         "-c",
+                                         "public",
+                                         "-On",
                                          "127.0.0.1:" + std::to_string(master.udp_port()),
                                          "1.3.6.1.4.1.64500.1.1.1.0"};
   EXPECT_TRUE(eventually(

@@ -85,7 +85,8 @@ protected:
       GTEST_SKIP() << skip_reason_;
     ASSERT_TRUE(agent_->update(sample_view()));
     ASSERT_TRUE(eventually([] { return agent_->stats().connected; }))
-      << "subagent never connected\n" << master_->log();
+      << "subagent never connected\n"
+      << master_->log();
   }
 
   static std::string target() { return "127.0.0.1:" + std::to_string(master_->udp_port()); }
@@ -181,10 +182,8 @@ TEST_F(DISABLED_subagent_master, walks_tables_in_index_order) {
   EXPECT_NE(facilities.find("cmsFacilityKind.2 = INTEGER: ss7(2)"), std::string::npos);
   EXPECT_NE(facilities.find("cmsFacilityGateway.1 = STRING: gw1.example.net"), std::string::npos);
   EXPECT_NE(facilities.find("cmsFacilityCarrier.2 = STRING: carrier-y"), std::string::npos);
-  EXPECT_NE(facilities.find("cmsFacilityChannelsIdle.1 = Gauge32: 20 channels"),
-            std::string::npos);
-  EXPECT_NE(facilities.find("cmsFacilityChannelsBusy.1 = Gauge32: 3 channels"),
-            std::string::npos);
+  EXPECT_NE(facilities.find("cmsFacilityChannelsIdle.1 = Gauge32: 20 channels"), std::string::npos);
+  EXPECT_NE(facilities.find("cmsFacilityChannelsBusy.1 = Gauge32: 3 channels"), std::string::npos);
   EXPECT_NE(facilities.find("cmsFacilityChannelsOos.2 = Gauge32: 2 channels"), std::string::npos);
   EXPECT_NE(facilities.find("cmsFacilityState.2 = INTEGER: degraded(4)"), std::string::npos);
 
@@ -214,21 +213,18 @@ TEST_F(DISABLED_subagent_master, rows_appear_and_disappear_with_the_view) {
   v.gateways.erase(v.gateways.begin()); // gw2 (index 2) goes away
   v.data_links.push_back({7, "dl-new", link_kind::backup, link_status::down, {}, 1});
   ASSERT_TRUE(agent_->update(v));
-  ASSERT_TRUE(eventually([] {
-    return walk("cmsGatewayTable").find("gw2.example.net") == std::string::npos;
-  }));
+  ASSERT_TRUE(eventually(
+    [] { return walk("cmsGatewayTable").find("gw2.example.net") == std::string::npos; }));
   EXPECT_NE(walk("cmsGatewayTable").find("cmsGatewayName.1 = STRING: gw1.example.net"),
             std::string::npos);
-  EXPECT_NE(walk("cmsDataLinkTable").find("cmsDataLinkName.7 = STRING: dl-new"),
-            std::string::npos);
+  EXPECT_NE(walk("cmsDataLinkTable").find("cmsDataLinkName.7 = STRING: dl-new"), std::string::npos);
   const auto gone = tool("snmpget", {"CMS-SOFTSWITCH-MIB::cmsGatewayName.2"});
   EXPECT_NE(gone.out.find("No Such Instance"), std::string::npos) << gone.out << gone.err;
 
   v.gateways.clear();
   ASSERT_TRUE(agent_->update(v));
-  ASSERT_TRUE(eventually([] {
-    return walk("cmsGatewayTable").find("cmsGatewayName") == std::string::npos;
-  }));
+  ASSERT_TRUE(
+    eventually([] { return walk("cmsGatewayTable").find("cmsGatewayName") == std::string::npos; }));
 }
 
 TEST_F(DISABLED_subagent_master, refuses_an_invalid_view_and_keeps_serving_the_last_good_one) {
@@ -247,15 +243,14 @@ TEST_F(DISABLED_subagent_master, refuses_an_invalid_view_and_keeps_serving_the_l
 TEST_F(DISABLED_subagent_master, sends_every_notification_with_its_varbinds) {
   const std::string m = "CMS-SOFTSWITCH-MIB::";
   ASSERT_TRUE(agent_->notify(trap::failover("cms-b", node_role::standby, 9, "peer lost")));
-  EXPECT_TRUE(traps_->wait_for({m + "cmsFailover", "cmsNodeId.0 = STRING: cms-b",
-                                "cmsNodeRole.0 = INTEGER: active(1)",
-                                "cmsNotifyPreviousRole.0 = INTEGER: standby(2)",
-                                "cmsNodeEpoch.0 = Gauge32: 9",
-                                "cmsNotifyReason.0 = STRING: peer lost"}))
+  EXPECT_TRUE(traps_->wait_for(
+    {m + "cmsFailover", "cmsNodeId.0 = STRING: cms-b", "cmsNodeRole.0 = INTEGER: active(1)",
+     "cmsNotifyPreviousRole.0 = INTEGER: standby(2)", "cmsNodeEpoch.0 = Gauge32: 9",
+     "cmsNotifyReason.0 = STRING: peer lost"}))
     << traps_->log();
 
-  ASSERT_TRUE(agent_->notify(trap::role_change("cms-a", node_role::active,
-                                               node_role::stepping_down, 10, "switchover")));
+  ASSERT_TRUE(agent_->notify(
+    trap::role_change("cms-a", node_role::active, node_role::stepping_down, 10, "switchover")));
   EXPECT_TRUE(traps_->wait_for({m + "cmsRoleChange", "cmsNodeRole.0 = INTEGER: steppingDown(4)",
                                 "cmsNotifyPreviousRole.0 = INTEGER: active(1)",
                                 "cmsNodeEpoch.0 = Gauge32: 10"}))
@@ -263,8 +258,7 @@ TEST_F(DISABLED_subagent_master, sends_every_notification_with_its_varbinds) {
 
   ASSERT_TRUE(agent_->notify(trap::data_link_down("dl-primary", link_kind::primary,
                                                   link_status::down, 10, "keep-alive lost")));
-  EXPECT_TRUE(traps_->wait_for({m + "cmsDataLinkDown",
-                                "cmsNotifyLinkName.0 = STRING: dl-primary",
+  EXPECT_TRUE(traps_->wait_for({m + "cmsDataLinkDown", "cmsNotifyLinkName.0 = STRING: dl-primary",
                                 "cmsNotifyLinkKind.0 = INTEGER: primary(1)",
                                 "cmsNotifyLinkState.0 = INTEGER: down(2)",
                                 "cmsNotifyReason.0 = STRING: keep-alive lost"}))
@@ -278,15 +272,14 @@ TEST_F(DISABLED_subagent_master, sends_every_notification_with_its_varbinds) {
 
   ASSERT_TRUE(agent_->notify(
     trap::gateway_failed("gw1.example.net", "10.0.0.1:2427", "carrier-x", "no answer to AUEP")));
-  EXPECT_TRUE(traps_->wait_for({m + "cmsGatewayFailed",
-                                "cmsNotifyGatewayName.0 = STRING: gw1.example.net",
-                                "cmsNotifyGatewayAddress.0 = STRING: 10.0.0.1:2427",
-                                "cmsNotifyCarrier.0 = STRING: carrier-x"}))
+  EXPECT_TRUE(
+    traps_->wait_for({m + "cmsGatewayFailed", "cmsNotifyGatewayName.0 = STRING: gw1.example.net",
+                      "cmsNotifyGatewayAddress.0 = STRING: 10.0.0.1:2427",
+                      "cmsNotifyCarrier.0 = STRING: carrier-x"}))
     << traps_->log();
 
-  ASSERT_TRUE(agent_->notify(trap::cold_spare_promoted("gw9.example.net", "10.0.0.9:2427",
-                                                       "gw1.example.net", "carrier-x",
-                                                       "gw1 failed")));
+  ASSERT_TRUE(agent_->notify(trap::cold_spare_promoted(
+    "gw9.example.net", "10.0.0.9:2427", "gw1.example.net", "carrier-x", "gw1 failed")));
   EXPECT_TRUE(traps_->wait_for({m + "cmsColdSparePromoted",
                                 "cmsNotifyGatewayName.0 = STRING: gw9.example.net",
                                 "cmsNotifyReplacedGateway.0 = STRING: gw1.example.net"}))
@@ -294,9 +287,9 @@ TEST_F(DISABLED_subagent_master, sends_every_notification_with_its_varbinds) {
 
   ASSERT_TRUE(agent_->notify(
     trap::gateway_restored("gw1.example.net", "10.0.0.1:2427", "carrier-x", "rsip restart")));
-  EXPECT_TRUE(traps_->wait_for({m + "cmsGatewayRestored",
-                                "cmsNotifyGatewayName.0 = STRING: gw1.example.net",
-                                "cmsNotifyReason.0 = STRING: rsip restart"}))
+  EXPECT_TRUE(
+    traps_->wait_for({m + "cmsGatewayRestored", "cmsNotifyGatewayName.0 = STRING: gw1.example.net",
+                      "cmsNotifyReason.0 = STRING: rsip restart"}))
     << traps_->log();
 
   ASSERT_TRUE(agent_->notify(
@@ -306,8 +299,8 @@ TEST_F(DISABLED_subagent_master, sends_every_notification_with_its_varbinds) {
                                 "cmsNotifyCarrier.0 = STRING: carrier-x"}))
     << traps_->log();
 
-  ASSERT_TRUE(agent_->notify(
-    trap::facility_up("l1-pri-1", "gw9.example.net", "carrier-x", "on spare gw9")));
+  ASSERT_TRUE(
+    agent_->notify(trap::facility_up("l1-pri-1", "gw9.example.net", "carrier-x", "on spare gw9")));
   EXPECT_TRUE(traps_->wait_for({m + "cmsFacilityUp", "cmsNotifyFacilityId.0 = STRING: l1-pri-1",
                                 "cmsNotifyGatewayName.0 = STRING: gw9.example.net"}))
     << traps_->log();
@@ -319,8 +312,8 @@ TEST_F(DISABLED_subagent_master, sends_every_notification_with_its_varbinds) {
     << traps_->log();
 
   ASSERT_TRUE(agent_->notify(trap::billing_backlog_cleared(10, 1000)));
-  EXPECT_TRUE(traps_->wait_for({m + "cmsBillingBacklogCleared",
-                                "cmsBillingBacklogRecords.0 = Gauge32: 10 records"}))
+  EXPECT_TRUE(traps_->wait_for(
+    {m + "cmsBillingBacklogCleared", "cmsBillingBacklogRecords.0 = Gauge32: 10 records"}))
     << traps_->log();
 }
 
@@ -344,8 +337,7 @@ TEST_F(DISABLED_subagent_master, reconnects_after_a_master_restart_and_delivers_
   ASSERT_TRUE(eventually([&] { return agent_->stats().connects > connects; }, 15s))
     << master_->log();
   EXPECT_TRUE(get_shows("cmsNodeId.0", "cms-a"));
-  EXPECT_TRUE(
-    traps_->wait_for({"cmsDataLinkDown", "cmsNotifyLinkName.0 = STRING: dl-while-away"}))
+  EXPECT_TRUE(traps_->wait_for({"cmsDataLinkDown", "cmsNotifyLinkName.0 = STRING: dl-while-away"}))
     << traps_->log();
 }
 

@@ -22,8 +22,8 @@ caf::behavior worker(caf::event_based_actor* self, std::shared_ptr<int> starts) 
 }
 
 actors::child_spec worker_spec(std::shared_ptr<int> starts, actors::restart_policy p) {
-  return {"worker",
-          [starts](caf::event_based_actor* self) { return self->spawn(worker, starts); }, p};
+  return {"worker", [starts](caf::event_based_actor* self) { return self->spawn(worker, starts); },
+          p};
 }
 
 class supervisor_test : public test::caf_fixture {
@@ -61,7 +61,9 @@ TEST_F(supervisor_test, restarts_a_crashed_child_with_a_new_handle) {
   auto doubled = ask<int>(second, 21);
   ASSERT_TRUE(doubled);
   EXPECT_EQ(*doubled, 42);
-  EXPECT_EQ(registry.value("cms_supervisor_restarts_total", {{"supervisor", "root"}, {"child", "worker"}}), 1);
+  EXPECT_EQ(
+    registry.value("cms_supervisor_restarts_total", {{"supervisor", "root"}, {"child", "worker"}}),
+    1);
   caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
 }
 
@@ -104,10 +106,11 @@ TEST_F(supervisor_test, temporary_child_is_not_restarted) {
 }
 
 TEST_F(supervisor_test, nested_supervisor_escalation_restarts_the_subtree) {
-  auto inner = actors::supervisor_child("trunks", {worker_spec(starts, actors::restart_policy::permanent)},
-                                        {1, 10s}, &registry);
-  auto root = sys.spawn(actors::supervisor, std::string{"root"}, std::vector<actors::child_spec>{inner},
-                        actors::restart_intensity{3, 10s}, &registry);
+  auto inner = actors::supervisor_child(
+    "trunks", {worker_spec(starts, actors::restart_policy::permanent)}, {1, 10s}, &registry);
+  auto root =
+    sys.spawn(actors::supervisor, std::string{"root"}, std::vector<actors::child_spec>{inner},
+              actors::restart_intensity{3, 10s}, &registry);
   sched.run();
   auto sub = ask<caf::actor>(root, atom::lookup_v, std::string{"trunks"});
   ASSERT_TRUE(sub);
@@ -119,7 +122,9 @@ TEST_F(supervisor_test, nested_supervisor_escalation_restarts_the_subtree) {
   ASSERT_TRUE(sub2);
   EXPECT_NE(*sub, *sub2);
   EXPECT_EQ(*starts, 3); // original, one restart, fresh subtree
-  EXPECT_EQ(registry.value("cms_supervisor_restarts_total", {{"supervisor", "root"}, {"child", "trunks"}}), 1);
+  EXPECT_EQ(
+    registry.value("cms_supervisor_restarts_total", {{"supervisor", "root"}, {"child", "trunks"}}),
+    1);
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
 }
 

@@ -30,13 +30,13 @@ protected:
     auto trunk = trunks.context->trunk(facility);
     ASSERT_TRUE(trunk);
     // The unused int: CAF 0.17 dereferences a null argument tuple (UBSan) for argument-less spawns.
-    auto dummy = sys.spawn([](caf::event_based_actor*, int) -> caf::behavior {
-      return {[](trunks::channel_lost&) {}};
-    }, 0);
+    auto dummy = sys.spawn(
+      [](caf::event_based_actor*, int) -> caf::behavior { return {[](trunks::channel_lost&) {}}; },
+      0);
     holders.push_back(dummy);
     for (int i = 0; i < n; ++i) {
-      auto r = ask<trunks::hunt_result>(trunk, trunks::hunt_channel{"dummy" + std::to_string(i),
-                                                                    dummy});
+      auto r =
+        ask<trunks::hunt_result>(trunk, trunks::hunt_channel{"dummy" + std::to_string(i), dummy});
       ASSERT_TRUE(r && r->ok);
     }
   }
@@ -60,7 +60,7 @@ TEST_F(trunk_calls, offnet_call_goes_to_the_partner_segment_and_is_answered_by_t
   EXPECT_EQ(param(crcx[0], "C"), call_id);
   EXPECT_EQ(param(crcx[0], "S"), "X-TR/sup(12125550100,5551001)");
   EXPECT_EQ(param(crcx[0], "R"), "X-TR/alt(N), X-TR/ans(N), X-TR/rel(N)");
-  EXPECT_TRUE(crcx[0].sdp.has_value()); // the caller's SDP
+  EXPECT_TRUE(crcx[0].sdp.has_value());                       // the caller's SDP
   EXPECT_EQ(line(line_a).state, actors::line_state::ringing); // ringback
   EXPECT_EQ(channels("p1", "in_call"), 1);
 

@@ -42,8 +42,8 @@ std::vector<billing::billing_record> calls(int n) {
 struct test_node {
   std::filesystem::path db_file;
   metrics::registry registry;
-  std::shared_ptr<actors::call_context> calls
-    = std::make_shared<actors::call_context>(actors::call_settings{}, registry, actors::dial_plan{});
+  std::shared_ptr<actors::call_context> calls =
+    std::make_shared<actors::call_context>(actors::call_settings{}, registry, actors::dial_plan{});
   std::shared_ptr<test::fake_sender> rks = std::make_shared<test::fake_sender>();
   caf::actor replicator;
   caf::actor forwarder;
@@ -88,7 +88,8 @@ protected:
     sched.run();
   }
   std::uint64_t position(test_node& n) {
-    auto p = test::request_now<std::uint64_t>(sys, sched, n.forwarder, caf::make_message(atom::position_v));
+    auto p = test::request_now<std::uint64_t>(sys, sched, n.forwarder,
+                                              caf::make_message(atom::position_v));
     return p ? *p : ~std::uint64_t{0};
   }
   std::vector<std::uint64_t> sequences(const test::fake_sender::batch& batch) {
