@@ -1,6 +1,6 @@
 #pragma once
-// Assembly of call processing: the actors of issue 4 as supervisor child specs, the MGCP inbound
-// dispatch and the HTTP listings. Wiring in the node (runtime/node/node.cpp), in this order:
+// Assembly of call processing: the actors as supervisor child specs and the MGCP inbound dispatch.
+// Wiring in the node (runtime/node/node.cpp), in this order:
 //
 //   auto opts = cms::actors::call_control_options{};
 //   opts.settings = cms::actors::settings_from_config(cfg);        // N:, timers (defaults)
@@ -10,13 +10,13 @@
 //                                      // installs agent.on_command: call before agent.start()
 //   children.insert(children.end(), calls.children.begin(), calls.children.end());
 //   ... spawn the root supervisor with `children`, start the agent ...
-//   calls.add_routes(http_server, system);                         // GET /endpoints, GET /calls
+//   add_call_routes(http_server, system, calls.context);  // runtime/node: GET /endpoints, /calls
 //   ... on shutdown, after the supervisor is told to exit: calls.shutdown();
 //
 // The children, in start order: "call-catalog" (state catalogue, replication hook),
 // "billing-outbox" (group-committing outbox owner, own thread), "mgcp-edge", "call-manager",
-// "lines" (a supervisor over one endpoint actor per provisioned line). The replication of
-// issue 6 subscribes with send(calls.context->catalog(), state_subscribe{its_actor}).
+// "lines" (a supervisor over one endpoint actor per provisioned line). The replicator
+// subscribes with send(calls.context->catalog(), state_subscribe{its_actor}).
 
 #include "actors/billing/billing_outbox.hpp"
 #include "actors/calls/call_context.hpp"
@@ -24,7 +24,6 @@
 #include "actors/supervision/supervisor.hpp"
 #include "persistence/provisioning.hpp"
 #include "runtime/base/config.hpp"
-#include "runtime/http/server.hpp"
 #include "runtime/base/metrics.hpp"
 #include "runtime/mgcp/agent.hpp"
 
@@ -58,8 +57,6 @@ struct call_control {
   std::shared_ptr<call_context> context;
   /// For the root supervisor, in this order.
   std::vector<child_spec> children;
-  /// Registers GET /endpoints and GET /calls. `sys` must outlive the server's handlers.
-  void add_routes(http::server& server, caf::actor_system& sys) const;
   /// Drops the directory and the actor handles the context holds (lets the system shut down).
   void shutdown() const;
 };

@@ -1,6 +1,6 @@
 #pragma once
-// Assembly of the trunks (issue 5): the off-net router for the dial plan, the supervision tree of
-// the trunk actors, and the HTTP listings. Wiring in the node (runtime/node/node.cpp), in this order:
+// Assembly of the trunks: the off-net router for the dial plan and the supervision tree of the
+// trunk actors. Wiring in the node (runtime/node/node.cpp), in this order:
 //
 //   auto prov = cms::persistence::provisioning_store{db}.load_all();
 //   auto offnet = cms::trunks::make_offnet_router(prov);
@@ -10,7 +10,7 @@
 //   topts.primary_link = [&] { return <current handle of the primary data link actor>; };
 //   auto trunks = cms::trunks::make_trunk_control(calls.context, offnet, prov, topts, metrics);
 //   children.push_back(trunks.child);                            // after the call children
-//   trunks.add_routes(http);                                     // GET /trunks, GET /routes
+//   add_trunk_routes(http, trunks);                 // runtime/node: GET /trunks, GET /routes
 //   ... on shutdown, after the supervisor was told to exit: trunks.shutdown();
 //
 // The child "trunks" is a supervisor over: "trunk-router", "gateways" (a supervisor with one
@@ -22,7 +22,6 @@
 #include "actors/trunks/trunk_context.hpp"
 #include "actors/trunks/trunk_router.hpp"
 #include "persistence/provisioning.hpp"
-#include "runtime/http/server.hpp"
 
 #include <functional>
 #include <memory>
@@ -40,8 +39,6 @@ struct trunk_control {
   std::shared_ptr<trunk_context> context;
   std::shared_ptr<trunk_offnet_router> offnet;
   actors::child_spec child;
-  /// GET /trunks and GET /routes (answered from the saved states; no actor round trip).
-  void add_routes(http::server& server) const;
   void shutdown() const;
 };
 

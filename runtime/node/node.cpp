@@ -18,6 +18,8 @@
 #include "runtime/base/actor_ask.hpp"
 #include "runtime/base/actor_slot.hpp"
 #include "runtime/node/caf_setup.hpp"
+#include "runtime/node/call_routes.hpp"
+#include "runtime/node/trunk_routes.hpp"
 #include "runtime/transport/ha_udp.hpp"
 #include "runtime/base/cluster_view.hpp"
 #include "runtime/http/server.hpp"
@@ -314,7 +316,7 @@ int node::run() {
                         actors::restart_policy::permanent});
   }
 
-  // -- replication and takeover (issue 6 items 3-4, actors/ha/replicator.hpp) -------------------
+  // -- replication and takeover (actors/ha/replicator.hpp) -------------------
   // The image outlives restarts of the replicator; the HA heartbeats carry its position.
   auto repl_image = std::make_shared<ha::replication_image>();
   env->applied_seq = [repl_image] { return repl_image->applied.load(); };
@@ -415,8 +417,8 @@ int node::run() {
                         actors::restart_intensity{5, std::chrono::seconds{10}}, &metrics);
 
   add_status_routes(http, {sys, root, metrics, cluster, cfg_.node.id, started, started_utc});
-  calls.add_routes(http, sys);
-  trunk_ctl.add_routes(http);
+  add_call_routes(http, sys, calls.context);
+  add_trunk_routes(http, trunk_ctl);
   management_context mgmt_ctx{management.io,   http,        sys, root, cluster, metrics, cfg_,
                               calls_admission, admin_states};
   mgmt_ctx.live_trunks = true;

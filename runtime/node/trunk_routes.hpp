@@ -1,0 +1,13 @@
+#pragma once
+// The management plane's view of trunks: GET /trunks (facilities paged, gateways and the segment
+// preference alongside) and GET /routes, answered from the trunks' saved states (no actor round
+// trip).
+
+#include "actors/trunks/trunk_control.hpp"
+#include "runtime/http/server.hpp"
+
+namespace cms {
+
+void add_trunk_routes(http::server& server, const trunks::trunk_control& trunks);
+
+} // namespace cms
