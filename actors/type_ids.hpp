@@ -43,14 +43,14 @@ CAF_ADD_ATOM(cms, cms::atom, handover, "handover")    ///< active -> standby: cl
 CAF_ADD_ATOM(cms, cms::atom, subscribe, "subscribe")  ///< (subscribe, actor): role changes
 CAF_ADD_ATOM(cms, cms::atom, role_changed, "rolechg") ///< (rolechg, role, epoch) to subscribers
 
-// Call processing state (issue 4): what the replication of lines and calls carries.
+// Call processing state: what the replication of lines and calls carries.
 CAF_ADD_TYPE_ID(cms, (cms::actors::mgcp_peer))
 CAF_ADD_TYPE_ID(cms, (cms::actors::endpoint_state))
 CAF_ADD_TYPE_ID(cms, (cms::actors::call_state))
 CAF_ADD_TYPE_ID(cms, (cms::actors::state_change))
 CAF_ADD_TYPE_ID(cms, (cms::actors::call_removed))
 
-// Data links (issue 5) and the billing forwarder (issue 7).
+// Data links and the billing forwarder.
 CAF_ADD_TYPE_ID(cms, (cms::links::link_state))
 CAF_ADD_TYPE_ID(cms, (cms::links::link_status))
 CAF_ADD_TYPE_ID(cms, (cms::links::link_snapshot))
@@ -60,7 +60,7 @@ CAF_ADD_ATOM(cms, cms::atom, batch_done, "fwd_done")    ///< forwarder internal:
 CAF_ADD_ATOM(cms, cms::atom, sent_position, "sent_pos") ///< (sent_pos, seq): RKS acked up to seq
 CAF_ADD_ATOM(cms, cms::atom, position, "position")      ///< (position) -> seq acked by the RKS
 
-// Replication and takeover (issue 6 items 3-4, actors/ha/replicator.hpp).
+// Replication and takeover (actors/ha/replicator.hpp).
 CAF_ADD_TYPE_ID(cms, (cms::ha::repl_record))
 CAF_ADD_TYPE_ID(cms, (std::vector<cms::ha::repl_record>))
 CAF_ADD_TYPE_ID(cms, (cms::ha::repl_batch))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# On-net call benchmark of one standalone cmsd with mtasim as the load (issue 4 item 7):
+# On-net call benchmark of one standalone cmsd with mtasim as the load:
 #   1. rate search: mtasim places calls (off-hook, dial, ring, answer, hold, hang-up, release) at
 #      increasing rates for a fixed time each; the highest rate with < 0.1% failed calls and setup
 #      p99 < 50 ms is the sustained rate (calls/s and BHCA);

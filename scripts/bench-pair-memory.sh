@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Memory per established call of the PAIR, both nodes (issue 9: "RSS per established call at 10k,
-# 50k and 100k calls (both nodes)"). The standalone figure is bench-calls.sh's "memory per
+# Memory per established call of the PAIR, both nodes (RSS per established call at 10k,
+# 50k and 100k calls, both nodes). The standalone figure is bench-calls.sh's "memory per
 # established call" step; this is the same method on the pair of bench-pair.sh: two cmsd nodes
 # joined by the TLS node link, replication on, billing forwarded to an `rks`, mtasim with both
 # call agents in its list.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Call benchmark of the PAIR (issue 9 item 1): two cmsd nodes joined by the mutually authenticated
+# Call benchmark of the PAIR: two cmsd nodes joined by the mutually authenticated
 # TLS node link, replication on, billing forwarded to an `rks` attached as the Record Keeping
 # Server, and mtasim as the load with both call agents in its list. The steps and the objective
 # are those of bench-calls.sh (standalone node), so bench.sh can print both side by side:

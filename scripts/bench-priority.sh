@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# MGCP-before-management priority benchmark (issue 7 item 6): call setup latency p50/p99 at a
+# MGCP-before-management priority benchmark: call setup latency p50/p99 at a
 # fixed call rate on one standalone cmsd, without and with a management flood, side by side with
 # the ratio, and the backlog drain rate.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark suite (issue 9 item 1): one command, one table, one JSON file
+# The benchmark suite: one command, one table, one JSON file
 # ($BUILD_DIR/bench-results.json, BUILD_DIR defaults to build-bench).
 #   - the PAIR (default): two cmsd nodes with the TLS node link, replication and billing forwarded
 #     to an `rks` (scripts/bench-pair.sh): call rate, setup latency at 50%/90%, replication

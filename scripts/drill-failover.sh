@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Drill: kill -9 the active node under mtasim load, again and again, alternating nodes, and check
-# that the pair keeps its promises (issue 6 item 6):
+# that the pair keeps its promises:
 #   - the standby detects the loss and takes over (detection time reported);
 #   - new calls are served again shortly after: the survivor admits a new off-hook (gives dial tone)
 #     within --restore-ms of the kill (objective); the first new call answered is reported too;
@@ -23,7 +23,7 @@
 #   Default load: 4 calls/s held 1 s. The simulated MTAs have 20 lines: with longer holds nearly
 #   every line is in a call the survivor resumed, and "new calls succeed" then measures waiting
 #   for a free line rather than the takeover.
-#   --json: the per-cycle figures and their p50/p95/max (benchmark of issue 6 item 8).
+#   --json: the per-cycle figures and their p50/p95/max (benchmark).
 #   Times are taken by one poller process (10 ms period) started at the kill: peer lost = the
 #   survivor's /status says its peer is not up (heartbeats missed); detection = it says active
 #   (with witnesses: after the dead active's lease ran out); admission = the survivor's cms_call_admitted_total rises (it

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Drill: kill a trunking gateway under off-net call load (issue 5 item 7) and check that
+# Drill: kill a trunking gateway under off-net call load and check that
 #   - the node declares it failed and promotes the cold spare to carry its facility (time to
 #     promotion reported; objective --promote-ms, default 5000: keepalive 500 ms x 2 misses gives
 #     about 1.5 s on an idle machine);

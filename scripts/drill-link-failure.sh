@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Drill: cut the primary data link to the partner FOR REAL and restore it (issue 5 item 7):
+# Drill: cut the primary data link to the partner FOR REAL and restore it:
 #   - the primary link's actor sees its probes go unanswered and declares it down (detection time
 #     reported; objective: within 1 s);
 #   - management traffic takes the backup link: billing records reach the RKS over the backup VPN

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Drill: graceful switchover under mtasim load, and back (issue 6 item 6). The operator asks the
+# Drill: graceful switchover under mtasim load, and back. The operator asks the
 # active for a switchover (POST /admin/switchover, bearer token); the standby claims the next epoch
 # and takes over the replicated image (lines claimed with N: = itself, calls resumed without a
 # DLCX), the old active fences its MGCP edge and becomes standby. Then the same in the other

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak of the pair (issue 9 item 3): two cmsd nodes with replication and billing forwarding to an
+# Soak of the pair: two cmsd nodes with replication and billing forwarding to an
 # `rks`, under mtasim's call load for H hours, with a kill -9 of the active every few minutes (the
 # killed node restarts and rejoins as standby). Every minute it samples each node's VmRSS, open file
 # descriptors, SQLite size and unsent outbox rows, the RKS's record count and the calls in progress.

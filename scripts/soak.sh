@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak (issue 9 item 3): a standalone cmsd under mtasim's call load at 50% of the measured capacity
+# Soak: a standalone cmsd under mtasim's call load at 50% of the measured capacity
 # for H hours. Every minute it samples cmsd's VmRSS, open file descriptors, the SQLite files' size,
 # the billing outbox rows (all / unsent) and the calls in progress; at the end mtasim drains its
 # calls and the node's state (GET /calls, GET /endpoints) is compared with the simulator's: calls
@@ -10,7 +10,7 @@
 #
 # Options: --hours H (1) --rate R (50% of the measured rate, else 100) --hold S (10)
 #   --mtas N --lines M (64 x 64) --sample-s S (60) --out DIR (kept: samples.csv, summary.json)
-# Failovers every few minutes need the pair with replication (issue 6): not driven here yet; the
+# Failovers every few minutes need the pair with replication: not driven here yet; the
 # summary says so (see docs/performance.md).
 set -uo pipefail
 source "$(dirname "$0")/bench-lib.sh"
@@ -147,7 +147,7 @@ summary = {
     "leak_found": bool(leaks["calls_left_on_node"] or (leaks["node_calls_active_gauge"] or 0) > 0
                        or leaks["lines_not_idle"] or leaks["sim_release_timeouts"]
                        or leaks["lines_registered_node"] != leaks["lines_registered_sim"]),
-    "failovers": "not driven: needs the pair with replication (issue 6)",
+    "failovers": "not driven: needs the pair with replication",
 }
 json.dump(summary, open(out + "/summary.json", "w"), indent=1)
 print("\n== soak: %.2f h at %g calls/s (hold %g s) ==" % (hours, rate, hold))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ThreadSanitizer run of the pair (issue 9 item 5). NOT part of CI (scripts/test.sh builds with
+# ThreadSanitizer run of the pair. NOT part of CI (scripts/test.sh builds with
 # ASan+UBSan): TSan slows the nodes 5-15x, needs its own build tree and takes ~30-60 min on 2 cores.
 #
 # Builds cmsd, cms-witness, mtasim, rks and the pair's integration tests (integration_pair,

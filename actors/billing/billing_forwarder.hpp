@@ -1,5 +1,5 @@
 #pragma once
-// The billing forwarder (issue 7 item 2): sends the outbox's records, oldest first and in batches,
+// The billing forwarder: sends the outbox's records, oldest first and in batches,
 // to the Record Keeping Server over the current management path, and lets a record leave the
 // outbox (mark_sent) only after the RKS acknowledged it.
 //

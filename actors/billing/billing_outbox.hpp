@@ -11,7 +11,7 @@
 // the write lock is never held long (cms_billing_pruned_total). Each node prunes its own store
 // by the same rule, so a pair's two outboxes converge to the same window.
 //
-// Replication (issue 6): once a replicator attached itself, every committed batch is handed to it
+// Replication: once a replicator attached itself, every committed batch is handed to it
 // with the sequences this outbox assigned, and a (atom::commit, record) request is answered only
 // when the record is on both nodes (the replicator's ack) or, while the standby is absent, once
 // committed here alone (counted in cms_billing_acked_single_node_total). The wait is bounded

@@ -267,7 +267,7 @@ void set_up(self_ptr self) {
            });
 }
 
-/// Off-net (issue 5): the trunk router hunts a channel and answers with a trunk leg, which then
+/// Off-net: the trunk router hunts a channel and answers with a trunk leg, which then
 /// plays the terminating line (endpoint protocol) for the rest of the call.
 void seize_offnet(self_ptr self, caf::actor router, const std::string& number) {
   auto& st = self->state;

@@ -40,7 +40,7 @@ struct call_actor_state {
 caf::behavior call_actor(caf::stateful_actor<call_actor_state>* self,
                          std::shared_ptr<call_context> ctx, originate_call origin);
 
-/// A call taken over from the replicated image (issue 6 item 4): its lines are looked up in the
+/// A call taken over from the replicated image: its lines are looked up in the
 /// directory and re-attached (attach_call), earlier billing events re-billed (deduplicated by
 /// record id), and the call continues from its phase: dialling, alerting and connected go on
 /// (no DLCX, same start time); routing/setting_up, whose step in flight was not replicated, end

@@ -1,5 +1,5 @@
 #pragma once
-// Overload control of call processing (issue 9 item 2): every new call attempt (a line goes off
+// Overload control of call processing: every new call attempt (a line goes off
 // hook while idle) asks admit() before a call actor is spawned. Above the configured capacity the
 // attempt is shed at once with reorder (L/ro) to the MTA: it costs the node one RQNT instead of
 // the ~20 MGCP transactions of a call, so established calls and their signalling keep the CPU and

@@ -103,7 +103,7 @@ caf::behavior call_manager(self_ptr self, std::shared_ptr<call_context> ctx) {
         forget(self, id);
       }
     },
-    // -- takeover (issue 6 item 4, actors/ha/takeover_protocol.hpp) -----------------------------
+    // -- takeover (actors/ha/takeover_protocol.hpp) -----------------------------
     [self](resume_call& r) {
       auto& st = self->state;
       auto id = r.state.call_id;

@@ -2,7 +2,7 @@
 // The dial plan: dialled number -> what to do with it. Directory numbers of provisioned lines are
 // on-net; a number inside one of the operator's on-net number blocks that no line holds is
 // unallocated (cause 1); everything else is handed to the off-net router, which for now has no
-// routes (cause 3) until the trunk actors of issue 5 provide one. Immutable after construction, so
+// routes (cause 3) until the trunk actors provide one. Immutable after construction, so
 // call actors on any thread share one instance without locks.
 
 #include "persistence/provisioning.hpp"
@@ -24,7 +24,7 @@ public:
   /// The route (trunk group) to use, or nullopt when there is none ("no route to destination").
   virtual std::optional<std::string> route(const std::string& number) const = 0;
   /// The actor that seizes PSTN legs for off-net calls (trunks::seize_trunk); none: the call
-  /// gets "no route" (issue 5, actors/trunks/trunk_router.hpp).
+  /// gets "no route" (actors/trunks/trunk_router.hpp).
   virtual caf::actor trunk_router() const { return {}; }
 };
 

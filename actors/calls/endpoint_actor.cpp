@@ -926,7 +926,7 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
         return;
       leave_call(self, std::move(req.tone));
     },
-    // -- takeover (issue 6 item 4, actors/ha/takeover_protocol.hpp) -----------------------------
+    // -- takeover (actors/ha/takeover_protocol.hpp) -----------------------------
     [self](adopt_line& a) {
       // This node became active: take the replicated registration and claim the line (AUEP,
       // then RQNT with N: = us) without touching its connection: a call in progress goes on.

@@ -22,7 +22,7 @@
 
 namespace cms::actors {
 
-/// Line states (issue 4). Registered states are idle .. in_call.
+/// Line states. Registered states are idle .. in_call.
 enum class line_state : std::uint8_t {
   unregistered,   ///< provisioned, no RSIP seen yet (or the MTA restarted and is being audited)
   idle,           ///< on hook, L/hd armed
@@ -176,7 +176,7 @@ struct line_event {
   std::string endpoint;
   line_event_kind kind = line_event_kind::off_hook;
   std::string digits;
-  /// on_hook from a trunk leg (issue 5): the PSTN released with this Q.850 cause (lines: 0).
+  /// on_hook from a trunk leg: the PSTN released with this Q.850 cause (lines: 0).
   int cause = 0;
 };
 

@@ -281,7 +281,7 @@ caf::behavior ha_actor(self_ptr self, std::shared_ptr<ha_environment> env) {
       self->send(who, atom::role_changed_v, rs.current, rs.epoch);
     },
     [self](atom::status) { return status_json(self); },
-    // -- replication (issue 6 item 3): the replicators find each other through us -------------
+    // -- replication: the replicators find each other through us -------------
     [self](atom::repl_attach, const caf::actor& local) {
       auto& st = self->state;
       st.replicator = local;

@@ -594,7 +594,7 @@ void on_batch(self_ptr self, repl_batch& b) {
 
 // ---- roles -------------------------------------------------------------------------------------
 
-/// This node became active: adopt the replicated image (issue 6 item 4).
+/// This node became active: adopt the replicated image.
 void take_over(self_ptr self, bool image_current) {
   auto& st = self->state;
   auto& img = *st.env->image;

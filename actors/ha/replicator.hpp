@@ -1,5 +1,5 @@
 #pragma once
-// The replicator: one per node, the pair's hot copy of call processing (issue 6 item 3) and the
+// The replicator: one per node, the pair's hot copy of call processing and the
 // takeover that uses it (item 4). Protocol types: actors/ha/replication_protocol.hpp.
 //
 // On the ACTIVE it subscribes to the state catalogue (every line and call transition, in order)

@@ -1,5 +1,5 @@
 #pragma once
-// Data links (issue 5 item 4): the primary point-to-point link to the partner and the backup VPN
+// Data links: the primary point-to-point link to the partner and the backup VPN
 // tunnel. One data-link actor per provisioned link probes its far end on that path and publishes
 // the link's state; routing (off-net segment choice) and the billing forwarder (management path)
 // subscribe to it. See docs/data-links.md.

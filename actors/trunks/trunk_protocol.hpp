@@ -1,5 +1,5 @@
 #pragma once
-// Trunks (issue 5): the messages and plain state of the off-net side of call processing.
+// Trunks: the messages and plain state of the off-net side of call processing.
 //
 // Actors (docs/trunks.md):
 //   trunk actor   one per facility (PRI span / SS7 circuit group); owns its DS0 channels

@@ -1,5 +1,5 @@
 #pragma once
-// The node's management plane on top of the HTTP server (issue 8): read-only resources, admin
+// The node's management plane on top of the HTTP server: read-only resources, admin
 // actions with an audit trail, the dashboard, recent events and the SNMP bridge. The node calls
 // install_management() once, after add_status_routes() and before http.start():
 //

@@ -1,4 +1,4 @@
-// Exactly once at the RKS across a failover of the pair (issue 7 item 5): two real cmsd processes,
+// Exactly once at the RKS across a failover of the pair: two real cmsd processes,
 // mtasim placing calls, and the real `rks` collector over TLS. A call is released while the RKS
 // cannot take its records (hung: SIGSTOP; or down), so they sit in the active's outbox (and,
 // replicated, in the standby's); the active is killed with SIGKILL; the standby takes over and

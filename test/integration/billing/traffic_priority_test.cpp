@@ -1,4 +1,4 @@
-// Traffic priority on the wire (issue 7 item 4): MGCP datagrams carry the signalling DSCP (AF31 =
+// Traffic priority on the wire: MGCP datagrams carry the signalling DSCP (AF31 =
 // 26) and management traffic (the TLS connection to the RKS, the data-link probes) the management
 // DSCP (CS1 = 8). Checked on real packets captured with tshark on the loopback interface.
 

@@ -1,4 +1,4 @@
-// The wall clock steps under a running node (issue 9, item 4): NTP stepping after a bad start, an
+// The wall clock steps under a running node (item 4): NTP stepping after a bad start, an
 // operator setting the date. The node keeps wall-clock time only for what people read (billing
 // timestamps, registered_ms, logs); every timer, the HA heartbeat and leases run on the steady
 // clock (CAF's actor clock, asio steady timers), and billing order is the outbox sequence, not the

@@ -1,4 +1,4 @@
-// The data directory's file system fills up under a running node (issue 9, item 4). The node runs
+// The data directory's file system fills up under a running node (item 4). The node runs
 // on a small tmpfs mounted over its data directory (we run as root; without the privilege to mount
 // the test is skipped with a message). Calls must go on while the disk is full, billing must raise
 // its store alarm (gauge cms_billing_store_alarm, in /status and /metrics) and keep the records in

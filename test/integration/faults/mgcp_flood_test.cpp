@@ -1,4 +1,4 @@
-// A flood of malformed MGCP from one address (issue 9, item 4). The attacker sends from
+// A flood of malformed MGCP from one address (item 4). The attacker sends from
 // 127.0.0.2, the simulated MTAs from 127.0.0.1. Its datagrams are decoded and answered with an
 // error only within its budget (runtime/mgcp/flood_guard.hpp), then dropped unparsed and counted
 // as cms_mgcp_errors_total{reason="rate_limited"}; the registered lines meanwhile complete calls

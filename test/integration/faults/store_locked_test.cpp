@@ -1,4 +1,4 @@
-// Another process holds the node's SQLite file locked (issue 9, item 4): an operator's sqlite3
+// Another process holds the node's SQLite file locked (item 4): an operator's sqlite3
 // shell in a long transaction, a backup tool. Here the test process itself takes the lock with
 // BEGIN EXCLUSIVE on a connection of its own, which is a second process as far as SQLite's file
 // locks go (cmsd runs in a child process).

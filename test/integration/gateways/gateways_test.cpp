@@ -1,4 +1,4 @@
-// Issue 5 over the real interfaces: cmsd, mtasim (an MTA and four trunking gateways speaking the
+// Trunking gateways over the real interfaces: cmsd, mtasim (an MTA and four trunking gateways speaking the
 // X-TR package over UDP) and `rks probe` responders at the far ends of the data links, probed by
 // the node's real data-link actors. See gateway_rig.hpp for the topology.
 

@@ -1,4 +1,4 @@
-// Replication and takeover across two real cmsd processes and mtasim (issue 6 items 3, 4, 7):
+// Replication and takeover across two real cmsd processes and mtasim (7):
 // every kind of state reaches the standby (lines, calls, billing records), kill -9 of the active
 // keeps established calls (no DLCX, RTP flowing, same start time, one signaling_stop at the
 // hang-up), a billing record committed before the kill is on the survivor, and the killed node

@@ -62,7 +62,7 @@ struct sim_options {
   /// 2 sockets per call would exhaust file descriptors and the 20 ms clock would eat the CPU).
   bool media = true;
 
-  // Gateway mode (issue 5): simulated trunking gateways (test/tools/mtasim/gateway.hpp)
+  // Gateway mode: simulated trunking gateways (test/tools/mtasim/gateway.hpp)
   int gateways = 0;  ///< --gateways N: named by gateway_pattern on --bind
   int spans = 1;     ///< every gateway has spans ds1-1 .. ds1-<spans>
   int channels = 24; ///< channels 1..C per span

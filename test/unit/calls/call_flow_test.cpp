@@ -1,4 +1,4 @@
-// Call actor flows on the test scheduler: every case of issue 4 with its tone, cause and billing.
+// Call actor flows on the test scheduler: every case with its tone, cause and billing.
 
 #include "calls_fixture.hpp"
 

@@ -1,5 +1,5 @@
 #pragma once
-// Deterministic simulation of the REAL HA actor code (issue 10 part 2). Where test/unit/ha_sim
+// Deterministic simulation of the REAL HA actor code. Where test/unit/ha_sim
 // drives the pure rules, this runs, per node, the real actors of the pair as runtime/node/node.cpp
 // wires them: ha_actor (actors/ha/ha_actor.cpp), the replicator (actors/ha/replicator.cpp) with a
 // real SQLite store in a temporary directory, the real state catalogue and billing outbox, and

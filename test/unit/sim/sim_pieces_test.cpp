@@ -141,7 +141,7 @@ TEST(sim_options, parses_and_refuses) {
   EXPECT_THROW(parse_options({"--scenario", "calls", "--mtas", "1", "--lines", "1"}),
                std::invalid_argument);
   EXPECT_THROW(parse_options({"--bogus"}), std::invalid_argument);
-  // Trunking gateways (issue 5): --gateway NAME@IP:PORT, the PSTN behaviour, the offnet scenario.
+  // Trunking gateways: --gateway NAME@IP:PORT, the PSTN behaviour, the offnet scenario.
   auto g =
     parse_options({"--mtas", "0", "--gateway", "gw-1.example@127.0.0.1:2431", "--gateways", "2",
                    "--pstn-answer", "busy", "--pstn-answer-delay", "250", "--pstn-hold", "1.5"});

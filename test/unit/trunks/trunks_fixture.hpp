@@ -1,5 +1,5 @@
 #pragma once
-// The calls harness (fake MGCP edge, real endpoint/call actors) plus the trunk tree of issue 5 on
+// The calls harness (fake MGCP edge, real endpoint/call actors) plus the trunk tree on
 // the test scheduler. Gateways are played by the fake edge (it answers CRCX/MDCX/DLCX/RQNT/AUEP)
 // and by the tests, which inject the gateways' NTFYs and RSIPs as the MGCP dispatch would.
 

@@ -1,4 +1,4 @@
-// After a failover the new active resumes from the replicated RKS position (issue 7 item 2).
+// After a failover the new active resumes from the replicated RKS position.
 // On CAF's deterministic scheduler: the real billing forwarder of each node (fake RKS sender),
 // the real replicators of the pair (two SQLite stores on disk), wired as the node wires them
 // (billing::position_to_replicator). The active's forwarder gets acks for part of its outbox, the
