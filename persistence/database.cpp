@@ -57,9 +57,9 @@ struct raw_connection {
   sqlite3* release() { return std::exchange(db, nullptr); }
 };
 
-void open_raw(raw_connection& c, const std::filesystem::path& file, int flags,
+void open_raw(raw_connection& c, const std::filesystem::path& file, int flags, const char* vfs,
               std::chrono::milliseconds busy_timeout) {
-  int rc = sqlite3_open_v2(file.c_str(), &c.db, flags | SQLITE_OPEN_EXRESCODE, nullptr);
+  int rc = sqlite3_open_v2(file.c_str(), &c.db, flags | SQLITE_OPEN_EXRESCODE, vfs);
   if (rc != SQLITE_OK)
     throw_sqlite(c.db, rc, file, "cannot open");
   sqlite3_extended_result_codes(c.db, 1);
@@ -83,7 +83,7 @@ std::int64_t query_int(sqlite3* db, const std::filesystem::path& file, const cha
 /// Read-only inspection of an existing file. Nothing here can write to it.
 void preflight(const std::filesystem::path& file, const open_options& options, int known_version) {
   raw_connection c;
-  open_raw(c, file, SQLITE_OPEN_READONLY, options.busy_timeout);
+  open_raw(c, file, SQLITE_OPEN_READONLY, options.vfs, options.busy_timeout);
 
   sqlite3_stmt* st = nullptr;
   int rc = sqlite3_prepare_v2(c.db, "PRAGMA quick_check(5)", -1, &st, nullptr);
@@ -164,15 +164,19 @@ database database::open(const std::filesystem::path& file, const open_options& o
   }
 
   raw_connection c;
-  open_raw(c, file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options.busy_timeout);
+  open_raw(c, file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options.vfs, options.busy_timeout);
   database db(c.release(), file);
 
-  // WAL lets HTTP/status readers run beside the writer; NORMAL sync is durable across process
-  // crashes (power loss may drop the last transactions, which the peer still holds).
+  // WAL lets HTTP/status readers run beside the writer. NORMAL sync is durable across process
+  // crashes only: a power cut may drop the last commits. Writers that acknowledge a commit to
+  // someone else (the billing writer, the standby's apply, the epoch) ask for FULL, which syncs
+  // the WAL at every commit (open_options::durability).
   auto st = db.prepare("PRAGMA journal_mode = WAL");
   if (!st.step() || st.column_text(0) != "wal")
     throw store_error(store_errc::io, file.string() + ": cannot switch to WAL journal mode");
-  st = statement(db, "PRAGMA synchronous = NORMAL");
+  st =
+    statement(db, options.sync == open_options::durability::full ? "PRAGMA synchronous = FULL"
+                                                                 : "PRAGMA synchronous = NORMAL");
   st.step();
   db.exec("PRAGMA foreign_keys = ON");
 

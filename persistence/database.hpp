@@ -26,7 +26,23 @@ struct open_options {
   std::chrono::milliseconds busy_timeout{2000};
   /// The migrations to apply; null means the product schema (schema_migrations()).
   const std::vector<migration>* migrations = nullptr;
+  /// When a commit reaches the disk (PRAGMA synchronous in WAL mode):
+  ///   normal: the WAL is synced at checkpoints only. A committed transaction survives a process
+  ///           crash but may be lost with the last ones on a power cut or kernel panic.
+  ///   full:   every commit syncs the WAL before it returns. Writers whose commit is acknowledged
+  ///           to someone else (billing records, the standby's apply, the epoch) use it.
+  enum class durability { normal, full };
+  durability sync = durability::normal;
+  /// The SQLite VFS to open the file with (null: the default). Tests name a crash-simulating one.
+  const char* vfs = nullptr;
 };
+
+/// The options of a writer whose commits are acknowledged to someone else (the billing writer, the
+/// standby's apply of the replication stream, the epoch writer): every commit syncs the WAL.
+inline open_options acknowledged_writer(open_options base = {}) {
+  base.sync = open_options::durability::full;
+  return base;
+}
 
 class database;
 

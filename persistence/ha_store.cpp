@@ -1,5 +1,7 @@
 #include "persistence/ha_store.hpp"
 
+#include <limits>
+
 namespace cms::persistence {
 
 namespace {
@@ -22,6 +24,11 @@ std::uint64_t ha_store::epoch() {
 }
 
 void ha_store::set_epoch(std::uint64_t e) {
+  // SQLite integers are signed 64-bit: a larger epoch would be stored negative and read back as
+  // a huge one, or as an epoch that went backwards.
+  if (e > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    throw store_error(store_errc::constraint,
+                      db_.file().string() + ": epoch " + std::to_string(e) + " is out of range");
   savepoint sp(db_, "ha_epoch");
   auto current = epoch();
   if (e < current)

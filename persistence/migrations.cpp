@@ -140,6 +140,18 @@ const char* const schema_v3 = R"sql(
 CREATE INDEX billing_outbox_unreplicated ON billing_outbox(sequence) WHERE replicated = 0;
 )sql";
 
+// The CMTSs of the DQoS gate controller (provisioning [[cmts]]): where each one's COPS listener
+// is, whether its MTAs get gates, and the MTA subnets behind it (space-separated).
+const char* const schema_v4 = R"sql(
+CREATE TABLE cmts (
+  name    TEXT PRIMARY KEY,
+  address TEXT NOT NULL,
+  port    INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+  dqos    INTEGER NOT NULL CHECK (dqos IN (0, 1)),
+  subnets TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+)sql";
+
 } // namespace
 
 const std::vector<migration>& schema_migrations() {
@@ -147,6 +159,7 @@ const std::vector<migration>& schema_migrations() {
     {1, "provisioning, billing outbox and HA metadata", schema_v1},
     {2, "operator admin states (drain, out of service)", schema_v2},
     {3, "index of the billing records not yet replicated", schema_v3},
+    {4, "CMTSs of the DQoS gate controller", schema_v4},
   };
   return steps;
 }

@@ -1,5 +1,7 @@
 #include "persistence/outbox.hpp"
 
+#include "runtime/base/wall_clock.hpp"
+
 #include "persistence/database.hpp"
 
 #include <algorithm>
@@ -8,12 +10,6 @@
 namespace cms::persistence {
 
 namespace {
-
-std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 constexpr const char* record_columns =
   "sequence, record_id, event, call_id, calling_number, called_number, originating, "
@@ -46,7 +42,7 @@ std::vector<std::uint64_t> outbox::append(const std::vector<billing::billing_rec
                                           std::optional<std::int64_t> now_ms) {
   std::vector<std::uint64_t> sequences;
   sequences.reserve(records.size());
-  const auto now = now_ms.value_or(wall_clock_ms());
+  const auto now = now_ms.value_or(utc_ms());
   savepoint sp(db_, "outbox_append");
   if (!append_)
     append_ = std::make_shared<append_statements>(append_statements{
@@ -84,7 +80,7 @@ std::vector<std::uint64_t> outbox::append(const std::vector<billing::billing_rec
 
 void outbox::store_replicated(const std::vector<billing::billing_record>& records,
                               std::optional<std::int64_t> now_ms) {
-  const auto now = now_ms.value_or(wall_clock_ms());
+  const auto now = now_ms.value_or(utc_ms());
   savepoint sp(db_, "outbox_replica");
   auto existing = db_.prepare("SELECT sequence FROM billing_outbox WHERE record_id = ?");
   auto insert = db_.prepare(std::string("INSERT INTO billing_outbox (") + record_columns +
@@ -140,8 +136,27 @@ std::vector<billing::billing_record> outbox::select(const char* where, std::size
   return out;
 }
 
-std::vector<billing::billing_record> outbox::pending(std::size_t limit) {
-  return select("sent = 0", limit);
+std::vector<billing::billing_record> outbox::pending(std::size_t limit, bool replicated_only) {
+  return select(replicated_only ? "sent = 0 AND replicated = 1" : "sent = 0", limit);
+}
+
+std::optional<billing::billing_record> outbox::find(const std::string& record_id) {
+  auto st = db_.prepare("SELECT sequence FROM billing_outbox WHERE record_id = ?");
+  st.bind(1, record_id);
+  if (!st.step())
+    return std::nullopt;
+  const auto sequence = st.column_int64(0);
+  auto rows = select(("sequence = " + std::to_string(sequence)).c_str(), 1);
+  if (rows.empty())
+    return std::nullopt;
+  return std::move(rows.front());
+}
+
+std::uint64_t outbox::sent_position() {
+  auto st = db_.prepare("SELECT coalesce((SELECT min(sequence) FROM billing_outbox WHERE "
+                        "sent = 0) - 1, (SELECT max(sequence) FROM billing_outbox), 0)");
+  st.step();
+  return static_cast<std::uint64_t>(st.column_int64(0));
 }
 
 std::vector<billing::billing_record> outbox::unreplicated(std::size_t limit) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace cms::persistence {
@@ -35,8 +36,16 @@ public:
   void store_replicated(const std::vector<billing::billing_record>& records,
                         std::optional<std::int64_t> now_ms = std::nullopt);
 
-  /// Unsent records in sequence order, at most `limit`.
-  std::vector<billing::billing_record> pending(std::size_t limit);
+  /// Unsent records in sequence order, at most `limit`. `replicated_only`: only those the standby
+  /// acknowledged (replicated = 1), so that a record the RKS received can never be renumbered by a
+  /// new active that took over without it (docs/billing.md, "HA rules").
+  std::vector<billing::billing_record> pending(std::size_t limit, bool replicated_only = false);
+  /// The record stored under `record_id` (with its sequence), if any. The EM mapping looks up a
+  /// call's signaling_start and call_answer records through it.
+  std::optional<billing::billing_record> find(const std::string& record_id);
+  /// The position as the store records it: everything below the oldest unsent record was
+  /// acknowledged (the highest sequence when nothing is pending, 0 when empty).
+  std::uint64_t sent_position();
   /// Records not yet acknowledged by the standby, in sequence order, at most `limit`.
   std::vector<billing::billing_record> unreplicated(std::size_t limit);
 

@@ -60,6 +60,7 @@ provisioning provisioning_store::load_all() {
   p.trunk_groups = trunk_groups();
   p.routes = routes();
   p.data_links = data_links();
+  p.cmtses = cmtses();
   return p;
 }
 
@@ -163,6 +164,31 @@ std::vector<data_link> provisioning_store::data_links() {
     d.remote_address = st.column_text(3);
     d.remote_port = static_cast<std::uint16_t>(st.column_int(4));
     out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<cmts> provisioning_store::cmtses() {
+  std::vector<cmts> out;
+  auto st = db_.prepare("SELECT name, address, port, dqos, subnets FROM cmts ORDER BY name");
+  while (st.step()) {
+    cmts c;
+    c.name = st.column_text(0);
+    c.address = st.column_text(1);
+    c.port = static_cast<std::uint16_t>(st.column_int(2));
+    c.dqos = st.column_int(3) != 0;
+    // Stored as one space-separated column: the list is read and written whole.
+    auto text = st.column_text(4);
+    std::size_t at = 0;
+    while (at < text.size()) {
+      auto end = text.find(' ', at);
+      if (end == std::string::npos)
+        end = text.size();
+      if (end > at)
+        c.subnets.push_back(text.substr(at, end - at));
+      at = end + 1;
+    }
+    out.push_back(std::move(c));
   }
   return out;
 }

@@ -84,6 +84,20 @@ struct data_link {
   bool operator==(const data_link& o) const;
 };
 
+/// A CMTS the gate controller speaks DQoS (COPS) to, and the MTAs behind it. An MTA whose address
+/// is in no CMTS's `subnets`, or behind a CMTS with `dqos` false, gets best-effort access.
+struct cmts {
+  std::string name;                 ///< "cmts-north"
+  std::string address;              ///< COPS address (IPv4)
+  std::uint16_t port = 2126;        ///< COPS port
+  bool dqos = true;                 ///< false: best effort, no gates for its MTAs
+  std::vector<std::string> subnets; ///< MTA addresses or IPv4 subnets ("10.1.0.0/16", "10.2.0.7")
+  bool operator==(const cmts& o) const {
+    return name == o.name && address == o.address && port == o.port && dqos == o.dqos &&
+           subnets == o.subnets;
+  }
+};
+
 /// Everything provisioned, as loaded at start. Vectors are sorted by key (routes: by prefix length
 /// descending, then priority) so consumers and tests see a stable order.
 struct provisioning {
@@ -94,6 +108,7 @@ struct provisioning {
   std::vector<trunk_group> trunk_groups;
   std::vector<route> routes;
   std::vector<data_link> data_links;
+  std::vector<cmts> cmtses;
 };
 
 /// Reads provisioning tables. Holds a reference: the database must outlive the store.
@@ -110,6 +125,7 @@ public:
   std::vector<trunk_group> trunk_groups();
   std::vector<route> routes();
   std::vector<data_link> data_links();
+  std::vector<cmts> cmtses();
 
 private:
   database& db_;

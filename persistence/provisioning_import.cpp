@@ -32,6 +32,7 @@ struct parsed_file {
   std::vector<located<trunk_group>> trunk_groups;
   std::vector<located<route>> routes;
   std::vector<located<data_link>> data_links;
+  std::vector<located<cmts>> cmtses;
 };
 
 std::uint32_t line_of(const toml::value& v) { return v.location().line(); }
@@ -196,6 +197,56 @@ data_link read_data_link(table_reader& r) {
   return d;
 }
 
+/// "a.b.c.d" with each part 0..255; the length of a "/len" suffix when `prefix_len` is given.
+bool is_ipv4(const std::string& text, int* prefix_len = nullptr) {
+  auto slash = text.find('/');
+  auto addr = text.substr(0, slash);
+  if (slash != std::string::npos) {
+    auto len = text.substr(slash + 1);
+    if (!prefix_len || len.empty() || len.size() > 2 ||
+        len.find_first_not_of("0123456789") != std::string::npos || std::stoi(len) > 32)
+      return false;
+    *prefix_len = std::stoi(len);
+  }
+  int parts = 0;
+  std::size_t at = 0;
+  while (at <= addr.size()) {
+    auto end = addr.find('.', at);
+    if (end == std::string::npos)
+      end = addr.size();
+    auto part = addr.substr(at, end - at);
+    if (part.empty() || part.size() > 3 ||
+        part.find_first_not_of("0123456789") != std::string::npos || std::stoi(part) > 255)
+      return false;
+    ++parts;
+    at = end + 1;
+  }
+  return parts == 4;
+}
+
+cmts read_cmts(table_reader& r) {
+  cmts c;
+  c.name = r.required_string("name");
+  if (c.name.empty() || c.name.find_first_of(" \t") != std::string::npos)
+    r.fail("name", "must be a non-empty name without spaces");
+  c.address = r.required_string("address");
+  if (!is_ipv4(c.address))
+    r.fail("address", "\"" + c.address + "\" is not an IPv4 address");
+  c.port = static_cast<std::uint16_t>(r.integer("port", 1, 65535).value_or(2126));
+  c.dqos = r.boolean("dqos").value_or(true);
+  if (auto* list = r.raw("subnets")) {
+    if (!list->is_array())
+      r.fail_at(*list, "subnets", "expected an array of MTA addresses or subnets");
+    for (auto& item : list->as_array()) {
+      int len = 32;
+      if (!item.is_string() || !is_ipv4(item.as_string().str, &len))
+        r.fail_at(item, "subnets", "expected \"a.b.c.d\" or \"a.b.c.d/len\" strings");
+      c.subnets.push_back(item.as_string().str);
+    }
+  }
+  return c;
+}
+
 /// Refuses a second row with the same key, naming the line of the first.
 template <class Key>
 class unique_keys {
@@ -313,6 +364,10 @@ void check_references(const parsed_file& p) {
   unique_keys<std::string> links(p, "data_link", "name");
   for (const auto& [d, row] : p.data_links)
     links.add(d.name, "data link name \"" + d.name + "\"", *row);
+
+  unique_keys<std::string> cmts_names(p, "cmts", "name");
+  for (const auto& [c, row] : p.cmtses)
+    cmts_names.add(c.name, "CMTS name \"" + c.name + "\"", *row);
 }
 
 parsed_file read_file(const std::filesystem::path& path, const toml::value& doc) {
@@ -334,6 +389,7 @@ parsed_file read_file(const std::filesystem::path& path, const toml::value& doc)
   rows("trunk_group", read_trunk_group, p.trunk_groups);
   rows("route", read_route, p.routes);
   rows("data_link", read_data_link, p.data_links);
+  rows("cmts", read_cmts, p.cmtses);
   rows("subscriber", read_subscriber, p.subscribers);
   root.finish();
   check_references(p);
@@ -494,6 +550,15 @@ import_report write_tables(database& db, const provisioning& p) {
       {d.name, d.kind, d.local_address, d.remote_address, std::int64_t{d.remote_port}});
   sync({"data_links", {"name", "kind", "local_address", "remote_address", "remote_port"}, 1});
 
+  for (const auto& c : p.cmtses) {
+    std::string subnets;
+    for (const auto& n : c.subnets)
+      subnets += (subnets.empty() ? "" : " ") + n;
+    rows.push_back(
+      {c.name, c.address, std::int64_t{c.port}, std::int64_t{c.dqos ? 1 : 0}, subnets});
+  }
+  sync({"cmts", {"name", "address", "port", "dqos", "subnets"}, 1});
+
   for (const auto& s : p.subscribers)
     rows.push_back({s.directory_number, s.endpoint_name, s.mta_fqdn, s.mta_address,
                     std::int64_t{s.mta_port}, s.display_name, s.status});
@@ -560,6 +625,7 @@ provisioning parse(const std::filesystem::path& file) {
     out.trunk_groups = values(p.trunk_groups);
     out.routes = values(p.routes);
     out.data_links = values(p.data_links);
+    out.cmtses = values(p.cmtses);
     return out;
   } catch (const toml_field_error& e) {
     throw provisioning_error(e.file(), e.line(), e.key(), e.problem());

@@ -3,7 +3,11 @@
 # provisioning file and a standalone node config into a scratch directory, start cmsd and mtasim,
 # and read figures from mtasim's JSON report, /metrics and /proc.
 
-bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/build.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/metrics.sh"
+bench_root=$cms_root
 BUILD_DIR=${BUILD_DIR:-$bench_root/build-bench}
 bench_pids=()
 
@@ -15,19 +19,11 @@ bench_build() {
   if [ -n "${BENCH_NO_BUILD:-}" ] && [ -x "$BUILD_DIR/cmsd" ] && [ -x "$BUILD_DIR/mtasim" ]; then
     return 0
   fi
-  [ -f "$BUILD_DIR/build.ninja" ] || cmake -S "$bench_root" -B "$BUILD_DIR" -G Ninja \
-    -DCMAKE_BUILD_TYPE=Release -DCMS_BUILD_TESTS=OFF >/dev/null || die "cmake failed"
-  ninja -C "$BUILD_DIR" -j "${CMS_JOBS:-2}" cmsd mtasim >&2 || die "build of cmsd/mtasim failed"
+  CMS_SKIP_DEPS=1 CMS_JOBS=${CMS_JOBS:-2} cms_build cmsd mtasim || die "build of cmsd/mtasim failed"
 }
 
 # free_port [tcp|udp]: a port the kernel hands out now (outside the MTA port block used below).
-free_port() {
-  python3 - "${1:-tcp}" <<'PY'
-import socket, sys
-kind = socket.SOCK_DGRAM if sys.argv[1:] == ["udp"] else socket.SOCK_STREAM
-s = socket.socket(socket.AF_INET, kind); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])
-PY
-}
+free_port() { free_ports 1 "${1:-tcp}"; }
 
 # gen_provisioning FILE MTAS LINES PORT_BASE DN_BASE: MTA i (1-based) at 127.0.0.1:PORT_BASE+i-1,
 # lines aaln/1..LINES, DNs consecutive from DN_BASE (MTA-major, as mtasim numbers them).
@@ -53,7 +49,7 @@ PY
 node_config() {
   local peer_link peer_udp own_udp
   peer_link=$(free_port); peer_udp=$(free_port udp); own_udp=$(free_port udp)
-  cat > "$1" <<CFG
+  node_toml "$1" --extra "$(cat <<CFG
 [node]
 id = "$2"
 priority = 100
@@ -77,8 +73,8 @@ heartbeat_interval_ms = 100
 heartbeat_misses = 3
 [log]
 level = "${BENCH_LOG_LEVEL:-warn}"
-${BENCH_EXTRA_CONFIG:-}
 CFG
+)" --extra "${BENCH_EXTRA_CONFIG:-}"
 }
 
 # http_json PORT PATH EXPR: evaluates the python expression EXPR on the JSON body (`d`).
@@ -90,21 +86,14 @@ except Exception: print('')"
 }
 
 # metric PORT NAME: the value of an unlabelled Prometheus sample (empty when absent).
-metric() {
-  curl -s --max-time 3 "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1 == n { print $2; exit }'
-}
+metric() { metrics_value "http://127.0.0.1:$1" "$2"; }
 
 # metric_sum PORT PREFIX: sum of every sample whose name starts with PREFIX (labels included).
-metric_sum() {
-  curl -s --max-time 3 "http://127.0.0.1:$1/metrics" |
-    awk -v p="$2" 'index($1, p) == 1 && $1 !~ /^#/ { s += $2 } END { printf "%d\n", s }'
-}
+metric_sum() { metrics_sum "http://127.0.0.1:$1" "$2"; }
 
 # status_counter PORT NAME: a counter or gauge from GET /status (cheaper than /metrics, which
 # carries per-MTA series: thousands of lines with thousands of MTAs).
-status_counter() {
-  http_json "$1" /status "int(d.get('counters', {}).get('$2', 0))"
-}
+status_counter() { status_value "http://127.0.0.1:$1" "$2"; }
 
 vmrss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
@@ -124,15 +113,7 @@ start_node() {
   die "cmsd did not become active within 300 s; see $2"
 }
 
-# stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL (only our own children).
-stop_pid() {
-  local p=$1
-  kill -0 "$p" 2>/dev/null || return 0
-  kill -TERM "$p" 2>/dev/null
-  for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
-  wait "$p" 2>/dev/null || true
-}
+# stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL (only our own children): scripts/lib/common.sh
 
 bench_cleanup() {
   local p

@@ -2,8 +2,8 @@
 # Memory per established call of the PAIR, both nodes (RSS per established call at 10k,
 # 50k and 100k calls, both nodes). The standalone figure is bench-calls.sh's "memory per
 # established call" step; this is the same method on the pair of bench-pair.sh: two cmsd nodes
-# joined by the TLS node link, replication on, billing forwarded to an `rks`, mtasim with both
-# call agents in its list.
+# joined by the TLS node link, replication on, billing (EMs over RADIUS) to the RKS (FreeRADIUS),
+# mtasim with both call agents in its list.
 #   - lines provisioned: largest target x 2 (2 lines per call) x 1.02 spare, in MTAs of 64 lines;
 #   - mtasim places calls at the ramp rate with a hold of 86400 s, so every call stays up;
 #   - baseline: VmRSS of the active and of the standby once every line is registered (and the
@@ -23,7 +23,7 @@
 #
 # Options: --targets "10000 50000 100000" --ramp R (calls/s while filling, 250) --json FILE
 # Environment: BUILD_DIR (default build-bench), BENCH_NO_BUILD=1 (use the binaries as they are;
-#   needs cmsd, mtasim, rks, cms-witness), KEEP_SCRATCH=1 (keep logs, configs and stores),
+#   needs cmsd, mtasim, link-peer, cms-witness; and freeradius), KEEP_SCRATCH=1 (keep logs, configs and stores),
 #   BENCH_PAIR_PORT_BASE (first MTA UDP port, default 24000 here: below the ephemeral range and
 #   clear of bench-calls.sh's 20000.. and bench-pair.sh's 48000..), PAIR_HEARTBEAT_MISSES,
 #   PAIR_LEASE_MS, PAIR_LOG_LEVEL (see scripts/drill-pair.sh).
@@ -63,8 +63,8 @@ mkdir -p "$(dirname "$json_out")"
 
 # ---- binaries, provisioning, rks, pair ------------------------------------------------------------
 bench_build
-if [ -z "${BENCH_NO_BUILD:-}" ] || [ ! -x "$BUILD_DIR/rks" ] || [ ! -x "$BUILD_DIR/cms-witness" ]; then
-  ninja -C "$BUILD_DIR" -j "${CMS_JOBS:-2}" rks cms-witness >&2 || die "build of rks/cms-witness failed"
+if [ -z "${BENCH_NO_BUILD:-}" ] || [ ! -x "$BUILD_DIR/link-peer" ] || [ ! -x "$BUILD_DIR/cms-witness" ]; then
+  ninja -C "$BUILD_DIR" -j "${CMS_JOBS:-2}" link-peer cms-witness >&2 || die "build of link-peer/cms-witness failed"
 fi
 build_binaries   # everything is built by now: this makes the certificates
 
@@ -76,7 +76,7 @@ gen_provisioning "$scratch/provisioning.toml" "$mtas" 64 "$port_base" 5551001
 export PAIR_PROVISIONING="$scratch/provisioning.toml" PAIR_LOG_LEVEL=${PAIR_LOG_LEVEL:-warn}
 export PAIR_HEARTBEAT_MISSES=${PAIR_HEARTBEAT_MISSES:-30} PAIR_LEASE_MS=${PAIR_LEASE_MS:-5000}
 export SIM_LINES="--mtas $mtas --lines 64 --base-port $port_base --dn-base 5551001"
-rks_start   # no probe address: PAIR_PROVISIONING is set (no data link to answer for)
+pair_rks_start   # no link-peer: PAIR_PROVISIONING is set (no data link to answer for)
 bsay "bench-pair-memory: $lines lines ($mtas MTAs x 64) for up to $max_target calls, ramp $ramp/s, scratch $scratch"
 pair_setup 0
 pair_start 0; pair_start 1
@@ -179,7 +179,7 @@ for m in mem[1:]:
     sc = "standby_calls" if m["standby_calls"] > 0 else "calls"
     samples.append(dict(m, active_kb_per_call=per_call(m, "active_rss_kb", "calls", "calls"),
                         standby_kb_per_call=per_call(m, "standby_rss_kb", sc, sc)))
-out = {"topology": "pair: 2 cmsd (TLS node link, replication), billing to rks, mtasim --no-media",
+out = {"topology": "pair: 2 cmsd (TLS node link, replication), billing to the RKS (FreeRADIUS), mtasim --no-media",
        "active": a[12], "standby": a[13], "lines": int(a[4]), "mtas": int(a[5]), "ramp_cps": float(a[6]),
        "hold_s": 86400, "targets": [int(t) for t in a[7].split()],
        "lines_up_s": int(a[8]), "register_s": int(a[9]),

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Call benchmark of the PAIR: two cmsd nodes joined by the mutually authenticated
-# TLS node link, replication on, billing forwarded to an `rks` attached as the Record Keeping
-# Server, and mtasim as the load with both call agents in its list. The steps and the objective
-# are those of bench-calls.sh (standalone node), so bench.sh can print both side by side:
+# Call benchmark of the PAIR: two cmsd nodes joined by the mutually authenticated TLS node link,
+# replication on, billing (Event Messages over RADIUS) to FreeRADIUS as the Record Keeping Server
+# (scripts/lib/rks.sh), and mtasim as the load with both call agents in its list. The steps and
+# the objective are those of bench-calls.sh (standalone node), so bench.sh can print both side by
+# side:
 #   1. rate search: the highest rate with < 0.1% failed calls and setup p99 < 50 ms;
 #   2. setup latency p50/p95/p99 at 50% and 90% of that rate;
 #   3. replication at that rate (a step of twice the step duration): changes numbered per second on
 #      the active and applied per second on the standby, the lag (cms_replication_lag_records and
 #      cms_replication_lag_ms of the active, sampled every 0.5 s: p50/p95/max), billing records
-#      delivered to the RKS per second, and the CPU used by each process (from /proc);
-#   --single: node A alone (no peer, so nothing is replicated), billing still to the rks: the
+#      delivered to the RKS per second (records with EMs there), and the CPU used by each process
+#      (from /proc; "rks" is FreeRADIUS);
+#   --single: node A alone (no peer, so nothing is replicated), billing still to the RKS: the
 #      same steps and CPU figures, to tell what replication costs per call;
 #   4. --profile: `perf record -e cpu-clock` of the active node during step 3, top symbols by self
 #      time and by shared object (this VM has no hardware counters).
@@ -27,10 +29,10 @@
 #
 # Options: --hold S (2) --step-duration S (20) --start-rate R (50) --max-rate R (5000) --rate R
 #   --skip-latency --profile --single --mtas N --lines M (64 x 64) --witnesses N (0) --json FILE
-# Environment: BUILD_DIR (default build-bench; needs cmsd, mtasim, rks, cms-witness: built when
-#   missing), KEEP_SCRATCH=1 (keep logs, configs and stores), BENCH_PAIR_PORT_BASE (first MTA UDP
-#   port, 48000). The pair is built by scripts/drill-pair.sh (PAIR_PROVISIONING, PAIR_EXTRA_CONFIG,
-#   PAIR_LOG_LEVEL, SIM_LINES), as scripts/soak-pair.sh does.
+# Environment: BUILD_DIR (default build-bench; needs cmsd, mtasim, link-peer, cms-witness: built
+#   when missing; and freeradius, sqlite3), KEEP_SCRATCH=1 (keep logs, configs and stores),
+#   BENCH_PAIR_PORT_BASE (first MTA UDP port, 48000). The pair is built by scripts/drill-pair.sh
+#   (PAIR_PROVISIONING, PAIR_EXTRA_CONFIG, PAIR_LOG_LEVEL, SIM_LINES), as scripts/soak-pair.sh does.
 set -uo pipefail
 BUILD_DIR=${BUILD_DIR:-$(cd "$(dirname "$0")/.." && pwd)/build-bench}
 source "$(dirname "$0")/drill-lib.sh"
@@ -53,7 +55,7 @@ while [ $# -gt 0 ]; do
     --witnesses) witnesses=$2; shift ;;
     --quick) step=8 ;;
     --json) json_out=$2; shift ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '/^set -uo pipefail/q; 2,$p' "$0"; exit 0 ;;
     *) echo "bench-pair: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -72,20 +74,13 @@ build_binaries
 (source "$drill_root/scripts/bench-lib.sh"; gen_provisioning "$scratch/provisioning.toml" "$mtas" "$lines" "$port_base" 5551001)
 
 # ---- RKS and pair ---------------------------------------------------------------------------------
-"$BUILD_DIR/rks" serve --listen 127.0.0.1:0 --port-file "$scratch/rks.port" --db "$scratch/rks.db" \
-  --cert "$scratch/certs/rks.crt" --key "$scratch/certs/rks.key" --ca "$scratch/certs/ca.crt" \
-  --log-level warn > "$scratch/rks.out" 2>&1 &
-rks_pid=$!; pids+=("$rks_pid")
-for _ in $(seq 1 50); do [ -s "$scratch/rks.port" ] && break; sleep 0.1; done
-rks_port=$(cat "$scratch/rks.port" 2>/dev/null)
-[ -n "$rks_port" ] || { bsay "rks did not start: $(cat "$scratch/rks.out")"; exit 2; }
 export PAIR_PROVISIONING="$scratch/provisioning.toml" PAIR_LOG_LEVEL=warn
 export PAIR_HEARTBEAT_MISSES=${PAIR_HEARTBEAT_MISSES:-30} PAIR_LEASE_MS=${PAIR_LEASE_MS:-5000}
-export PAIR_EXTRA_CONFIG="[billing]
-rks_primary = \"127.0.0.1:$rks_port\"
-batch_size = 500"
+# FreeRADIUS on a free port, both nodes' [billing] pointed at it (PAIR_EXTRA_CONFIG, batch_size
+# 500); no link-peer: the benchmark's provisioning has no data link.
+pair_rks_start
 export SIM_LINES="--mtas $mtas --lines $lines --base-port $port_base --dn-base 5551001"
-bsay "bench-pair: $((mtas * lines)) lines, pair (TLS link, replication) + rks, scratch $scratch"
+bsay "bench-pair: $((mtas * lines)) lines, pair (TLS link, replication) + RKS (FreeRADIUS), scratch $scratch"
 pair_setup "$witnesses"
 if [ -n "$single" ]; then
   # Node B's config exists but B never starts: A goes active after its discovery window. mtasim
@@ -115,7 +110,6 @@ scrape() {
 }
 # cpu_ticks PID: user + system clock ticks so far (0 when gone).
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-rks_records() { sqlite3 -readonly "file:$scratch/rks.db?mode=ro" "select count(*) from records" 2>/dev/null || echo 0; }
 
 # link_io: "segments bytes" sent so far on the node link, both directions (on loopback `ss` sees
 # both ends): how many messages replication costs, whatever the CPU is doing.
@@ -149,7 +143,7 @@ run_step() {
   e0=$(json_field "$(url "$a" /status)" epoch)
   local l0 l1
   l0=$(link_io)
-  t0=$(date +%s.%N); m0=$(scrape "$a"); sm0=$(scrape "$s"); r0=$(rks_records)
+  t0=$(date +%s.%N); m0=$(scrape "$a"); sm0=$(scrape "$s"); r0=$(rks_records "$rks_db")
   c0="$(cpu_ticks "${node_pid[$a]}") $(cpu_ticks "${node_pid[$s]}") $(cpu_ticks "$sim_pid") $(cpu_ticks "$rks_pid")"
   if [ -n "$prof" ]; then
     perf record -g -e cpu-clock -F 499 -p "${node_pid[$a]}" -o "$scratch/perf-active.data" \
@@ -161,7 +155,7 @@ run_step() {
   end_ms=$(python3 -c "print(int(($t0 + max(1, $dur - 1)) * 1000))")
   while [ "$(now_ms)" -lt "$end_ms" ]; do scrape "$a" >> "$lagf"; sleep 0.5; done
   e1=$(json_field "$(url "$a" /status)" epoch)
-  t1=$(date +%s.%N); m1=$(scrape "$a"); sm1=$(scrape "$s"); r1=$(rks_records)
+  t1=$(date +%s.%N); m1=$(scrape "$a"); sm1=$(scrape "$s"); r1=$(rks_records "$rks_db")
   l1=$(link_io)
   c1="$(cpu_ticks "${node_pid[$a]}") $(cpu_ticks "${node_pid[$s]}") $(cpu_ticks "$sim_pid") $(cpu_ticks "$rks_pid")"
   [ -n "$perf_pid" ] && wait "$perf_pid"
@@ -301,7 +295,7 @@ for _ in $(seq 1 60); do
 done
 outbox_total=$(sqlite3 -readonly "file:$scratch/${names[$a]}/cms.db?mode=ro" "select count(*) from billing_outbox" 2>/dev/null)
 outbox_unsent=$(sqlite3 -readonly "file:$scratch/${names[$a]}/cms.db?mode=ro" "select count(*) from billing_outbox where sent = 0" 2>/dev/null)
-rks_total=$(rks_records)
+rks_total=$(rks_records "$rks_db")
 
 mkdir -p "$(dirname "$json_out")"
 python3 - "$results" "$json_out" "${rate_found:-}" "$hold" "$step" "$((mtas * lines))" "$witnesses" \
@@ -311,8 +305,8 @@ a = sys.argv
 res = [json.loads(l) for l in open(a[1]) if l.strip()]
 rate = float(a[3]) if a[3] else None
 at100 = [r for r in res if r["tag"] == "at-100"]
-out = {"topology": ("single: 1 cmsd (no peer), billing to rks" if a[12] else
-                    "pair: 2 cmsd (TLS node link, replication), billing to rks, %s witnesses" % a[7]),
+out = {"topology": ("single: 1 cmsd (no peer), billing to the RKS (FreeRADIUS)" if a[12] else
+                    "pair: 2 cmsd (TLS node link, replication), billing to the RKS (FreeRADIUS), %s witnesses" % a[7]),
        "lines": int(a[6]), "hold_s": float(a[4]), "step_duration_s": float(a[5]), "media": False,
        "steps": [r for r in res if r["tag"].startswith("step-")],
        "rate_cps": rate, "bhca": int(rate * 3600) if rate else None,

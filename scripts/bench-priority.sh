@@ -3,7 +3,8 @@
 # fixed call rate on one standalone cmsd, without and with a management flood, side by side with
 # the ratio, and the backlog drain rate.
 #
-#   quiet : the node forwards its own billing records to a local `rks` over TLS (normal operation).
+#   quiet : the node sends its own billing records as Event Messages over RADIUS to a local RKS
+#           (FreeRADIUS, scripts/lib/rks.sh; normal operation).
 #   flood : the same, plus a backlog of --backlog records (default 100,000) draining from the
 #           node's SQLite outbox to the RKS and `wrk` hammering GET /status on the HTTP endpoint.
 #           The backlog is written into the outbox between the rounds while the RKS is stopped
@@ -22,11 +23,12 @@
 #   --drain-ceiling N ([billing] drain_max_records_per_s, 0 = none): pace the backlog's drain
 #   --no-wrk / --backlog 0: one half of the flood only (to tell which half interferes)
 # Environment: BUILD_DIR (build-bench; Release), BENCH_NO_BUILD=1 (use the binaries as they are),
-#   RKS_NICE (19), FORWARDER_NICE (unset: the node's own nice 10 for its forwarder thread),
+#   RKS_NICE (19: FreeRADIUS's nice value), FORWARDER_NICE (unset: the node's own nice 10 for its forwarder thread),
 #   WRK_NICE (0, relative to the script's own nice): 19 makes wrk stand for a monitoring host of its
 #   own, as the RKS does for the partner's machine; 0 lets it take a core from the node.
 set -uo pipefail
 source "$(dirname "$0")/bench-lib.sh"
+source "$(dirname "$0")/lib/rks.sh"
 
 rate=100; duration=30; hold=2; rounds=1; backlog=100000; batch_size=100; wrk_conns=8; drain_ceiling=0
 json_out=""; keep=""; use_wrk=1
@@ -43,7 +45,7 @@ while [ $# -gt 0 ]; do
     --no-wrk) use_wrk=0 ;;
     --json) json_out=$2; shift ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '/^set -uo pipefail/q; 2,$p' "$0"; exit 0 ;;
     *) echo "bench-priority: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -52,9 +54,8 @@ json_out=${json_out:-$BUILD_DIR/bench-priority.json}
 command -v wrk >/dev/null || die "wrk is not installed (scripts/install-deps.sh)"
 
 scratch=$(mktemp -d /tmp/cms-bench-priority-XXXXXX)
-RKS_PID=""
 finish() {
-  [ -n "$RKS_PID" ] && stop_pid "$RKS_PID"
+  rks_lab_stop
   bench_cleanup
   [ -n "$keep" ] && bsay "scratch kept: $scratch" || rm -rf "$scratch"
 }
@@ -62,37 +63,35 @@ trap finish EXIT
 trap 'exit 130' INT TERM
 
 bench_build
-if [ -z "${BENCH_NO_BUILD:-}" ] || [ ! -x "$BUILD_DIR/rks" ]; then
-  ninja -C "$BUILD_DIR" -j "${CMS_JOBS:-2}" rks >&2 || die "build of rks failed"
-fi
-"$bench_root/scripts/gen-certs.sh" "$scratch/certs" node-a rks >/dev/null || die "gen-certs.sh failed"
+# node-a's certificate for the node's [tls]; rks.secret, the RADIUS secret of the node and its RKS.
+"$bench_root/scripts/gen-certs.sh" "$scratch/certs" node-a >/dev/null || die "gen-certs.sh failed"
 
 # Enough lines for the rate: each call holds 2 lines for about hold + 1 s.
 MTAS=$(python3 -c "import math; print(max(4, math.ceil($rate * ($hold + 1.5) * 2 * 1.5 / 64)))")
 LINES=64
-RKS_PORT=$(free_port)
-export BENCH_EXTRA_CONFIG="[tls]
+RKS_PORT=$(free_port udp)
+# shellcheck disable=SC2089,SC2090 # TOML text: its quotes are meant literally
+BENCH_EXTRA_CONFIG="[tls]
 certificate = \"$scratch/certs/node-a.crt\"
 key = \"$scratch/certs/node-a.key\"
 ca = \"$scratch/certs/ca.crt\"
-[billing]
-rks_primary = \"127.0.0.1:$RKS_PORT\"
+$(rks_billing_toml "127.0.0.1:$RKS_PORT" "" "$scratch/certs/rks.secret")
 batch_size = $batch_size
 drain_max_records_per_s = $drain_ceiling"
+# shellcheck disable=SC2090
+export BENCH_EXTRA_CONFIG
 
-# rks_start / rks_stop: the partner's Record Keeping Server on its fixed port.
-rks_start() {
-  rm -f "$scratch/rks.port"
+# prio_rks_start / prio_rks_stop: the partner's Record Keeping Server (FreeRADIUS) on its fixed
+# port, the same store each time (scratch/rks/em.db).
+prio_rks_start() {
   # nice 19: the RKS is the partner's machine, not this node's; here it shares the 2 cores.
-  nice -n "${RKS_NICE:-19}" "$BUILD_DIR/rks" serve --listen "127.0.0.1:$RKS_PORT" --db "$scratch/rks.db" \
-    --cert "$scratch/certs/rks.crt" --key "$scratch/certs/rks.key" --ca "$scratch/certs/ca.crt" \
-    --port-file "$scratch/rks.port" --log-level warn >> "$scratch/rks.log" 2>&1 &
-  RKS_PID=$!
-  for _ in $(seq 1 100); do [ -s "$scratch/rks.port" ] && return 0; sleep 0.05; done
-  die "rks did not start; see $scratch/rks.log"
+  RKS_NICE=${RKS_NICE:-19} rks_lab_start "$scratch/rks" 127.0.0.1 "$RKS_PORT" "$scratch/certs/rks.secret" ||
+    die "the RKS did not start; see $scratch/rks"
 }
-rks_stop() { [ -n "$RKS_PID" ] && stop_pid "$RKS_PID"; RKS_PID=""; }
-rks_count() { "$BUILD_DIR/rks" count --db "$scratch/rks.db" 2>/dev/null || echo 0; }
+prio_rks_stop() { rks_lab_stop; }
+# rks_ems: EMs stored so far (the drain's start); rks_held: billing records with EMs at the RKS.
+rks_ems() { local n; n=$(rks_sql "$scratch/rks/em.db" "SELECT count(*) FROM event_message;"); echo "${n:-0}"; }
+rks_held() { rks_records "$scratch/rks/em.db"; }
 pending() { metric "$NODE_HTTP" cms_billing_outbox_pending; }
 
 # add_backlog N: N billing records appended to the node's outbox (no call runs meanwhile), as if
@@ -133,8 +132,8 @@ run_round() {
     sleep 0.1
   done
   if [ "$tag" = flood ]; then
-    c0=$(rks_count)
-    rks_start
+    c0=$(rks_ems)
+    prio_rks_start
     local wrk_pid=""
     if [ "$use_wrk" = 1 ]; then
       nice -n "${WRK_NICE:-0}" wrk -t1 -c"$wrk_conns" -d"${duration}s" --latency "http://127.0.0.1:$NODE_HTTP/status" \
@@ -146,7 +145,7 @@ run_round() {
     local t_end=$(( $(date +%s) + duration + 60 ))
     while [ "$(date +%s)" -lt "$t_end" ]; do
       [ "$backlog" -gt 0 ] || break
-      if [ -z "$drain_t0" ] && [ "$(rks_count)" -gt "$c0" ]; then drain_t0=$(date +%s.%N); fi
+      if [ -z "$drain_t0" ] && [ "$(rks_ems)" -gt "$c0" ]; then drain_t0=$(date +%s.%N); fi
       if [ -n "$drain_t0" ] && [ "$(pending)" -lt 50 ] 2>/dev/null; then drain_t1=$(date +%s.%N); break; fi
       sleep 0.5
     done
@@ -179,8 +178,8 @@ PY
   tail -n 1 "$results" >&2
 }
 
-bsay "provisioning $((MTAS * LINES)) lines; starting cmsd with an RKS over TLS"
-rks_start
+bsay "provisioning $((MTAS * LINES)) lines; starting cmsd with an RKS (FreeRADIUS, EMs over RADIUS)"
+prio_rks_start
 setup_node "$scratch/node" "$MTAS" "$LINES"
 # FORWARDER_NICE=N (experiments): renice the node's billing forwarder thread (cms-billing, nice 10
 # by default) to N, e.g. 0 to see what the lowered priority buys.
@@ -195,16 +194,16 @@ for i in $(seq 1 "$rounds"); do
   run_round quiet "$i"
   # Between the rounds: the RKS goes away, the node holds a backlog (no call runs meanwhile).
   for _ in $(seq 1 100); do [ "$(pending)" = 0 ] && break; sleep 0.1; done
-  rks_stop
+  prio_rks_stop
   if [ "$backlog" -gt 0 ]; then add_backlog "$backlog" || die "could not write the backlog"; fi
   for _ in $(seq 1 100); do [ "$(pending)" -ge "$backlog" ] 2>/dev/null && break; sleep 0.1; done
   bsay "round $i/$rounds flood: ${rate} calls/s for ${duration} s, $(pending) records draining$([ "$use_wrk" = 1 ] && echo ", wrk -c$wrk_conns on /status")"
   run_round flood "$i"
   for _ in $(seq 1 600); do [ "$(pending)" = 0 ] && break; sleep 0.1; done
 done
-held=$(rks_count)
+held=$(rks_held)
 node_pending=$(pending)
-rks_stop
+prio_rks_stop
 stop_pid "$NODE_PID"
 
 python3 - "$results" "$json_out" "$rate" "$duration" "$hold" "$backlog" "$held" "${node_pending:-}" \

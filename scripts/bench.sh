@@ -2,7 +2,7 @@
 # The benchmark suite: one command, one table, one JSON file
 # ($BUILD_DIR/bench-results.json, BUILD_DIR defaults to build-bench).
 #   - the PAIR (default): two cmsd nodes with the TLS node link, replication and billing forwarded
-#     to an `rks` (scripts/bench-pair.sh): call rate, setup latency at 50%/90%, replication
+#     to the RKS (scripts/bench-pair.sh): call rate, setup latency at 50%/90%, replication
 #     throughput and lag at the maximum rate; next to it, the same figures of a STANDALONE node
 #     (scripts/bench-calls.sh, which also measures overload and memory per established call), and
 #     the ratio pair / standalone;
@@ -56,8 +56,8 @@ bsay "bench: $machine, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- 1. calls: standalone node, then the pair ------------------------------------------------------
 bench_build
-if [ -n "$pair" ] && { [ -z "${BENCH_NO_BUILD:-}" ] || [ ! -x "$BUILD_DIR/rks" ] || [ ! -x "$BUILD_DIR/cms-witness" ]; }; then
-  ninja -C "$BUILD_DIR" -j "${CMS_JOBS:-2}" rks cms-witness >&2 || die "build of rks/cms-witness failed"
+if [ -n "$pair" ] && { [ -z "${BENCH_NO_BUILD:-}" ] || [ ! -x "$BUILD_DIR/link-peer" ] || [ ! -x "$BUILD_DIR/cms-witness" ]; }; then
+  ninja -C "$BUILD_DIR" -j "${CMS_JOBS:-2}" link-peer cms-witness >&2 || die "build of link-peer/cms-witness failed"
 fi
 if [ -n "$reuse_calls" ] && [ -s "$calls_json" ]; then
   bsay "reusing the standalone call figures of $calls_json (--reuse-calls)"
@@ -194,7 +194,7 @@ if pair:
 tps = standalone["mgcp_tps_at_call_rate"]
 res = {
   "when": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": sys.argv[3],
-  "topology": "pair (2 cmsd, TLS link, replication, billing to rks) beside a standalone node"
+  "topology": "pair (2 cmsd, TLS link, replication, billing to the RKS) beside a standalone node"
               if pair else "standalone node only (--standalone)",
   "standalone": standalone, "pair": paired,
   "mgcp": {"through_cmsd_tps_at_call_rate": tps, "raw_udp_echo_rts": echo,

@@ -7,35 +7,86 @@
 #   - calls established on the other gateways are untouched (each is still up, same channel);
 #   - the killed gateway comes back (RSIP restart): its facility moves home once idle, the spare is
 #     cold again, and nothing leaked (no call listed, every channel idle, node and gateways).
-# Everything runs on loopback with free ports: cmsd, `rks probe` responders for the data links,
+# Everything runs on loopback with free ports: cmsd, `link-peer` probe responders for the data links,
 # one mtasim per trunking gateway (the killed one is a real kill -9) and one mtasim for the MTAs
 # running the off-net call scenario.
 #
-# Usage: scripts/drill-gateway-failure.sh [--rate CALLS_PER_S] [--hold S] [--promote-ms MS]
-#   BUILD_DIR=<dir with cmsd, mtasim, rks> (default build-release, built when missing)
+# Usage: scripts/drill-gateway-failure.sh [--rate CALLS_PER_S] [--hold S] [--promote-ms MS] [--attach [STATE]]
+#   --attach: against the lab of scripts/run-pair.sh (default run/lab/state.env): kill -9 of the
+#   lab's tgw-l1 (kept down by its supervisor for --hold-down S, 20), the cold spare must carry
+#   its facility and new calls go through it; then the supervisor restarts it and the facility
+#   goes home.
+#   BUILD_DIR=<dir with cmsd, mtasim, link-peer> (default build-release, built when missing)
 set -uo pipefail
 source "$(dirname "$0")/drill-lib.sh"
 source "$(dirname "$0")/drill-pair.sh" # free_ports, now_ms, json_path
 
-rate=1 hold=45 promote_ms=5000 duration=25
+rate=1 hold=45 promote_ms=5000 duration=25 attach_state="" hold_down=20
 while [ $# -gt 0 ]; do
   case "$1" in
     --rate) rate=$2; shift 2 ;;
     --hold) hold=$2; shift 2 ;;
     --promote-ms) promote_ms=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --hold-down) hold_down=$2; shift 2 ;;
+    --attach)
+      attach_state=$drill_root/run/lab/state.env
+      if [ $# -gt 1 ] && [ "${2#-}" = "$2" ]; then attach_state=$2; shift; fi
+      shift ;;
+    -h|--help) sed -n '/^set -uo pipefail/q; 2,$p' "$0"; exit 0 ;;
     *) echo "drill-gateway-failure: unknown option $1" >&2; exit 2 ;;
   esac
 done
 trap cleanup_common EXIT
 
+# gateway_failure_attached: the drill on the running lab (see --attach).
+gateway_failure_attached() {
+  pair_attach "$attach_state"
+  local a api victim=tgw-l1.local.example spare=tgw-l9.local.example
+  a=$(active_node); [ -n "$a" ] || { echo "no active node in the lab: $(roles)"; exit 2; }
+  api=$(url "$a" "")
+  local -a gws; read -r -a gws <<< "$LAB_GATEWAYS"
+  local i spare_ctl=""
+  for i in "${!gws[@]}"; do [ "${gws[$i]}" = "$spare" ] && spare_ctl=$((LAB_GW_CONTROL_BASE + i)); done
+  gw_ok() { curl -s --max-time 2 "$api/trunks?limit=100" | python3 -c "import sys,json
+g = {x['name']: x for x in json.load(sys.stdin)['gateways']}
+sys.exit(0 if g['$1']['healthy'] == ($2 == 1) else 1)"; }
+  carried() { curl -s --max-time 2 "$api/trunks?limit=100" | python3 -c "import sys,json
+g = {x['name']: x for x in json.load(sys.stdin)['gateways']}
+sys.exit(0 if '$2' in g['$1']['carrying'] else 1)"; }
+  spare_seizures() { json_path "$(sim_ask "127.0.0.1:$spare_ctl" report)" trunks.seizures; }
+  echo "drill-gateway-failure: attached to the lab in $LAB_DIR (active ${names[$a]})"
+  wait_until 30 gw_ok "$victim" 1; objective "$victim in service before the kill" $? ""
+  local t0 t1 s0
+  s0=$(spare_seizures)
+  touch "$LAB_DIR/hold/gw-${victim%%.*}" # the supervisor keeps it down while we look
+  t0=$(now_ms)
+  kill -KILL "$(lab_pid "gw-${victim%%.*}")"
+  say "kill -9 of $victim (held down ${hold_down}s)"
+  wait_until $(( promote_ms / 1000 + 1 )) carried "$spare" l1-pri-1; local rc=$?
+  t1=$(now_ms)
+  objective "cold spare carries l1-pri-1 within ${promote_ms} ms" $rc "$((t1 - t0)) ms"
+  wait_until 5 gw_ok "$victim" 0; objective "$victim declared failed" $? ""
+  sleep "$hold_down"
+  objective "new off-net calls seized the spare" $([ "$(spare_seizures)" -gt "$s0" ]; echo $?) \
+    "$(( $(spare_seizures) - s0 )) seizures on $spare"
+  rm -f "$LAB_DIR/hold/gw-${victim%%.*}"
+  say "$victim released: the supervisor restarts it"
+  wait_until 30 gw_ok "$victim" 1; objective "$victim back in service" $? ""
+  wait_until 180 carried "$victim" l1-pri-1; objective "l1-pri-1 home again once idle" $? ""
+  echo
+  if [ "$failures" -eq 0 ]; then echo "drill-gateway-failure: PASSED"; else
+    echo "drill-gateway-failure: FAILED ($failures objectives missed; lab logs in $LAB_DIR/logs)"; fi
+  exit $(( failures > 0 ))
+}
+[ -z "$attach_state" ] || gateway_failure_attached
+
 echo "drill-gateway-failure: scratch $scratch, $rate calls/s held ${hold}s"
-build_trunk_binaries() { # cmsd, mtasim (with gateway mode) and rks, built into BUILD_DIR when missing
-  if [ ! -x "$BUILD_DIR/cmsd" ] || [ ! -x "$BUILD_DIR/rks" ] || [ ! -x "$BUILD_DIR/mtasim" ] \
+build_trunk_binaries() { # cmsd, mtasim (with gateway mode) and link-peer, built into BUILD_DIR when missing
+  if [ ! -x "$BUILD_DIR/cmsd" ] || [ ! -x "$BUILD_DIR/link-peer" ] || [ ! -x "$BUILD_DIR/mtasim" ] \
      || ! "$BUILD_DIR/mtasim" --help | grep -q -- --pstn-answer; then
     "$drill_root/scripts/install-deps.sh" >/dev/null
     [ -f "$BUILD_DIR/CMakeCache.txt" ] || cmake -S "$drill_root" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMS_BUILD_BENCH=OFF >/dev/null
-    cmake --build "$BUILD_DIR" -j "$(nproc)" --target cmsd mtasim rks >/dev/null
+    cmake --build "$BUILD_DIR" -j "$(nproc)" --target cmsd mtasim link-peer >/dev/null
   fi
 }
 build_trunk_binaries
@@ -92,7 +143,7 @@ EOF
 mkdir -p "$scratch/node"
 "$BUILD_DIR/cmsd" --provision "$prov" "$scratch/node/cms.db" > "$scratch/provision.out" 2>&1 \
   || { echo "provisioning failed: $(cat "$scratch/provision.out")"; exit 2; }
-cat > "$scratch/node.toml" <<CFG
+node_toml "$scratch/node.toml" --extra "$(cat <<CFG
 [node]
 id = "drill-gw"
 data_dir = "$scratch/node"
@@ -113,10 +164,11 @@ level = "info"
 probe_interval_ms = 200
 probe_misses = 3
 CFG
+)"
 
 # --- start -----------------------------------------------------------------------------------------
-"$BUILD_DIR/rks" probe --listen "127.0.0.1:$probe_p" > "$scratch/probe-p.out" 2>&1 & pids+=($!)
-"$BUILD_DIR/rks" probe --listen "127.0.0.1:$probe_b" > "$scratch/probe-b.out" 2>&1 & pids+=($!)
+"$BUILD_DIR/link-peer" --listen "127.0.0.1:$probe_p" > "$scratch/probe-p.out" 2>&1 & pids+=($!)
+"$BUILD_DIR/link-peer" --listen "127.0.0.1:$probe_b" > "$scratch/probe-b.out" 2>&1 & pids+=($!)
 "$BUILD_DIR/cmsd" --config "$scratch/node.toml" > "$scratch/cmsd.out" 2>&1 & pids+=($!)
 api="http://127.0.0.1:$http_port"
 gw_pid=() gw_ctl=()

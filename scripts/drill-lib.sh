@@ -1,33 +1,26 @@
+# shellcheck shell=bash
 # Shared helpers for the drills (sourced). Drills build Release binaries into build-release/ once,
 # make their own certificates and configs in a scratch directory, print a report and exit non-zero
-# when an objective is missed.
+# when an objective is missed. The helpers themselves are in scripts/lib/ (common.sh: say,
+# objective, json_field; build.sh: the build step; node.sh: the node config writer; rks.sh: the
+# Record Keeping Server, FreeRADIUS).
 
-drill_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/build.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/node.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/rks.sh"
+drill_root=$cms_root
 BUILD_DIR=${BUILD_DIR:-$drill_root/build-release}
 failures=0
 scratch=$(mktemp -d /tmp/cms-drill-XXXXXX)
+# Until the drill sets its own cleanup (a --help or a bad option exits before): no leftovers.
+trap '[ -n "${KEEP_SCRATCH:-}" ] || rm -rf "$scratch"' EXIT
 pids=()
 
-say() { printf '%s %s\n' "$(date +%H:%M:%S.%3N)" "$*"; }
-objective() { # objective NAME OK(0/1) DETAIL
-  if [ "$2" = 0 ]; then printf '  [PASS] %-52s %s\n' "$1" "$3"; else
-    printf '  [FAIL] %-52s %s\n' "$1" "$3"; failures=$((failures + 1)); fi
-}
-
 build_binaries() {
-  if [ ! -x "$BUILD_DIR/cmsd" ] || [ ! -x "$BUILD_DIR/cms-witness" ] || [ ! -x "$BUILD_DIR/mtasim" ]; then
-    "$drill_root/scripts/install-deps.sh" >/dev/null
-    cmake -S "$drill_root" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMS_BUILD_BENCH=OFF >/dev/null
-    cmake --build "$BUILD_DIR" -j "$(nproc)" --target cmsd cms-witness mtasim rks >/dev/null
-  fi
-  "$drill_root/scripts/gen-certs.sh" "$scratch/certs" node-a node-b rks client >/dev/null
-}
-
-# json_field URL FIELD: a top-level field of a JSON document (empty when unreachable).
-json_field() {
-  curl -s --max-time 1 "$1" 2>/dev/null | python3 -c "import sys,json
-try: print(json.load(sys.stdin).get('$2',''))
-except Exception: print('')"
+  cms_build_missing cmsd cms-witness mtasim link-peer 2> "$scratch/build.log" >&2 ||
+    { tail -30 "$scratch/build.log"; exit 2; }
+  "$drill_root/scripts/gen-certs.sh" "$scratch/certs" node-a node-b client >/dev/null # + rks.secret
 }
 
 cleanup_common() {
@@ -38,7 +31,7 @@ cleanup_common() {
 
 # write_node_config FILE ID PRIORITY MGCP_BIND HTTP_BIND HTTP_PORT LINK_LISTEN PEER_ADDR UDP_PORT PEER_UDP WITNESSES CERT
 write_node_config() {
-  cat > "$1" <<CFG
+  node_toml "$1" --extra "$(cat <<CFG
 [node]
 id = "$2"
 priority = $3
@@ -61,6 +54,7 @@ heartbeat_interval_ms = 100
 heartbeat_misses = 3
 lease_ms = 500
 witnesses = [${11}]
+key_file = "$scratch/certs/ha.key"
 [tls]
 certificate = "$scratch/certs/${12}.crt"
 key = "$scratch/certs/${12}.key"
@@ -68,4 +62,5 @@ ca = "$scratch/certs/ca.crt"
 [log]
 level = "info"
 CFG
+)"
 }

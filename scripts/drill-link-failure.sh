@@ -2,71 +2,153 @@
 # Drill: cut the primary data link to the partner FOR REAL and restore it:
 #   - the primary link's actor sees its probes go unanswered and declares it down (detection time
 #     reported; objective: within 1 s);
-#   - management traffic takes the backup link: billing records reach the RKS over the backup VPN
-#     link while the primary is down;
+#   - management traffic takes the backup link, a real VPN (IPsec keyed by IKEv2, scripts/lib/vpn.sh,
+#     docs/vpn.md): billing (Event Messages over RADIUS) goes to the RKS's secondary address inside
+#     the tunnel while the primary is down, and back to the primary address once the link is back.
+#     Proven on the wire: captured on the tunnel's underlay (cms-vpn0) during the cut there is ESP
+#     and no RADIUS in clear, the RADIUS shows up in clear only on the partner's TUN device (inside
+#     the tunnel), and the RKS stores EMs from 10.78.3.1, the head-end's address inside the tunnel;
+#     at the end the RKS (FreeRADIUS) holds every EM of the node's outbox exactly once;
 #   - off-net calls go to the local gateway segment while the primary is down, and to the
 #     partner's segment again once it is back; no call leaks.
 #
-# Topology (network namespace and veth pairs made by this script, removed at exit):
+# Topology (vpn_up / vpn_primary_up of scripts/lib/vpn.sh, vpn_down at exit):
 #   root ns: cmsd (MGCP on 0.0.0.0), mtasim MTAs + local gateway tgw-l1 on loopback
-#   root 10.78.1.1/30 --(cms-dlp: primary point-to-point link)-- 10.78.1.2/30  ns cms-partner
-#   root 10.78.2.1/30 --(cms-dlb: backup VPN tunnel)------------ 10.78.2.2/30  ns cms-partner
-#   ns cms-partner: the RKS (0.0.0.0:9100), probe responders on 10.78.1.2:5010 and 10.78.2.2:5010,
-#                   mtasim playing the partner's gateways tgw-p1/tgw-p2 on 10.78.1.2 (reached over
-#                   the primary link, like the real partner segment).
+#   root 10.78.1.1/30 --(cms-dlp: primary point-to-point link, veth)---- 10.78.1.2/30  ns cms-rks
+#   root 10.78.2.1/30 --(cms-vpn0: the VPN's underlay, IKE + ESP only)-- 10.78.2.2/30  ns cms-rks
+#   root 10.78.3.1 <=====(backup link: ESP tunnel, TUN devices)=======> 10.78.3.2     ns cms-rks
+#   ns cms-rks: the RKS (FreeRADIUS, scripts/lib/rks.sh) on 10.78.1.2:9100 (primary) and
+#               10.78.3.2:9100 (secondary, inside the tunnel), one daemon and one store; link-peer
+#               probe responders on 10.78.1.2:5010 and 10.78.3.2:5010 (the backup link's probes
+#               cross the tunnel: its local address is 10.78.3.1),
+#               mtasim playing the partner's gateways tgw-p1/tgw-p2 on 10.78.1.2 (reached over
+#               the primary link, like the real partner segment).
 # The cut is `ip link set cms-dlp down`: the primary's packets are dropped, not an API flag.
+# The namespace name is shared with test/lab/vpn_test.sh and the lab: run one of them at a time.
 #
 # Usage: scripts/drill-link-failure.sh [--phase S] [--rate CALLS_PER_S]   (needs root)
-#   BUILD_DIR=<dir with cmsd, mtasim, rks> (default build-release, built when missing)
+#        scripts/drill-link-failure.sh --attach [STATE] [--phase S]
+#   --attach: against the lab of scripts/run-pair.sh (default run/lab/state.env; no root needed):
+#   the lab's primary link is cut by taking its far end away (the link-peer answering its probes,
+#   held down by the lab's supervisor), then given back.
+#   (the lab's link-peers run as root when the lab runs the VPN: then --attach needs root too).
+#   BUILD_DIR=<dir with cmsd, mtasim, link-peer> (default build-release, built when missing;
+#   CMS_NO_BUILD=1: never build, use what is there); needs /dev/net/tun, strongSwan (charon-systemd,
+#   swanctl, libcharon-extra-plugins), tshark, freeradius, freeradius-utils and sqlite3
+#   (scripts/install-deps.sh).
 set -uo pipefail
 source "$(dirname "$0")/drill-lib.sh"
 source "$(dirname "$0")/drill-pair.sh" # free_ports, now_ms, json_path, sim_request
-[ "$(id -u)" -eq 0 ] || { echo "drill-link-failure: needs root (network namespaces)"; exit 2; }
 
-phase=10 rate=2
+phase=10 rate=2 attach_state=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --phase) phase=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --attach)
+      attach_state=$drill_root/run/lab/state.env
+      if [ $# -gt 1 ] && [ "${2#-}" = "$2" ]; then attach_state=$2; shift; fi
+      shift ;;
+    -h|--help) sed -n '/^set -uo pipefail/q; 2,$p' "$0"; exit 0 ;;
     *) echo "drill-link-failure: unknown option $1" >&2; exit 2 ;;
   esac
 done
 
-ns=cms-partner
+# link_failure_attached: the drill on the running lab (see --attach).
+link_failure_attached() {
+  pair_attach "$attach_state"
+  trap 'rm -f "$LAB_DIR/hold/link-primary"; cleanup_common' EXIT
+  local a api
+  a=$(active_node); [ -n "$a" ] || { echo "no active node in the lab: $(roles)"; exit 2; }
+  api=$(url "$a" "")
+  lstate() { curl -s --max-time 1 "$api/links" | python3 -c "import sys,json
+try: print([l['state'] for l in json.load(sys.stdin)['items'] if l['kind'] == sys.argv[1]][0])
+except Exception: print('')" "$1"; }
+  is() { [ "$(lstate "$1")" = "$2" ]; }
+  path_is() { [ "$(metrics_sum "$api" cms_billing_forwarder_path)" = "$1" ]; }
+  preferred() { curl -s --max-time 2 "$api/trunks?limit=1" | python3 -c "import sys,json; print(json.load(sys.stdin)['preferred_segment'])"; }
+  via() { metrics_match "$api" "^cms_billing_forwarder_records_total[{].*path=\"$1\""; }
+  echo "drill-link-failure: attached to the lab in $LAB_DIR (active ${names[$a]})"
+  wait_until 20 is primary up; objective "primary link up" $? "$(lstate primary)"
+  wait_until 20 is backup up; objective "backup link up" $? "$(lstate backup)"
+  local t0 t1 t2 b0 b1
+  touch "$LAB_DIR/hold/link-primary"
+  t0=$(now_ms)
+  kill -KILL "$(lab_pid link-primary)"
+  say "primary link cut (its far end held down)"
+  wait_until 5 is primary down; t1=$(now_ms)
+  objective "primary declared down within 1 s" $([ "$(lstate primary)" = down ] && [ $((t1 - t0)) -le 1500 ]; echo $?) \
+    "$((t1 - t0)) ms (API polling included)"
+  wait_until 10 path_is 2; objective "billing moved to the backup link" $? "$(( $(now_ms) - t0 )) ms after the cut"
+  objective "off-net calls prefer the local segment" $([ "$(preferred)" = local ]; echo $?) "$(preferred)"
+  b0=$(via backup); sleep "$phase"; b1=$(via backup)
+  objective "billing records delivered over the backup" $([ "$b1" -gt "$b0" ]; echo $?) "$((b1 - b0)) in ${phase}s"
+  rm -f "$LAB_DIR/hold/link-primary"
+  t2=$(now_ms)
+  say "primary link restored (its far end comes back)"
+  wait_until 20 is primary up; objective "primary up again" $? "$(( $(now_ms) - t2 )) ms after the restore"
+  wait_until 10 path_is 1; objective "billing back on the primary link" $? ""
+  objective "off-net calls prefer the partner segment again" $([ "$(preferred)" = partner ]; echo $?) "$(preferred)"
+  echo
+  if [ "$failures" -eq 0 ]; then echo "drill-link-failure: PASSED"; else
+    echo "drill-link-failure: FAILED ($failures objectives missed; lab logs in $LAB_DIR/logs)"; fi
+  exit $(( failures > 0 ))
+}
+[ -z "$attach_state" ] || link_failure_attached
+[ "$(id -u)" -eq 0 ] || { echo "drill-link-failure: needs root (network namespaces, veths, TUN)"; exit 2; }
+[ -c /dev/net/tun ] || { echo "drill-link-failure: needs /dev/net/tun (the backup VPN's TUN devices)"; exit 2; }
+source "$(dirname "$0")/lib/vpn.sh"
+
+ns=$VPN_NS
+vpn_dir=$scratch/vpn
+caps=() # dumpcap pids
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
-  # Everything still running in the partner namespace is ours: kill it before the namespace goes.
-  ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+  local p
+  for p in "${caps[@]}"; do stop_pid "$p" 5; done
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  [ ${#pids[@]} -eq 0 ] || wait "${pids[@]}" 2>/dev/null # (no "Killed" lines; the charons run on)
+  # Charons, namespace (and what still runs in it), veths, routes: only what our vpn_up made.
+  [ ! -d "$vpn_dir" ] || vpn_down "$vpn_dir"
   cleanup_common
-  ip netns del "$ns" 2>/dev/null
-  ip link del cms-dlp 2>/dev/null; ip link del cms-dlb 2>/dev/null
   true
 }
 trap cleanup EXIT
 
-if [ ! -x "$BUILD_DIR/cmsd" ] || [ ! -x "$BUILD_DIR/rks" ] || [ ! -x "$BUILD_DIR/mtasim" ] \
+if [ ! -x "$BUILD_DIR/cmsd" ] || [ ! -x "$BUILD_DIR/link-peer" ] || [ ! -x "$BUILD_DIR/mtasim" ] \
    || ! "$BUILD_DIR/mtasim" --help | grep -q -- --pstn-answer; then
+  [ -z "${CMS_NO_BUILD:-}" ] ||
+    { echo "drill-link-failure: CMS_NO_BUILD is set and $BUILD_DIR lacks cmsd, link-peer or a current mtasim"; exit 2; }
   "$drill_root/scripts/install-deps.sh" >/dev/null
   [ -f "$BUILD_DIR/CMakeCache.txt" ] || cmake -S "$drill_root" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMS_BUILD_BENCH=OFF >/dev/null
-  cmake --build "$BUILD_DIR" -j "$(nproc)" --target cmsd mtasim rks >/dev/null
+  cmake --build "$BUILD_DIR" -j "$(nproc)" --target cmsd mtasim link-peer >/dev/null
 fi
-"$drill_root/scripts/gen-certs.sh" "$scratch/certs" node-a rks >/dev/null
+"$drill_root/scripts/gen-certs.sh" "$scratch/certs" node-a >/dev/null # + rks.secret, the RADIUS secret
 
 # --- the partner's side, behind two links ----------------------------------------------------------
-ip netns del "$ns" 2>/dev/null; ip link del cms-dlp 2>/dev/null; ip link del cms-dlb 2>/dev/null
-ip netns add "$ns"
-ip link add cms-dlp type veth peer name cms-dlp-in && ip link set cms-dlp-in netns "$ns"
-ip link add cms-dlb type veth peer name cms-dlb-in && ip link set cms-dlb-in netns "$ns"
-ip addr add 10.78.1.1/30 dev cms-dlp && ip link set cms-dlp up
-ip addr add 10.78.2.1/30 dev cms-dlb && ip link set cms-dlb up
-ip netns exec "$ns" sh -c 'ip addr add 10.78.1.2/30 dev cms-dlp-in; ip addr add 10.78.2.2/30 dev cms-dlb-in;
-  ip link set cms-dlp-in up; ip link set cms-dlb-in up; ip link set lo up'
+# The backup link first: the partner namespace, the underlay and the IKEv2/IPsec tunnel (vpn_up
+# returns once a ping crosses it); then the primary link, a plain veth into the same namespace.
+for t in dumpcap tshark; do
+  command -v "$t" >/dev/null || { echo "drill-link-failure: $t missing (scripts/install-deps.sh)"; exit 2; }
+done
+say "backup link: IPsec tunnel keyed by IKEv2 (vpn_up $vpn_dir)"
+t_vpn=$(now_ms)
+vpn_up "$vpn_dir" > "$scratch/vpn-up.log" 2>&1
+rc=$?
+objective "backup VPN up (IKEv2, ping through the tunnel)" "$rc" "$(( $(now_ms) - t_vpn )) ms"
+[ "$rc" -eq 0 ] || { tail -20 "$scratch/vpn-up.log"; KEEP_SCRATCH=1; exit 2; }
+vpn_primary_up "$vpn_dir" || { KEEP_SCRATCH=1; exit 2; }
+vpn_sas=$(vpn_swanctl "$vpn_dir" headend --list-sas 2>/dev/null)
+say "tunnel: $(grep -oE 'ESP:[A-Z_0-9/-]+' <<<"$vpn_sas" | head -1), TUN $(cat "$vpn_dir/headend/tun") here and $(cat "$vpn_dir/partner/tun") in $ns"
 inns() { ip netns exec "$ns" "$@"; } # foreground only: started with &, $! must be the program
 
-ip netns exec "$ns" "$BUILD_DIR/rks" serve --listen 0.0.0.0:9100 --db "$scratch/rks.db" --cert "$scratch/certs/rks.crt" \
-  --key "$scratch/certs/rks.key" --ca "$scratch/certs/ca.crt" > "$scratch/rks.out" 2>&1 & pids+=($!)
-ip netns exec "$ns" "$BUILD_DIR/rks" probe --listen 10.78.1.2:5010 > "$scratch/probe-p.out" 2>&1 & pids+=($!)
-ip netns exec "$ns" "$BUILD_DIR/rks" probe --listen 10.78.2.2:5010 > "$scratch/probe-b.out" 2>&1 & pids+=($!)
+# One RKS on both paths: EMs from the node's end of the primary (10.78.1.1) and from its address
+# inside the tunnel (10.78.3.1); its own primary address for rks_start's Status-Server probe.
+RKS_NETNS=$ns RKS_CLIENTS="$VPN_PRIMARY_HE $VPN_INNER_HE $VPN_PRIMARY_RKS" \
+  rks_lab_start "$scratch/rks" "$VPN_PRIMARY_RKS,$VPN_INNER_RKS" 9100 "$scratch/certs/rks.secret" || exit 2
+pids+=("$rks_pid")
+ip netns exec "$ns" "$BUILD_DIR/link-peer" --listen "$VPN_PRIMARY_RKS:5010" > "$scratch/probe-p.out" 2>&1 & pids+=($!)
+ip netns exec "$ns" "$BUILD_DIR/link-peer" --listen "$VPN_INNER_RKS:5010" > "$scratch/probe-b.out" 2>&1 & pids+=($!)
 
 # --- provisioning and the node ---------------------------------------------------------------------
 read -r mgcp_port mta_port l1_port < <(free_ports 3 udp)
@@ -140,14 +222,14 @@ priority = 1
 [[data_link]]
 name = "dl-primary"
 kind = "primary"
-local_address = "10.78.1.1"
-remote_address = "10.78.1.2"
+local_address = "$VPN_PRIMARY_HE"
+remote_address = "$VPN_PRIMARY_RKS"
 remote_port = 5010
 [[data_link]]
 name = "dl-backup"
 kind = "backup"
-local_address = "10.78.2.1"
-remote_address = "10.78.2.2"
+local_address = "$VPN_INNER_HE"
+remote_address = "$VPN_INNER_RKS"
 remote_port = 5010
 EOF
 for m in 1 2 3 4; do for l in 1 2; do
@@ -157,7 +239,7 @@ done; done >> "$scratch/provisioning.toml"
 mkdir -p "$scratch/node"
 "$BUILD_DIR/cmsd" --provision "$scratch/provisioning.toml" "$scratch/node/cms.db" > "$scratch/provision.out" 2>&1 \
   || { echo "provisioning failed: $(cat "$scratch/provision.out")"; exit 2; }
-cat > "$scratch/node.toml" <<CFG
+node_toml "$scratch/node.toml" --extra "$(cat <<CFG
 [node]
 id = "drill-link"
 data_dir = "$scratch/node"
@@ -176,16 +258,14 @@ heartbeat_interval_ms = 100
 certificate = "$scratch/certs/node-a.crt"
 key = "$scratch/certs/node-a.key"
 ca = "$scratch/certs/ca.crt"
-[billing]
-rks_primary = "10.78.1.2:9100"
-rks_backup = "10.78.2.2:9100"
-batch_size = 5
 [links]
 probe_interval_ms = 200
 probe_misses = 3
 [log]
 level = "info"
 CFG
+)" --extra "$(rks_billing_toml "$VPN_PRIMARY_RKS:9100" "$VPN_INNER_RKS:9100" "$scratch/certs/rks.secret")
+batch_size = 5"
 "$BUILD_DIR/cmsd" --config "$scratch/node.toml" > "$scratch/cmsd.out" 2>&1 & pids+=($!)
 api="http://127.0.0.1:$http_port"
 
@@ -226,7 +306,7 @@ local_seizures() { seizures "$(ask_local report)"; }
 link_state() { curl -s --max-time 1 "$api/links" | python3 -c "import sys,json
 try: print([l['state'] for l in json.load(sys.stdin)['items'] if l['name'] == sys.argv[1]][0])
 except Exception: print('')" "$1"; }
-metric_sum() { curl -s --max-time 2 "$api/metrics" | awk -v re="$1" '$1 ~ re { s += $2 } END { printf "%d\n", s }'; }
+metric_sum() { metrics_match "$api" "$1"; }
 billing_path() { metric_sum '^cms_billing_forwarder_path'; } # 1 primary, 2 backup
 records_via() { metric_sum "^cms_billing_forwarder_records_total[{].*path=\"$1\""; }
 healthy() { curl -s --max-time 2 "$api/trunks" | python3 -c "import sys,json
@@ -252,7 +332,39 @@ duration=$((phase * 4 + 30))
 sim_control=$(wait_ready "$scratch/mtasim.out") || exit 2
 say "load running: $rate calls/s to 12125550100 for ${duration}s"
 
+# --- the wire: the VPN's underlay and, in clear, the partner's end of the tunnel -------------------
+# cap_start NAME IFACE [NETNS] [FILTER]: dumpcap into $scratch/NAME.pcapng; returns once it captures.
+cap_start() {
+  local name=$1 ifc=$2 netns=${3:-} filter=${4:-}
+  local args=(-q -i "$ifc" -w "$scratch/$name.pcapng")
+  [ -z "$filter" ] || args+=(-f "$filter")
+  if [ -n "$netns" ]; then
+    ip netns exec "$netns" dumpcap "${args[@]}" > "$scratch/$name.dumpcap.log" 2>&1 &
+  else
+    dumpcap "${args[@]}" > "$scratch/$name.dumpcap.log" 2>&1 &
+  fi
+  caps+=($!)
+  wait_until 5 grep -q "Capturing on" "$scratch/$name.dumpcap.log" ||
+    { echo "dumpcap on $ifc did not start: $(cat "$scratch/$name.dumpcap.log")"; exit 2; }
+}
+cap_stop_all() { # SIGINT: dumpcap flushes its file
+  local p
+  for p in "${caps[@]}"; do kill -INT "$p" 2>/dev/null; done
+  for p in "${caps[@]}"; do wait "$p" 2>/dev/null; done
+  caps=()
+}
+secs() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); } # ms -> s.mmm (frame.time_epoch)
+# wire NAME FROM_MS TO_MS FILTER: packets of NAME's capture in [FROM, TO) matching FILTER (the RKS
+# port decoded as RADIUS).
+wire() {
+  tshark -r "$scratch/$1.pcapng" -d udp.port==9100,radius \
+    -Y "frame.time_epoch >= $(secs "$2") && frame.time_epoch < $(secs "$3") && ($4)" 2>/dev/null | wc -l
+}
+cap_start underlay "$VPN_IF"
+cap_start tunnel "$(cat "$vpn_dir/partner/tun")" "$ns" "udp port 9100"
+
 # --- phase 1: both links up ------------------------------------------------------------------------
+tb=$(now_ms)
 p0=$(partner_seizures); l0=$(local_seizures); bp0=$(records_via primary); bb0=$(records_via backup)
 sleep "$phase"
 p1=$(partner_seizures); l1=$(local_seizures); bp1=$(records_via primary); bb1=$(records_via backup)
@@ -299,6 +411,28 @@ wait_until 10 is_state dl-primary up; t4=$(now_ms)
 objective "primary up again" $([ "$(link_state dl-primary)" = up ]; echo $?) "$((t4 - t3)) ms after the restore"
 wait_until 10 path_is 1; t5=$(now_ms)
 objective "billing back on the primary link" $([ "$(billing_path)" = 1 ]; echo $?) "$((t5 - t3)) ms after the restore"
+t_end=$(now_ms)
+cap_stop_all
+# Billing inside the tunnel, on the wire: RADIUS Accounting-Requests from the head-end's inner
+# address, in clear only on the partner's TUN device; the underlay carries them as ESP (in UDP 4500).
+acct="radius.code == 4 && ip.src == $VPN_INNER_HE && ip.dst == $VPN_INNER_RKS"
+esp_before=$(wire underlay "$tb" "$t0" esp); esp_cut=$(wire underlay "$t0" "$t3" esp)
+acct_before=$(wire tunnel "$tb" "$t0" "$acct"); acct_cut=$(wire tunnel "$t0" "$t3" "$acct")
+acct_after=$(wire tunnel "$t5" "$t_end" "$acct")
+plain=$(wire underlay "$tb" "$t_end" "udp.port == 9100 || radius || udp.port == 5010")
+other=$(wire underlay "$tb" "$t_end" "!(esp || udp.port == 500 || udp.port == 4500 || arp)")
+rate_of() { python3 -c "print(round($1 * 1000 / max(1, $2), 1))"; } # rate_of PACKETS MS
+esp_rate_before=$(rate_of "$esp_before" $((t0 - tb))) esp_rate_cut=$(rate_of "$esp_cut" $((t3 - t0)))
+objective "cut: billing crossed the underlay ($VPN_IF) as ESP" \
+  "$(python3 -c "import sys; sys.exit(0 if $esp_cut > 0 and $esp_rate_cut > $esp_rate_before else 1)"; echo $?)" \
+  "$esp_rate_cut ESP/s during the cut, $esp_rate_before ESP/s before (probes and DPD only)"
+objective "cut: RADIUS accounting inside the tunnel (partner TUN)" "$([ "$acct_cut" -gt 0 ]; echo $?)" \
+  "$acct_cut Accounting-Requests $VPN_INNER_HE -> $VPN_INNER_RKS:9100 during the cut, $acct_before before, $acct_after after the restore"
+objective "no RADIUS or probe in clear on the underlay" "$([ "$plain" -eq 0 ] && [ "$other" -eq 0 ]; echo $?)" \
+  "$plain RADIUS/probe packets, $other non-IKE/ESP packets on $VPN_IF"
+vpn_state=$(vpn_status "$vpn_dir")
+objective "VPN still up after the drill" "$([ "$vpn_state" = up ]; echo $?)" "$vpn_state"
+
 wait_until 10 healthy; sleep 1
 p4=$(partner_seizures); l4=$(local_seizures)
 sleep "$phase"
@@ -324,16 +458,33 @@ pending=$(metric_sum '^cms_billing_outbox_pending')
 end=$(( $(date +%s) + 20 ))
 while [ "$(metric_sum '^cms_billing_outbox_pending')" != 0 ] && [ "$(date +%s)" -le "$end" ]; do sleep 0.5; done
 pending=$(metric_sum '^cms_billing_outbox_pending')
-rks_records=$("$BUILD_DIR/rks" count --db "$scratch/rks.db" 2>/dev/null | grep -o '[0-9]*' | head -1)
-objective "every billing record reached the RKS" $([ "$pending" = 0 ]; echo $?) "outbox pending $pending, RKS holds ${rks_records:-?}"
+# The RKS stores EMs, each once (UNIQUE bcid, em_type, sequence): rks_audit maps them back to the
+# outbox records (docs/billing.md) and counts the calls whose Signaling_Stop it holds.
+audit=$(rks_audit "$rks_db" "$scratch/node/cms.db" 2>"$scratch/audit.err")
+af() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); o=d['outboxes'][0]; print($1)" "$audit" 2>/dev/null; }
+rks_records=$(af "d['records']") rks_ems=$(af "d['ems']") rks_stops=$(af "d['calls_stopped']")
+outbox_records=$(af "o['records']") outbox_stops=$(af "o['signaling_stops']")
+missing=$(af "o['missing']") unknown=$(af "o['unknown']") inconsistent=$(af "o['inconsistent']")
+via_backup=$(rks_sql "$rks_db" "SELECT count(*) FROM event_message WHERE client_ip = '$VPN_INNER_HE';")
+via_primary=$(rks_sql "$rks_db" "SELECT count(*) FROM event_message WHERE client_ip = '$VPN_PRIMARY_HE';")
+objective "every billing record reached the RKS" "$([ "$pending" = 0 ] && [ "$missing" = 0 ]; echo $?)" \
+  "outbox pending $pending, $outbox_records records, ${missing:-?} without EMs at the RKS"
+objective "the RKS holds each EM once, none foreign to the outbox" \
+  "$([ "$unknown" = 0 ] && [ "$inconsistent" = 0 ] && [ -n "$rks_ems" ]; echo $?)" \
+  "${rks_ems:-?} EMs for ${rks_records:-?} records, ${unknown:-?} unknown, ${inconsistent:-?} inconsistent$(head -c 200 "$scratch/audit.err")"
+objective "one Signaling_Stop per call the node ended" "$([ -n "$rks_stops" ] && [ "$rks_stops" = "$outbox_stops" ]; echo $?)" \
+  "${rks_stops:-?} at the RKS, ${outbox_stops:-?} signaling_stop records in the outbox"
+objective "the RKS got EMs through the tunnel (from $VPN_INNER_HE)" "$([ "${via_backup:-0}" -gt 0 ]; echo $?)" \
+  "${via_backup:-0} EMs from $VPN_INNER_HE, ${via_primary:-0} from $VPN_PRIMARY_HE (primary)"
 
 report=$(cat "$scratch/mtasim.json" 2>/dev/null)
 echo
 echo "Report"
 echo "  detection of the cut:        $((t1 - t0)) ms by the node's log (probe 200 ms x 3 misses)"
 echo "  billing on the backup after: $((t2 - t0)) ms; back on the primary $((t5 - t3)) ms after the restore"
+echo "  backup VPN: ESP on $VPN_IF ${esp_rate_before}/s before the cut, ${esp_rate_cut}/s during it; $acct_cut RADIUS requests inside the tunnel during the cut; RKS EMs from $VPN_INNER_HE (tunnel) ${via_backup:-0}, from $VPN_PRIMARY_HE ${via_primary:-0}"
 echo "  calls to the partner / local segment: up $((p1 - p0))/$((l1 - l0)), cut $((p3 - p2))/$((l3 - l2)), restored $((p5 - p4))/$((l5 - l4))"
-echo "  billing records via primary $(records_via primary), via backup $(records_via backup); RKS holds ${rks_records:-?}"
+echo "  billing records via primary $(records_via primary), via backup $(records_via backup); RKS holds ${rks_ems:-?} EMs of ${rks_records:-?} records, ${rks_stops:-?} calls ended"
 echo "  load: $(json_path "$report" calls.attempts) calls, $(json_path "$report" calls.answered) answered, $(json_path "$report" calls.failed) failed"
 
 echo

@@ -7,7 +7,14 @@
 #   ns cms-da  10.77.1.1/30 --(peer link)-- 10.77.1.2/30  ns cms-db
 #   ns cms-da  10.77.2.2/30 -- root 10.77.2.1      root 10.77.3.1 -- 10.77.3.2/30  ns cms-db
 #   three cms-witness processes in the root namespace, reached by each node over its own link.
+#
+# Usage: scripts/drill-partition.sh   (needs root; no options)
 set -uo pipefail
+case "${1:-}" in
+  "") ;;
+  -h|--help) sed -n '/^set -uo pipefail/q; 2,$p' "$0"; exit 0 ;;
+  *) echo "drill-partition: unknown option $1" >&2; exit 2 ;;
+esac
 source "$(dirname "$0")/drill-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "drill-partition: needs root (network namespaces)"; exit 2; }
 
@@ -35,6 +42,7 @@ ip netns exec cms-db sh -c 'ip addr add 10.77.1.2/30 dev cms-pb; ip addr add 10.
 
 for i in 1 2 3; do
   "$BUILD_DIR/cms-witness" --listen 0.0.0.0:$((7700 + i)) --cluster drill --state "$scratch/w$i.json" \
+    --key "$scratch/certs/ha.key" --allow 10.77.2.2 --allow 10.77.3.2 \
     > "$scratch/w$i.out" 2>&1 & pids+=($!)
 done
 write_node_config "$scratch/a.toml" cms-a 100 10.77.1.1 10.77.2.2 8080 10.77.1.1 10.77.1.2 4533 4534 \

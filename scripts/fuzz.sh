@@ -3,7 +3,7 @@
 # sources (no CMake) and runs each for a while.
 #
 #   scripts/fuzz.sh [seconds-per-fuzzer] [fuzzer...]
-#       fuzzers: mgcp sdp digit_map replication http (default all, one after the other)
+#       fuzzers: mgcp sdp digit_map replication http ha (default all, one after the other)
 #   FUZZ_PARALLEL=1 scripts/fuzz.sh ...   runs them at the same time (each under nice -n 15) and
 #                                         prints one summary line per fuzzer at the end
 #
@@ -17,7 +17,7 @@ out="$root/build-fuzz"
 seconds="${1:-180}"
 shift || true
 fuzzers=("$@")
-[ ${#fuzzers[@]} -eq 0 ] && fuzzers=(mgcp sdp digit_map replication http)
+[ ${#fuzzers[@]} -eq 0 ] && fuzzers=(mgcp sdp digit_map replication http ha)
 
 cxx="${CXX_FUZZ:-clang++-14}"
 command -v "$cxx" >/dev/null || cxx=clang++
@@ -41,6 +41,12 @@ http_sources=(
   test/fuzz/http_checks.cpp
 )
 http_libs=(-lboost_json -lcrypto -lpthread)
+# The pair's UDP control plane (heartbeats, witness requests and answers): seal and parse.
+ha_sources=(
+  runtime/transport/ha_auth.cpp runtime/transport/ha_wire.cpp actors/ha/ha_rules.cpp
+  runtime/base/metrics.cpp test/fuzz/ha_checks.cpp
+)
+ha_libs=(-lboost_json -lcrypto -lpthread)
 
 build() { # name sources... -- libs...
   local name="$1"; shift
@@ -57,14 +63,15 @@ build() { # name sources... -- libs...
 
 mkdir -p "$out"
 status=0
-declare -A corpus_of=([mgcp]=mgcp [sdp]=sdp [digit_map]=digitmap [replication]=replication [http]=http)
-declare -A max_len_of=([mgcp]=8192 [sdp]=4096 [digit_map]=512 [replication]=16384 [http]=16384)
-declare -A dict_of=([mgcp]=mgcp.dict [sdp]=mgcp.dict [digit_map]=mgcp.dict [replication]= [http]=http.dict)
+declare -A corpus_of=([mgcp]=mgcp [sdp]=sdp [digit_map]=digitmap [replication]=replication [http]=http [ha]=ha)
+declare -A max_len_of=([mgcp]=8192 [sdp]=4096 [digit_map]=512 [replication]=16384 [http]=16384 [ha]=2048)
+declare -A dict_of=([mgcp]=mgcp.dict [sdp]=mgcp.dict [digit_map]=mgcp.dict [replication]= [http]=http.dict [ha]=)
 for f in "${fuzzers[@]}"; do
   case "$f" in
     mgcp|sdp|digit_map) build "$f" "${mgcp_sources[@]}" ;;
     replication) build "$f" "${replication_sources[@]}" -- "${replication_libs[@]}" ;;
     http) build "$f" "${http_sources[@]}" -- "${http_libs[@]}" ;;
+    ha) build "$f" "${ha_sources[@]}" -- "${ha_libs[@]}" ;;
     *) echo "unknown fuzzer: $f" >&2; exit 2 ;;
   esac
 done

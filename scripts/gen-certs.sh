@@ -4,7 +4,9 @@
 # Creates OUT_DIR/ca.{crt,key}, a private CA, and for each name NAME.{key,crt} signed by it, with
 # CN=NAME and subjectAltName DNS:NAME, DNS:localhost, IP:127.0.0.1, IP:::1. Also creates a separate
 # rogue CA and rogue-client.{key,crt} signed by it, so tests can check that a certificate from
-# another CA is refused. Idempotent: an existing file is never overwritten.
+# another CA is refused. Also creates OUT_DIR/ha.key, the cluster key of the pair's UDP control
+# plane ([peer] key_file of both nodes, cms-witness --key): 32 random bytes as 64 hex characters.
+# Idempotent: an existing file is never overwritten.
 # Not for production: keys are unencrypted and the CA key lies beside the certificates.
 set -eu
 
@@ -59,6 +61,10 @@ for name in "$@"; do
   esac
   new_leaf "$name" ca
 done
+# The pair's control-plane key (docs/security.md): from the CSPRNG, private like the other keys.
+[ -e "$out/ha.key" ] || openssl rand -hex 32 >"$out/ha.key"
+# The RADIUS shared secret of the CMS and its RKS ([billing] secret_file, rks_start): private.
+[ -e "$out/rks.secret" ] || openssl rand -hex 24 >"$out/rks.secret"
 new_ca rogue-ca "rogue CA"
 new_leaf rogue-client rogue-ca
 # Certificates are public; only the keys stay private (umask 077 above).

@@ -18,8 +18,11 @@ packages=(
   faketime
   # the partner's Record Keeping Server (RADIUS Event Messages) and its client tools
   freeradius freeradius-utils
-  # the backup management link as a real IPsec VPN (IKEv2)
-  strongswan-swanctl charon-systemd
+  # the backup management link as a real IPsec VPN (IKEv2; scripts/lib/vpn.sh): userspace ESP
+  # (kernel-libipsec, in libcharon-extra-plugins) for hosts without kernel ESP, the openssl/kdf
+  # crypto plugins (libstrongswan-standard-plugins), ping for its liveness check
+  strongswan-swanctl charon-systemd libcharon-extra-plugins libstrongswan-standard-plugins
+  iputils-ping
 )
 
 missing=()

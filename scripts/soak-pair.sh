@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Soak of the pair: two cmsd nodes with replication and billing forwarding to an
-# `rks`, under mtasim's call load for H hours, with a kill -9 of the active every few minutes (the
+# Soak of the pair: two cmsd nodes with replication and billing (Event Messages over RADIUS) to
+# the RKS (FreeRADIUS, scripts/lib/rks.sh), under mtasim's call load for H hours, with a kill -9 of the active every few minutes (the
 # killed node restarts and rejoins as standby). Every minute it samples each node's VmRSS, open file
-# descriptors, SQLite size and unsent outbox rows, the RKS's record count and the calls in progress.
+# descriptors, SQLite size and unsent outbox rows, the records with EMs at the RKS and the calls in
+# progress.
 # At the end the load drains and it checks that nothing leaked or was lost:
 #   - no established call dropped (mtasim), no call left on the active, every line idle and
 #     registered on the active;
-#   - the RKS holds exactly the active's outbox (every record delivered, none twice) and both
-#     outboxes agree; every answered call has its signaling_stop at the RKS. With a billing
+#   - the RKS holds exactly the active's outbox (the EMs of every record, each once, none foreign:
+#     scripts/lib/em_audit.py) and both outboxes agree; every answered call has its Signaling_Stop
+#     at the RKS. With a billing
 #     retention (PAIR_BILLING_EXTRA="retention_s = N") each node prunes delivered records older
 #     than N s on its own schedule, so a record may be missing from an outbox only when it is
 #     older than the window and the RKS has it;
@@ -17,7 +19,7 @@
 #
 # Options: --hours H (1) --rate R (40) --hold S (10) --mtas N --lines M (32 x 64)
 #   --failover-every S (300; 0 = none) --sample-s S (60) --witnesses N (0)
-#   BUILD_DIR=<Release build with cmsd, mtasim, rks, cms-witness> (default build-release)
+#   BUILD_DIR=<Release build with cmsd, mtasim, link-peer, cms-witness> (default build-release)
 # Output: $scratch (kept): samples.csv, failovers.csv, summary.json, node and simulator logs.
 set -uo pipefail
 source "$(dirname "$0")/drill-lib.sh"
@@ -33,7 +35,7 @@ while [ $# -gt 0 ]; do
     --failover-every) failover_every=$2; shift 2 ;;
     --sample-s) sample=$2; shift 2 ;;
     --witnesses) witnesses=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '/^set -uo pipefail/q; 2,$p' "$0"; exit 0 ;;
     *) echo "soak-pair: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -49,10 +51,10 @@ build_binaries
 
 # ---- provisioning, RKS, pair -----------------------------------------------------------------
 (source "$drill_root/scripts/bench-lib.sh"; gen_provisioning "$scratch/provisioning.toml" "$mtas" "$lines" "$port_base" 5551001)
-# Provisioning first: with it, the RKS needs no data-link probe on the default provisioning's fixed
+# Provisioning first: with it, no link-peer is needed on the default provisioning's fixed
 # address (127.0.0.51:5010), which a drill or test beside the soak may need.
 export PAIR_PROVISIONING="$scratch/provisioning.toml" PAIR_LOG_LEVEL=${PAIR_LOG_LEVEL:-warn}
-rks_start
+pair_rks_start
 pair_setup "$witnesses"
 pair_start 0; pair_start 1
 wait_roles active standby 120; objective "pair formed (A active, B standby)" $? "$(roles)"
@@ -66,7 +68,7 @@ say "mtasim: load running for ${duration}s"
 
 # ---- sampling and failovers --------------------------------------------------------------------
 db_bytes() { du -cb "$scratch/${names[$1]}/cms.db"* 2>/dev/null | awk 'END { print $1 }'; }
-rks_count() { sqlite3 -readonly "file:$scratch/rks.db?mode=ro" "select count(*) from records" 2>/dev/null; }
+rks_count() { rks_records "$rks_db"; }
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/${node_pid[$1]}/status" 2>/dev/null; }
 fds() { ls "/proc/${node_pid[$1]}/fd" 2>/dev/null | wc -l; }
 sample_row() {
@@ -135,12 +137,14 @@ rm -f "$scratch/page.json"
 # The billing retention the nodes run with (docs/billing.md "Local retention"; 7 days by default).
 retention_s=$(python3 -c "import re,sys; m=re.search(r'retention_s\s*=\s*(\d+)', sys.argv[1]); print(m.group(1) if m else 604800)" \
   "${PAIR_BILLING_EXTRA:-}")
-python3 - "$scratch" "$a" "$rate" "$hold" "$hours" "$failover_every" "$((mtas * lines))" "$retention_s" \
-  > "$scratch/summary.json" <<'PY'
-import csv, json, sqlite3, sys, time
-retention_ms = int(sys.argv[8]) * 1000
 # A delivered record older than this may have been pruned by either node (and only such a record).
-prunable_before_ms = int(time.time() * 1000) - retention_ms
+prunable_before_ms=$(( $(now_ms) - retention_s * 1000 ))
+rks_audit "$rks_db" --prunable-before-ms "$prunable_before_ms" "${node_db[$a]}" > "$scratch/rks-audit.json"
+python3 - "$scratch" "$a" "$rate" "$hold" "$hours" "$failover_every" "$((mtas * lines))" "$retention_s" \
+  "$prunable_before_ms" "$rks_db" > "$scratch/summary.json" <<'PY'
+import csv, json, sqlite3, sys
+retention_ms = int(sys.argv[8]) * 1000
+prunable_before_ms = int(sys.argv[9])
 d, a, rate, hold, hours, every, nlines = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
 names = ["cms-a", "cms-b"]
 rep = json.load(open(d + "/mtasim.json"))
@@ -150,22 +154,24 @@ for line in open(d + "/endpoints.jsonl"):
     if line.strip():
         eps += json.loads(line)["items"]
 not_idle = [e.get("endpoint", e.get("name", "?")) + ":" + e.get("state", "?") for e in eps if e.get("state") != "idle"]
+meta = [{}, {}]  # record_id -> (sequence, timestamp_ms), per node
 def outbox(i):
     con = sqlite3.connect("file:%s/%s/cms.db?mode=ro" % (d, names[i]), uri=True)
-    return {r[0]: r[1] for r in con.execute("select record_id, call_id || ':' || event from billing_outbox")}
+    rows = con.execute("select record_id, call_id || ':' || event, sequence, timestamp_ms from billing_outbox").fetchall()
+    meta[i] = {r[0]: (r[2], r[3]) for r in rows}
+    return {r[0]: r[1] for r in rows}
 ob = [outbox(0), outbox(1)]
-rks = sqlite3.connect("file:%s/rks.db?mode=ro" % d, uri=True)
-rks_rows = rks.execute("select record_id, timestamp_ms from records").fetchall()
-rks_ids = [r[0] for r in rks_rows]
-rks_ts = dict(rks_rows)
-def unexplained_gaps(mine, theirs):
+# The RKS stores EMs; the EMs of outbox record R carry sequences 8R..8R+7 (docs/billing.md).
+rks_seqs = {r[0] for r in sqlite3.connect("file:%s?mode=ro" % sys.argv[10], uri=True).execute(
+    "select distinct sequence / 8 from event_message")}
+audit = json.load(open(d + "/rks-audit.json"))
+audit_a = audit["outboxes"][0]
+def unexplained_gaps(mine, theirs, their_meta):
     # Records an outbox lacks that are not delivered-and-old-enough-to-prune: lost, not pruned.
-    return [r for r in theirs if r not in mine and not (r in rks_ts and rks_ts[r] < prunable_before_ms)]
-gaps = [unexplained_gaps(ob[0], ob[1]), unexplained_gaps(ob[1], ob[0])]
+    return [r for r in theirs if r not in mine
+            and not (their_meta[r][0] in rks_seqs and their_meta[r][1] < prunable_before_ms)]
+gaps = [unexplained_gaps(ob[0], ob[1], meta[1]), unexplained_gaps(ob[1], ob[0], meta[0])]
 overlap_differs = [r for r in ob[0] if r in ob[1] and ob[0][r] != ob[1][r]]
-unknown = [r for r in set(rks_ids) - set(ob[a]) if rks_ts[r] >= prunable_before_ms]
-answered = {r[0] for r in rks.execute("select call_id from records where event = 'call_answer'")}
-stopped = {r[0] for r in rks.execute("select call_id from records where event = 'signaling_stop'")}
 rows = list(csv.DictReader(open(d + "/samples.csv")))
 fo = list(csv.DictReader(open(d + "/failovers.csv")))
 def pct(v, p):
@@ -185,9 +191,11 @@ out = {
     "outboxes_equal": ob[0] == ob[1],
     "outboxes_agree": not gaps[0] and not gaps[1] and not overlap_differs,
     "outbox_gaps": [len(gaps[0]), len(gaps[1])], "outbox_overlap_differs": len(overlap_differs),
-    "rks_records": len(rks_ids), "rks_distinct": len(set(rks_ids)),
-    "missing_at_rks": len(set(ob[a]) - set(rks_ids)), "unknown_at_rks": len(unknown),
-    "answered_without_stop_at_rks": len(answered - stopped),
+    "rks_ems": audit["ems"], "rks_records": audit["records"],
+    "rks_inconsistent": audit_a["inconsistent"], "rks_calls_stopped": audit["calls_stopped"],
+    "missing_at_rks": audit_a["missing"], "unknown_at_rks": audit_a["unknown"],
+    "rks_examples": audit_a["examples"],
+    "answered_without_stop_at_rks": audit["answered_without_stop"],
     "samples": rows,
 }
 print(json.dumps(out, indent=1))
@@ -209,11 +217,11 @@ objective "both outboxes hold the same records (apart from what each pruned)" \
   $([ "$(summary "d['outboxes_agree']")" = True ]; echo $?) \
   "$(summary "d['outbox_records']") held, unexplained gaps $(summary "d['outbox_gaps']"), retention $(summary "d['retention_s']") s"
 objective "RKS holds every record of the active's outbox, once (and nothing unpruned it lacks)" \
-  $([ "$(summary "d['missing_at_rks']")" = 0 ] && [ "$(summary "d['unknown_at_rks']")" = 0 ] && \
-    [ "$(summary "d['rks_records'] == d['rks_distinct']")" = True ]; echo $?) \
-  "$(summary "d['rks_records']") at RKS, $(summary "d['missing_at_rks']") missing, $(summary "d['unknown_at_rks']") unknown"
-objective "every answered call has its signaling_stop at the RKS" \
-  $([ "$(summary "d['answered_without_stop_at_rks']")" = 0 ]; echo $?) "$(summary "d['answered_without_stop_at_rks']")"
+  "$([ "$(summary "d['missing_at_rks']")" = 0 ] && [ "$(summary "d['unknown_at_rks']")" = 0 ] && \
+    [ "$(summary "d['rks_inconsistent']")" = 0 ]; echo $?)" \
+  "$(summary "d['rks_ems']") EMs for $(summary "d['rks_records']") records at the RKS, $(summary "d['missing_at_rks']") missing, $(summary "d['unknown_at_rks']") unknown, $(summary "d['rks_inconsistent']") inconsistent"
+objective "every answered call has its Signaling_Stop at the RKS" \
+  "$([ "$(summary "d['answered_without_stop_at_rks']")" = 0 ]; echo $?)" "$(summary "d['answered_without_stop_at_rks']")"
 echo
 if [ "$failures" -eq 0 ]; then echo "soak-pair: PASSED (kept in $scratch)"; else
   echo "soak-pair: FAILED ($failures objectives missed; logs in $scratch)"; fi

@@ -2,9 +2,9 @@
 # ThreadSanitizer run of the pair. NOT part of CI (scripts/test.sh builds with
 # ASan+UBSan): TSan slows the nodes 5-15x, needs its own build tree and takes ~30-60 min on 2 cores.
 #
-# Builds cmsd, cms-witness, mtasim, rks and the pair's integration tests (integration_pair,
+# Builds cmsd, cms-witness, mtasim and the pair's integration tests (integration_pair,
 # integration_replication) with -fsanitize=thread into build-tsan (BUILD_DIR overrides), runs the
-# tests with every process (the test binaries and the cmsd/witness/mtasim/rks they start) writing
+# tests with every process (the test binaries and the cmsd/witness/mtasim they start) writing
 # its reports to $OUT/tsan.<pid>, then prints each distinct report (kind + the first frame of our
 # code in each of the two accesses) with its count, and the suppressions that matched.
 # Debian's CAF is not built with TSan: test/tsan_caf_hb.cpp, built here and preloaded into every
@@ -42,7 +42,7 @@ if [ -n "$build" ]; then
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMS_SANITIZE=OFF -DCMS_BUILD_BENCH=OFF -DCMS_PCH=OFF \
     -DCMAKE_CXX_FLAGS="-fsanitize=thread -g -O1" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
     >/dev/null || { echo "tsan.sh: cmake failed" >&2; exit 2; }
-  ninja -C "$BUILD_DIR" -j "${CMS_JOBS:-2}" cmsd cms-witness mtasim rks "${tests[@]}" ||
+  ninja -C "$BUILD_DIR" -j "${CMS_JOBS:-2}" cmsd cms-witness mtasim "${tests[@]}" ||
     { echo "tsan.sh: build failed" >&2; exit 2; }
 fi
 # The CAF happens-before annotations: a small shared library, not instrumented itself.

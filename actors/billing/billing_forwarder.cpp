@@ -17,18 +17,6 @@ namespace {
 
 using self_ptr = caf::stateful_actor<billing_forwarder_state>*;
 
-class client_sender final : public rks_sender {
-public:
-  explicit client_sender(std::shared_ptr<rks_client> client) : client_(std::move(client)) {}
-  void send(const rks_endpoint& to, std::vector<billing_record> records,
-            std::function<void(send_result)> done) override {
-    client_->send_batch(to, std::move(records), std::move(done));
-  }
-
-private:
-  std::shared_ptr<rks_client> client_;
-};
-
 std::shared_ptr<spdlog::logger> logger() { return log::get("billing"); }
 
 metrics::gauge& gauge(self_ptr self, const std::string& name, const std::string& help,
@@ -41,15 +29,6 @@ metrics::counter& counter(self_ptr self, const std::string& name, const std::str
   return self->state.metrics->get_counter(name, help, labels);
 }
 
-/// The position as the store records it: everything below the oldest unsent record was acked
-/// (by this node's RKS acks, or by the active's, replicated while we were standby).
-std::uint64_t stored_position(persistence::database& db) {
-  auto q = db.prepare("SELECT coalesce((SELECT min(sequence) FROM billing_outbox WHERE "
-                      "sent = 0) - 1, (SELECT max(sequence) FROM billing_outbox), 0)");
-  q.step();
-  return static_cast<std::uint64_t>(q.column_int64(0));
-}
-
 /// Opens the forwarder's own connection (SQLite connections are per owner); false while the store
 /// cannot be opened (logged; retried on the next poll).
 bool ensure_store(self_ptr self) {
@@ -60,7 +39,7 @@ bool ensure_store(self_ptr self) {
     st.db =
       std::make_unique<persistence::database>(persistence::database::open(st.settings.db_file));
     st.outbox = std::make_unique<persistence::outbox>(*st.db);
-    st.position = stored_position(*st.db);
+    st.position = st.outbox->sent_position();
     st.pending = st.outbox->pending_count();
     st.store_failed = false;
     logger()->info("event=billing_forwarder_resumed position={} pending={} store={}", st.position,
@@ -131,6 +110,28 @@ void check_high_water(self_ptr self) {
     st.settings.on_high_water(st.alarm, st.pending);
 }
 
+/// The RKS alarm: raised after rks_alarm_failures failed batches in a row (nobody answers: both
+/// RKSs down or unreachable, or the shared secret is wrong), cleared by the next delivered batch.
+void set_rks_alarm(self_ptr self, bool raised) {
+  auto& st = self->state;
+  if (raised == st.rks_alarm)
+    return;
+  st.rks_alarm = raised;
+  if (raised) {
+    logger()->error("event=billing_rks_alarm consecutive_failures={} pending={} error=\"{}\"",
+                    st.consecutive_failures, st.pending, st.last_error);
+    if (st.metrics)
+      counter(self, "cms_billing_rks_alarms_total",
+              "Times no RKS answered several batches in a row (RKS down or wrong shared secret)")
+        .inc();
+  } else {
+    logger()->warn("event=billing_rks_alarm_cleared");
+  }
+  if (st.metrics)
+    gauge(self, "cms_billing_rks_alarm", "1 while no RKS answers the billing forwarder")
+      .set(raised ? 1 : 0);
+}
+
 void publish_position(self_ptr self) {
   auto& st = self->state;
   if (st.metrics)
@@ -154,7 +155,8 @@ void send_next(self_ptr self) {
     }
     return;
   }
-  auto records = st.outbox->pending(st.settings.batch_size);
+  const bool replicated_only = st.settings.standby_attached && st.settings.standby_attached();
+  auto records = st.outbox->pending(st.settings.batch_size, replicated_only);
   if (records.empty())
     return;
   const auto& to =
@@ -196,6 +198,7 @@ void on_batch_done(self_ptr self, std::uint64_t attempt, bool ok, std::uint64_t 
     st.retry_at = {};
     st.consecutive_failures = 0;
     st.last_error.clear();
+    set_rks_alarm(self, false);
     if (st.metrics) {
       counter(self, "cms_billing_forwarder_batches_total", "Batches handed to the RKS",
               {{"path", path_name}, {"result", "acked"}})
@@ -225,6 +228,8 @@ void on_batch_done(self_ptr self, std::uint64_t attempt, bool ok, std::uint64_t 
   logger()->warn("event=billing_batch_failed path={} error=\"{}\" consecutive_failures={} "
                  "retry_in_ms={}",
                  path_name, error, st.consecutive_failures, st.backoff.count());
+  if (st.consecutive_failures >= st.settings.rks_alarm_failures)
+    set_rks_alarm(self, true);
 }
 
 void poll(self_ptr self) {
@@ -260,6 +265,7 @@ std::string status_json(self_ptr self) {
     {"consecutive_failures", st.consecutive_failures},
     {"last_error", st.last_error},
     {"high_water_alarm", st.alarm},
+    {"rks_alarm", st.rks_alarm},
   };
   boost::json::object links;
   for (const auto& [name, state] : st.links)
@@ -271,10 +277,6 @@ std::string status_json(self_ptr self) {
 } // namespace
 
 billing_forwarder_state::~billing_forwarder_state() = default;
-
-std::shared_ptr<rks_sender> make_rks_client_sender(std::shared_ptr<rks_client> client) {
-  return std::make_shared<client_sender>(std::move(client));
-}
 
 std::function<void(std::uint64_t)> position_to_replicator(std::function<caf::actor()> replicator) {
   return [replicator = std::move(replicator)](std::uint64_t position) {
@@ -327,6 +329,7 @@ caf::behavior billing_forwarder(self_ptr self, forwarder_settings settings,
       .set(static_cast<std::int64_t>(st.path));
     gauge(self, "cms_billing_forwarder_position", "Highest sequence acknowledged by the RKS")
       .set(static_cast<std::int64_t>(st.position));
+    gauge(self, "cms_billing_rks_alarm", "1 while no RKS answers the billing forwarder").set(0);
   }
   self->delayed_send(self, st.settings.poll_interval, atom::tick_v);
   return {
@@ -344,7 +347,7 @@ caf::behavior billing_forwarder(self_ptr self, forwarder_settings settings,
         // The store may have moved on while we were standby (replicated records and positions):
         // resume after the replicated position.
         try {
-          st.position = std::max(st.position, stored_position(*st.db));
+          st.position = std::max(st.position, st.outbox->sent_position());
           st.pending = st.outbox->pending_count();
         } catch (const std::exception& e) {
           logger()->error("event=billing_outbox_read_failed error=\"{}\"", e.what());

@@ -8,7 +8,8 @@
 // none: records stay in the outbox (store and forward) and drain, oldest first, when a link
 // returns. Only the active node forwards: the forwarder follows (atom::role_changed, role, epoch).
 // One batch is in flight at a time, so records reach the RKS in sequence order; a failed batch is
-// re-sent after a back-off (the RKS deduplicates by record id, so re-sending is harmless).
+// re-sent after a back-off (the RKS stores each Event Message once under its BCID, type and
+// sequence, so re-sending is harmless).
 //
 // Position: the highest sequence the RKS acknowledged (every record at or below it is marked sent
 // in SQLite). `on_position` hands it to replication after each ack; on the standby the replicated
@@ -28,14 +29,14 @@
 //   (atom::pace)                                     internal: the drain ceiling's pause is over
 //
 // Drain ceiling (`max_records_per_s`): a backlog (after a link outage) otherwise drains back to
-// back, and every batch (SQLite read, JSON, TLS, marking sent) takes CPU from call signalling on a
+// back, and every batch (SQLite read, Event Message encoding, RADIUS, marking sent) takes CPU from call signalling on a
 // small machine. With a ceiling, the next batch waits until the previous one's records fit in it.
 
 #include "actors/links/data_link_protocol.hpp"
 #include "actors/ha/ha_rules.hpp"
 #include "persistence/billing_record.hpp"
 #include "runtime/base/metrics.hpp"
-#include "runtime/transport/rks_client.hpp"
+#include "actors/billing/rks_sender.hpp"
 
 #include <caf/all.hpp>
 
@@ -56,18 +57,6 @@ class outbox;
 
 namespace cms::billing {
 
-/// Sends one batch to the RKS; `done` runs once, on any thread. The node adapts rks_client;
-/// deterministic tests use a fake.
-class rks_sender {
-public:
-  virtual ~rks_sender() = default;
-  virtual void send(const rks_endpoint& to, std::vector<billing_record> records,
-                    std::function<void(send_result)> done) = 0;
-};
-
-/// The production sender: the TLS rks_client (its I/O runs on the management io_context).
-std::shared_ptr<rks_sender> make_rks_client_sender(std::shared_ptr<rks_client> client);
-
 /// The `on_position` hook of a node: hands each RKS position to the current replicator as
 /// (atom::sent_position, seq), which streams it to the standby (actors/ha/replicator.hpp); there it
 /// marks the records sent, so a new active resumes after the position instead of re-sending
@@ -81,7 +70,7 @@ const char* to_string(management_path p) noexcept;
 struct forwarder_settings {
   std::filesystem::path db_file; ///< the node's store; the forwarder opens its own connection
   std::optional<rks_endpoint> rks_primary; ///< [billing] rks_primary; absent: never forward
-  std::optional<rks_endpoint> rks_backup;  ///< [billing] rks_backup; absent: no backup path
+  std::optional<rks_endpoint> rks_backup;  ///< [billing] rks_secondary; absent: no backup path
   std::string primary_link; ///< data link of kind primary; empty: the primary path needs no link
   std::string backup_link;  ///< data link of kind backup; empty: backup path used whenever set
   std::size_t batch_size = 100;                  ///< [billing] batch_size
@@ -95,8 +84,15 @@ struct forwarder_settings {
   std::function<void(bool raised, std::uint64_t pending)> on_high_water;
   /// Replication hook: the RKS position after each ack. Called on the forwarder's thread.
   std::function<void(std::uint64_t position)> on_position;
+  /// True while a standby is attached: then only records the standby acknowledged (replicated)
+  /// are sent, so a record the RKS holds can never be renumbered by a new active that took over
+  /// without it (docs/billing.md, "HA rules"). Unset: every pending record (a lone node).
+  std::function<bool()> standby_attached;
+  /// Consecutive failed batches that raise the RKS alarm (no RKS answers: both down, or a wrong
+  /// shared secret, which FreeRADIUS answers with silence); the next delivered batch clears it.
+  std::uint64_t rks_alarm_failures = 3;
   /// Spawned detached (the node): lower the OS priority of the forwarder's own thread by this
-  /// much and name it "cms-billing", so that draining a backlog (SQLite reads, JSON, marking sent)
+  /// much and name it "cms-billing", so that draining a backlog (SQLite reads, Event Message encoding, marking sent)
   /// only takes CPU that call signalling leaves over. 0 (tests on a shared thread): leave it.
   int thread_nice = 0;
   /// [billing] drain_max_records_per_s: ceiling of the forwarding rate; 0 = as fast as the RKS acks.
@@ -133,6 +129,7 @@ struct billing_forwarder_state {
   bool pace_wake_pending = false;           ///< an atom::pace is on its way
   std::uint64_t consecutive_failures = 0;
   bool alarm = false;
+  bool rks_alarm = false;    ///< no RKS answered rks_alarm_failures batches in a row
   bool store_failed = false; ///< opening the store failed (logged once)
   bool thread_set = false;   ///< thread_nice applied (on the first message)
   std::string last_error;

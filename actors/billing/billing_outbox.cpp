@@ -21,7 +21,10 @@ using prune_atom = caf::atom_constant<caf::atom("bo_prune")>;
 class sqlite_billing_writer final : public billing_writer {
 public:
   explicit sqlite_billing_writer(const std::filesystem::path& file)
-    : db_(persistence::database::open(file)),
+    // A record is acknowledged to the call (then to the standby and the RKS) once its commit
+    // returns: by then it must be on disk, not in the page cache (synchronous=FULL; group commit
+    // keeps that to one WAL sync per batch).
+    : db_(persistence::database::open(file, persistence::acknowledged_writer())),
       outbox_(db_) {}
   std::vector<std::uint64_t> append(const std::vector<billing::billing_record>& batch) override {
     // BEGIN IMMEDIATE: the append reads (dedupe by record id) before it writes. In a deferred
@@ -94,6 +97,23 @@ void set_store_alarm(self_ptr self, bool raised, const char* error) {
                               st.queued.size());
 }
 
+/// The in-memory queue's bound (settings.billing_queue_max): at it, new calls are refused by
+/// admission (counted as cms_calls_shed_total{reason="billing_backlog"}) until a write succeeds.
+/// Records of calls already up are still queued: an acknowledged record is never dropped, and the
+/// calls in progress bound what comes on top (at most three records each).
+void note_backlog(self_ptr self) {
+  auto& st = self->state;
+  bool full = st.queued.size() >= st.ctx->settings.billing_queue_max;
+  if (full == st.ctx->admission.billing_backlog())
+    return;
+  st.ctx->admission.set_billing_backlog(full);
+  if (full)
+    log::get("billing")->error("event=billing_queue_full queued={} action=refuse_new_calls",
+                               st.queued.size());
+  else
+    log::get("billing")->warn("event=billing_queue_cleared action=accept_new_calls");
+}
+
 /// Writes what is queued; false (batch kept) when the store refused it.
 bool flush(self_ptr self) {
   auto& st = self->state;
@@ -126,6 +146,7 @@ bool flush(self_ptr self) {
     st.ctx->metrics.billing_batches.inc();
     set_store_alarm(self, false, "");
     st.queued.clear();
+    note_backlog(self);
     return true;
   } catch (const std::exception& e) {
     st.ctx->metrics.billing_errors.inc();
@@ -149,7 +170,7 @@ void prune(self_ptr self) {
   try {
     if (!st.writer)
       st.writer = st.factory();
-    auto cutoff = wall_clock_ms() - s.billing_retention.count();
+    auto cutoff = utc_ms() - s.billing_retention.count();
     auto n = st.writer->prune_delivered(cutoff, s.billing_prune_chunk);
     st.ctx->metrics.registry
       .get_counter("cms_billing_pruned_total",
@@ -199,6 +220,7 @@ caf::behavior billing_outbox(self_ptr self, std::shared_ptr<call_context> ctx,
     [self](billing::billing_record& r) {
       auto& st = self->state;
       st.queued.push_back(std::move(r));
+      note_backlog(self);
       if (st.queued.size() >= st.ctx->settings.billing_batch_max) {
         flush(self);
       } else if (!st.flush_scheduled) {
@@ -217,6 +239,7 @@ caf::behavior billing_outbox(self_ptr self, std::shared_ptr<call_context> ctx,
       auto rp = self->make_response_promise<std::uint64_t>();
       st.queued_commits.emplace_back(st.queued.size(), rp);
       st.queued.push_back(std::move(r));
+      note_backlog(self);
       if (st.queued.size() >= st.ctx->settings.billing_batch_max) {
         flush(self);
       } else if (!st.flush_scheduled) {

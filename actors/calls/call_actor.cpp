@@ -1,11 +1,16 @@
 #include "actors/calls/call_actor.hpp"
 
+#include "actors/calls/call_gates.hpp"
+#include "actors/calls/services/emergency.hpp"
+
 #include "actors/ha/takeover_protocol.hpp"
+#include "actors/qos/gate_protocol.hpp"
 #include "actors/calls/state_catalog.hpp"
 #include "actors/trunks/trunk_protocol.hpp"
 #include "actors/type_ids.hpp"
 #include "persistence/billing_record.hpp"
 #include "runtime/base/logging.hpp"
+#include "runtime/base/q850.hpp"
 
 namespace cms::actors {
 
@@ -17,6 +22,13 @@ std::shared_ptr<spdlog::logger> logger() {
   static auto l = log::get("call");
   return l;
 }
+
+/// An attempt of the emergency window that dialled no emergency code was refused by the gate: it
+/// is counted as shed there, never billed (it never became a call).
+bool billed(const call_state& d) { return !d.emergency_only || d.emergency; }
+
+/// Emergency calls (and the window's attempts) go ahead of ordinary traffic at every actor.
+bool urgent(const call_state& d) { return d.emergency || d.emergency_only; }
 
 void update(self_ptr self) {
   if (auto manager = self->state.ctx->manager())
@@ -36,7 +48,7 @@ billing::billing_record make_record(self_ptr self, const char* event, std::int64
   r.originating = d.originating;
   r.terminating = d.terminating;
   r.route = d.route;
-  r.timestamp_ms = at_ms != 0 ? at_ms : wall_clock_ms();
+  r.timestamp_ms = at_ms != 0 ? at_ms : utc_ms();
   r.release_cause = d.cause;
   if (!d.orig_stats.empty() || !d.term_stats.empty())
     r.connection_stats = "orig: " + d.orig_stats + "; term: " + d.term_stats;
@@ -70,15 +82,18 @@ void ask_line(self_ptr self, const caf::actor& line, Msg msg, F k) {
     k(r);
     return;
   }
-  self->request(line, self->state.ctx->settings.line_request_timeout, std::move(msg))
-    .then([k](line_reply& r) mutable { k(r); },
-          [k](caf::error&) mutable {
-            line_reply r;
-            r.ok = false;
-            r.unreachable = true;
-            r.cause = cause::temporary_failure;
-            k(r);
-          });
+  auto timeout = self->state.ctx->settings.line_request_timeout;
+  auto pending = urgent(self->state.data)
+                   ? self->request<caf::message_priority::high>(line, timeout, std::move(msg))
+                   : self->request(line, timeout, std::move(msg));
+  pending.then([k](line_reply& r) mutable { k(r); },
+               [k](caf::error&) mutable {
+                 line_reply r;
+                 r.ok = false;
+                 r.unreachable = true;
+                 r.cause = cause::temporary_failure;
+                 k(r);
+               });
 }
 
 /// Bills `event` and runs `k` once the outbox says the record is durable: on both nodes of the
@@ -106,15 +121,21 @@ void finish(self_ptr self) {
   auto& st = self->state;
   auto& d = st.data;
   d.phase = call_phase::ended;
-  d.ended_ms = wall_clock_ms();
-  if (d.answered_ms == 0)
+  d.ended_ms = utc_ms();
+  if (d.answered_ms == 0 && billed(d))
     st.ctx->metrics.failures(d.cause).inc();
   if (st.orig)
     self->send(st.orig, release_line{d.call_id, d.cause, st.orig_tone});
   if (st.term)
     self->send(st.term, release_line{d.call_id, d.cause, {}});
-  logger()->info("call={} event=ended cause={} calling={} called={} answered={}", d.call_id,
-                 d.cause, d.calling_number, d.called_number, d.answered_ms != 0);
+  logger()->info("call={} event=ended cause={} calling={} called={} answered={} emergency={}",
+                 d.call_id, d.cause, d.calling_number, d.called_number, d.answered_ms != 0,
+                 d.emergency);
+  if (!billed(d)) {
+    update(self);
+    self->quit();
+    return;
+  }
   // The final update (the call leaves the replicated image) only once signaling_stop is held by
   // both nodes: a takeover before that still finds the call and bills its end itself.
   bill_then(self, "signaling_stop", [self] {
@@ -134,6 +155,7 @@ void release(self_ptr self, int why, std::string tone) {
   d.phase = call_phase::releasing;
   d.cause = why;
   st.orig_tone = std::move(tone);
+  release_gates(self);
   update(self);
   auto del = [self](caf::actor line, bool is_orig) {
     auto& st = self->state;
@@ -172,7 +194,7 @@ void answer(self_ptr self) {
   auto& st = self->state;
   cancel_timers(self);
   st.data.phase = call_phase::connected;
-  st.data.answered_ms = wall_clock_ms();
+  st.data.answered_ms = utc_ms();
   st.ctx->metrics.call_completions.inc();
   bill(self, "call_answer");
   update(self);
@@ -220,7 +242,7 @@ void alert(self_ptr self) {
                if (!r.ok)
                  return leg_failed(self, r, true);
                st.data.phase = call_phase::alerting;
-               st.data.alerting_ms = wall_clock_ms();
+               st.data.alerting_ms = utc_ms();
                auto latency =
                  std::chrono::duration<double, std::milli>(self->clock().now() - st.dialled_at);
                st.ctx->metrics.setup_latency_ms.observe(latency.count());
@@ -235,36 +257,51 @@ void set_up(self_ptr self) {
   st.data.phase = call_phase::setting_up;
   update(self);
   auto id = st.data.call_id;
-  ask_line(self, st.orig, create_connection{id, mgcp::connection_mode::recvonly, {}},
-           [self, id](const line_reply& r) {
-             auto& st = self->state;
-             if (!still(self, call_phase::setting_up))
-               return;
-             if (!r.ok)
-               return leg_failed(self, r, true);
-             st.data.orig_connection = r.connection_id;
-             st.data.orig_sdp = r.sdp;
-             ask_line(self, st.term, create_connection{id, mgcp::connection_mode::sendrecv, r.sdp},
-                      [self, id](const line_reply& r) {
-                        auto& st = self->state;
-                        if (!still(self, call_phase::setting_up))
-                          return;
-                        if (!r.ok)
-                          return leg_failed(self, r, false);
-                        st.data.term_connection = r.connection_id;
-                        st.data.term_sdp = r.sdp;
-                        update(self);
-                        ask_line(self, st.orig,
-                                 modify_connection{id, mgcp::connection_mode::recvonly, r.sdp},
-                                 [self](const line_reply& r) {
-                                   if (!still(self, call_phase::setting_up))
-                                     return;
-                                   if (!r.ok)
-                                     return leg_failed(self, r, true);
-                                   alert(self);
-                                 });
-                      });
-           });
+  // DQoS: each leg's gate is set before its CRCX, which carries the Gate ID (call_gates.hpp).
+  auto gate_refused = [self](int why) { release(self, why, "L/ro"); };
+  reserve_gate(
+    self, true, {},
+    [self, id, gate_refused](std::uint32_t orig_gate) {
+      ask_line(self, self->state.orig,
+               create_connection{id, mgcp::connection_mode::recvonly, {}, orig_gate},
+               [self, id, gate_refused](const line_reply& r) {
+                 auto& st = self->state;
+                 if (!still(self, call_phase::setting_up))
+                   return;
+                 if (!r.ok)
+                   return leg_failed(self, r, true);
+                 st.data.orig_connection = r.connection_id;
+                 st.data.orig_sdp = r.sdp;
+                 reserve_gate(
+                   self, false, r.sdp,
+                   [self, id, sdp = r.sdp](std::uint32_t term_gate) {
+                     ask_line(
+                       self, self->state.term,
+                       create_connection{id, mgcp::connection_mode::sendrecv, sdp, term_gate},
+                       [self, id](const line_reply& r) {
+                         auto& st = self->state;
+                         if (!still(self, call_phase::setting_up))
+                           return;
+                         if (!r.ok)
+                           return leg_failed(self, r, false);
+                         st.data.term_connection = r.connection_id;
+                         st.data.term_sdp = r.sdp;
+                         update(self);
+                         ask_line(self, st.orig,
+                                  modify_connection{id, mgcp::connection_mode::recvonly, r.sdp},
+                                  [self](const line_reply& r) {
+                                    if (!still(self, call_phase::setting_up))
+                                      return;
+                                    if (!r.ok)
+                                      return leg_failed(self, r, true);
+                                    alert(self);
+                                  });
+                       });
+                   },
+                   gate_refused);
+               });
+    },
+    gate_refused);
 }
 
 /// Off-net: the trunk router hunts a channel and answers with a trunk leg, which then
@@ -354,17 +391,73 @@ void route(self_ptr self, const std::string& number) {
 void on_digits(self_ptr self, std::string digits) {
   auto& st = self->state;
   cancel_timers(self);
-  st.data.dialled_ms = wall_clock_ms();
+  st.data.dialled_ms = utc_ms();
   st.dialled_at = self->clock().now();
   auto m = st.ctx->digit_map.match(digits);
   if (!digits.empty() && digits.back() == 'T')
     digits.pop_back();
-  if (m.match != mgcp::digit_match::full || digits.empty()) {
-    st.data.called_number = digits;
-    st.data.route = "incomplete";
+  auto& d = st.data;
+  d.emergency = services::is_emergency_number(st.ctx->settings.emergency_codes, digits);
+  if (d.emergency_only && !d.emergency) {
+    // The gate refused this attempt; only an emergency code was allowed in its window.
+    d.called_number = digits;
+    d.route = "shed";
+    return release(self, cause::congestion, "L/ro");
+  }
+  if (!d.emergency && (m.match != mgcp::digit_match::full || digits.empty())) {
+    d.called_number = digits;
+    d.route = "incomplete";
     return release(self, cause::invalid_number, "L/ro");
   }
+  if (d.emergency) {
+    st.ctx->metrics.emergency_calls.inc();
+    logger()->warn("call={} event=emergency_call calling={} called={} past_gate={}", d.call_id,
+                   d.calling_number, digits, d.emergency_only);
+    if (d.emergency_only) {
+      // Now a call: counted and billed from its off-hook.
+      st.ctx->metrics.emergency_past_gate(st.gate_reason.c_str()).inc();
+      st.ctx->metrics.call_attempts.inc();
+      bill(self, "signaling_start", d.started_ms);
+    }
+  }
   route(self, digits);
+}
+
+/// Network hold of an answered emergency call: the caller's hook changes ring or reconnect the
+/// line; the call stays until the far end releases it.
+void hold_caller(self_ptr self) {
+  auto& st = self->state;
+  st.data.caller_on_hook = true;
+  update(self);
+  logger()->info("call={} event=network_hold caller={}", st.data.call_id, st.data.originating);
+  auto id = st.data.call_id;
+  ask_line(self, st.orig, apply_treatment{id, treatment::ringing}, [self](const line_reply& r) {
+    auto& st = self->state;
+    if (!still(self, call_phase::connected) || !st.data.caller_on_hook || r.ok)
+      return;
+    if (r.cause == cause::user_busy) { // 401: off hook again before the ringing went out
+      st.data.caller_on_hook = false;
+      update(self);
+      ask_line(self, st.orig, apply_treatment{st.data.call_id, treatment::connected},
+               [](const line_reply&) {});
+      return;
+    }
+    // The caller's MTA is gone: the emergency call still holds until the far end releases.
+    logger()->warn("call={} event=network_hold_ring_failed code={}", st.data.call_id, r.mgcp_code);
+  });
+}
+
+void reconnect_caller(self_ptr self) {
+  auto& st = self->state;
+  st.data.caller_on_hook = false;
+  update(self);
+  logger()->info("call={} event=network_hold_reconnected caller={}", st.data.call_id,
+                 st.data.originating);
+  ask_line(self, st.orig, apply_treatment{st.data.call_id, treatment::connected},
+           [self](const line_reply& r) {
+             if (still(self, call_phase::connected) && !r.ok && r.mgcp_code == 402)
+               hold_caller(self); // on hook again meanwhile
+           });
 }
 
 bool on_line_event(self_ptr self, const line_event& ev) {
@@ -375,6 +468,18 @@ bool on_line_event(self_ptr self, const line_event& ev) {
   if (d.phase == call_phase::releasing || d.phase == call_phase::ended)
     return true; // the release sends each line its next request
   bool from_orig = ev.endpoint == d.originating;
+  if (from_orig && (ev.kind == line_event_kind::on_hook || ev.kind == line_event_kind::off_hook)) {
+    auto action = services::on_caller_hook(d.emergency, d.phase == call_phase::connected,
+                                           d.caller_on_hook, ev.kind == line_event_kind::off_hook);
+    if (action == services::hold_action::hold) {
+      hold_caller(self);
+      return true;
+    }
+    if (action == services::hold_action::reconnect) {
+      reconnect_caller(self);
+      return true;
+    }
+  }
   switch (ev.kind) {
   case line_event_kind::failed:
   case line_event_kind::out_of_service:
@@ -434,13 +539,24 @@ caf::behavior running(self_ptr self) {
   return {
     [self](line_event& ev) -> bool { return on_line_event(self, ev); },
     [self](end_call& e) { release(self, e.cause, "L/ro"); }, // the node stops: bill it now
+    [self](qos::gate_closed& g) {
+      // The CMTS closed (or lost) a gate of this call: its media is no longer authorised.
+      auto& d = self->state.data;
+      if (g.call_id != d.call_id || d.phase == call_phase::releasing ||
+          d.phase == call_phase::ended)
+        return;
+      logger()->warn("call={} event=gate_closed gate_id={:08x} why={} subcode={}", d.call_id,
+                     g.gate_id, g.why, g.subcode);
+      release(self, q850::resources_unavailable, "L/ro");
+    },
     [self](call_timeout& t) {
       auto& st = self->state;
       if (t.generation != st.timer_generation)
         return;
       if (t.kind == call_timer_kind::dial && still(self, call_phase::dialling)) {
-        st.data.route = "incomplete";
-        release(self, cause::invalid_number, "L/ro");
+        bool shed = st.data.emergency_only;
+        st.data.route = shed ? "shed" : "incomplete";
+        release(self, shed ? cause::congestion : cause::invalid_number, "L/ro");
       } else if (t.kind == call_timer_kind::no_answer && still(self, call_phase::alerting)) {
         release(self, cause::no_answer, "L/ro");
       }
@@ -457,16 +573,26 @@ caf::behavior call_actor(self_ptr self, std::shared_ptr<call_context> ctx, origi
   st.data.call_id = origin.call_id;
   st.data.calling_number = origin.directory_number;
   st.data.originating = origin.endpoint;
-  st.data.started_ms = wall_clock_ms();
+  st.data.started_ms = utc_ms();
   st.data.phase = call_phase::dialling;
+  st.data.emergency_only = origin.emergency_only;
   if (st.orig)
     self->monitor(st.orig);
-  st.ctx->metrics.call_attempts.inc();
-  bill(self, "signaling_start");
+  if (origin.emergency_only) {
+    // Refused by the gate: only the emergency window, counted and billed if 911 follows.
+    if (!origin.gate_reason.empty())
+      st.gate_reason = origin.gate_reason;
+  } else {
+    st.ctx->metrics.call_attempts.inc();
+    bill(self, "signaling_start", st.data.started_ms);
+  }
   update(self);
-  start_timer(self, call_timer_kind::dial, st.ctx->settings.dial_timeout);
+  start_timer(self, call_timer_kind::dial,
+              origin.emergency_only ? st.ctx->settings.emergency_window
+                                    : st.ctx->settings.dial_timeout);
   auto id = st.data.call_id;
-  ask_line(self, st.orig, apply_treatment{id, treatment::dial_tone}, [self](const line_reply& r) {
+  auto tone = origin.emergency_only ? treatment::emergency_dial_tone : treatment::dial_tone;
+  ask_line(self, st.orig, apply_treatment{id, tone}, [self](const line_reply& r) {
     if (still(self, call_phase::dialling) && !r.ok)
       leg_failed(self, r, true);
   });
@@ -490,9 +616,11 @@ caf::behavior call_actor_resume(self_ptr self, std::shared_ptr<call_context> ctx
     self->request(*leg, st.ctx->settings.line_request_timeout, attach_call{d.call_id, me})
       .then([](bool) {}, [](caf::error&) { /* the line's down message ends the call */ });
   }
+  adopt_gates(self); // this node's gate controllers audit them (docs/qos.md)
   // Events billed by the old active but perhaps not yet replicated: the outbox keeps one record
   // per record id, so billing them again never counts twice.
-  bill(self, "signaling_start", d.started_ms);
+  if (billed(d))
+    bill(self, "signaling_start", d.started_ms);
   if (d.answered_ms != 0)
     bill(self, "call_answer", d.answered_ms);
   logger()->info("call={} event=resumed phase={} started_ms={}", d.call_id, to_string(d.phase),
@@ -505,7 +633,9 @@ caf::behavior call_actor_resume(self_ptr self, std::shared_ptr<call_context> ctx
   case call_phase::dialling:
     // The line was re-armed with dial tone and the digit map: the number comes again.
     update(self);
-    start_timer(self, call_timer_kind::dial, st.ctx->settings.dial_timeout);
+    start_timer(self, call_timer_kind::dial,
+                d.emergency_only ? st.ctx->settings.emergency_window
+                                 : st.ctx->settings.dial_timeout);
     break;
   case call_phase::alerting:
     st.term_alerted = true;

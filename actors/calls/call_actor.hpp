@@ -34,6 +34,7 @@ struct call_actor_state {
   bool term_alerted = false;   ///< the called line rings (it may answer before ringback is on)
   bool answered_early = false; ///< off hook reported before the ringing request was confirmed
   std::string orig_tone;       ///< tone the caller hears after the release (busy, reorder, none)
+  std::string gate_reason = "overload"; ///< emergency window: which gate refused the attempt
   static inline const char* name = "call";
 };
 

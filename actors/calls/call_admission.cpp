@@ -21,6 +21,12 @@ call_admission::call_admission(double rate, double burst, metrics::registry& reg
     shed_not_active_(registry.get_counter(
       "cms_calls_shed_total", "Call attempts refused with reorder before any call resource",
       {{"reason", "not_active"}})),
+    shed_billing_(registry.get_counter(
+      "cms_calls_shed_total", "Call attempts refused with reorder before any call resource",
+      {{"reason", "billing_backlog"}})),
+    billing_full_gauge_(registry.get_gauge(
+      "cms_billing_queue_full",
+      "1 while the billing outbox holds its maximum of unwritten records (new calls refused)")),
     role_open_(registry.get_gauge("cms_call_admission_role_open",
                                   "1 while the HA role lets this node start new calls (active)")) {
   role_open_.set(1);
@@ -33,6 +39,11 @@ void call_admission::follow_ha_role() noexcept {
   auto ignored = gate::ignored;
   if (gate_.compare_exchange_strong(ignored, gate::closed, std::memory_order_acq_rel))
     role_open_.set(0);
+}
+
+void call_admission::set_billing_backlog(bool full) noexcept {
+  billing_full_.store(full, std::memory_order_release);
+  billing_full_gauge_.set(full ? 1 : 0);
 }
 
 void call_admission::set_ha_role(ha::role r) noexcept {
@@ -50,6 +61,11 @@ call_admission::verdict call_admission::admit(std::chrono::steady_clock::time_po
   if (auto* d = drain_.load(std::memory_order_acquire); d && !d->accepting_new_calls()) {
     shed_drain_.inc();
     return verdict::shed_drain;
+  }
+  // Every call writes billing records: with the backlog at its bound, a new call would grow it.
+  if (billing_full_.load(std::memory_order_acquire)) {
+    shed_billing_.inc();
+    return verdict::shed_billing_backlog;
   }
   if (rate_ > 0) {
     std::lock_guard guard{mutex_};

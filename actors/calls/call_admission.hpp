@@ -28,7 +28,7 @@ namespace cms::actors {
 
 class call_admission {
 public:
-  enum class verdict { admitted, shed_rate, shed_drain, shed_not_active };
+  enum class verdict { admitted, shed_rate, shed_drain, shed_not_active, shed_billing_backlog };
 
   /// rate: attempts per second (0 = no limit); burst: bucket depth in attempts (0 = rate / 5,
   /// at least 1: a 200 ms burst is absorbed, a sustained excess is not).
@@ -52,6 +52,11 @@ public:
     return gate_.load(std::memory_order_acquire) != gate::closed;
   }
 
+  /// The billing outbox holds its maximum of unwritten records (store refusing writes): new calls
+  /// are refused until it clears, so memory stays bounded and no record is dropped.
+  void set_billing_backlog(bool full) noexcept;
+  bool billing_backlog() const noexcept { return billing_full_.load(std::memory_order_acquire); }
+
   double rate() const noexcept { return rate_; }
   double burst() const noexcept { return burst_; }
 
@@ -61,6 +66,7 @@ private:
   std::atomic<const cms::admission*> drain_{nullptr};
   enum class gate : std::uint8_t { ignored, closed, open };
   std::atomic<gate> gate_{gate::ignored};
+  std::atomic<bool> billing_full_{false};
   std::mutex mutex_; ///< guards the bucket (one short critical section per call attempt)
   double tokens_;
   std::chrono::steady_clock::time_point last_{};
@@ -68,6 +74,8 @@ private:
   metrics::counter& shed_rate_;
   metrics::counter& shed_drain_;
   metrics::counter& shed_not_active_;
+  metrics::counter& shed_billing_;
+  metrics::gauge& billing_full_gauge_;
   metrics::gauge& role_open_;
 };
 

@@ -1,5 +1,7 @@
 #include "actors/calls/call_context.hpp"
 
+#include "actors/calls/services/emergency.hpp"
+
 #include <chrono>
 #include <stdexcept>
 
@@ -30,7 +32,23 @@ call_metrics::call_metrics(metrics::registry& r)
     billing_batches(
       r.get_counter("cms_billing_batches_total", "Outbox transactions (group commits)")),
     billing_errors(r.get_counter("cms_billing_write_errors_total",
-                                 "Outbox writes that failed and were retried")) {}
+                                 "Outbox writes that failed and were retried")),
+    emergency_calls(r.get_counter("cms_emergency_calls_total",
+                                  "Calls to an emergency code, admitted whatever the load")) {}
+
+metrics::counter& call_metrics::emergency_window(const char* reason) {
+  return registry.get_counter(
+    "cms_emergency_window_total",
+    "Attempts refused by the overload gate or a drain that got the emergency dial-tone window",
+    {{"reason", reason}});
+}
+
+metrics::counter& call_metrics::emergency_past_gate(const char* reason) {
+  return registry.get_counter(
+    "cms_emergency_calls_past_gate_total",
+    "Emergency calls dialled in the window of an attempt the overload gate or a drain refused",
+    {{"reason", reason}});
+}
 
 metrics::counter& call_metrics::failures(int cause) {
   return registry.get_counter("cms_call_failures_total", "Calls ended without answer, by cause",
@@ -45,13 +63,22 @@ mgcp::digit_map compile_map(const std::string& text) {
     throw std::invalid_argument("digit map \"" + text + "\": " + why);
   return *map;
 }
+
+/// The configured map, completed with the emergency codes it does not dial yet.
+call_settings with_emergency_codes(call_settings s) {
+  s.digit_map = services::digit_map_with_codes(s.digit_map, s.emergency_codes);
+  return s;
+}
 } // namespace
 
 call_context::call_context(call_settings s, metrics::registry& registry, dial_plan p)
-  : settings(std::move(s)),
+  : settings(with_emergency_codes(std::move(s))),
     metrics(registry),
     plan(std::move(p)),
     digit_map(compile_map(settings.digit_map)),
+    emergency_digit_map(settings.emergency_window.count() > 0
+                          ? services::emergency_digit_map(settings.emergency_codes)
+                          : std::string{}),
     admission(settings.max_call_rate, settings.call_rate_burst, registry) {}
 
 void call_context::save(const endpoint_state& st) {
@@ -82,11 +109,6 @@ void call_context::clear() {
     edge_ = manager_ = catalog_ = outbox_ = nullptr;
   }
   directory.clear();
-}
-
-std::int64_t wall_clock_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 } // namespace cms::actors

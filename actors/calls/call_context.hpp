@@ -4,6 +4,7 @@
 // change when the supervisor restarts an actor, so actors read them at the moment they send
 // (edge(), manager()...) instead of keeping a copy.
 
+#include "runtime/base/wall_clock.hpp"
 #include "actors/calls/call_admission.hpp"
 #include "actors/calls/dial_plan.hpp"
 #include "actors/calls/endpoint_directory.hpp"
@@ -16,10 +17,15 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace cms::qos {
+class gate_directory;
+} // namespace cms::qos
 
 namespace cms::actors {
 
@@ -42,6 +48,10 @@ struct call_settings {
   /// Billing group commit: records arriving within this window share one SQLite transaction.
   std::chrono::milliseconds billing_batch_window{5};
   std::size_t billing_batch_max = 256;
+  /// Records held in memory while the store refuses writes (disk full, locked). At this many new
+  /// calls are refused (call_admission: shed reason "billing_backlog") until the backlog is
+  /// written down to half of it; records of calls already up are still taken, never dropped.
+  std::size_t billing_queue_max = 50000;
   /// Delivered billing records (acknowledged by the RKS) are kept locally this long, then pruned;
   /// 0 keeps them for ever. Undelivered records are never pruned.
   std::chrono::milliseconds billing_retention{0};
@@ -57,6 +67,13 @@ struct call_settings {
   /// Overload control (call_admission.hpp): new attempts per second, 0 = no limit; bucket depth.
   double max_call_rate = 0;
   double call_rate_burst = 0;
+  /// Numbers admitted whatever the load or a drain, routed like any number (the provisioned
+  /// routes send them to the emergency trunk group), under network hold once answered. Codes the
+  /// digit map above does not complete are added to it.
+  std::vector<std::string> emergency_codes{"911"};
+  /// How long an attempt refused by the overload gate or a drain hears dial tone for an
+  /// emergency code (digit map of the codes only); 0: refused at once with reorder.
+  std::chrono::milliseconds emergency_window{10000};
 };
 
 /// Metric handles, created once (the registry returns stable references).
@@ -76,6 +93,11 @@ struct call_metrics {
   metrics::counter& billing_records;
   metrics::counter& billing_batches;
   metrics::counter& billing_errors;
+  metrics::counter& emergency_calls;
+  /// cms_emergency_window_total{reason="overload|drain"}: refused attempts given the window.
+  metrics::counter& emergency_window(const char* reason);
+  /// cms_emergency_calls_past_gate_total{reason}: emergency calls dialled in such a window.
+  metrics::counter& emergency_past_gate(const char* reason);
   /// cms_call_failures_total{cause="17"}.
   metrics::counter& failures(int cause);
 };
@@ -90,11 +112,16 @@ public:
   const dial_plan plan;
   /// settings.digit_map, compiled once; the calls check the MTA's report against it.
   const mgcp::digit_map digit_map;
+  /// D: of the emergency window (settings.emergency_codes only); empty: no window.
+  const std::string emergency_digit_map;
   endpoint_directory directory;
   /// When each MTA last answered or sent a command: spares in-call audits of live MTAs.
   endpoint_liveness liveness;
   /// Consulted by a line before it starts a call: sheds attempts above capacity (and on drain).
   call_admission admission;
+  /// DQoS: which CMTS's gate controller authorises an MTA's media; null: every leg best effort.
+  /// Set once before the actors start.
+  std::shared_ptr<qos::gate_directory> gates;
 
   caf::actor edge() const { return get(edge_); }
   caf::actor manager() const { return get(manager_); }
@@ -127,8 +154,5 @@ private:
   mutable std::mutex snapshots_mutex_;
   std::map<std::string, endpoint_state> snapshots_;
 };
-
-/// Wall clock in ms since the epoch (billing timestamps, state display).
-std::int64_t wall_clock_ms();
 
 } // namespace cms::actors

@@ -10,6 +10,8 @@
 
 namespace cms::actors {
 
+namespace {} // namespace
+
 child_spec lines_supervisor(std::shared_ptr<call_context> ctx,
                             const std::vector<persistence::subscriber>& lines,
                             restart_intensity intensity) {
@@ -77,6 +79,17 @@ call_control make_call_control(mgcp::agent& agent, call_control_options opts,
     &registry.get_counter("cms_mgcp_dispatched_total", "Commands handed to endpoint actors");
   counters.wildcard = &registry.get_counter("cms_mgcp_wildcard_commands_total",
                                             "Wildcard RSIPs fanned out to the lines of an MTA");
+  counters.wrong_source = &registry.get_counter(
+    "cms_mgcp_rejected_total", "MGCP messages refused by policy (source, fence, bounds) by reason",
+    {{"reason", "wrong_source"}});
+  // Provisioned MTA addresses: commands for their lines come from there or are dropped.
+  for (auto& line : opts.lines) {
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(line.mta_address, ec);
+    auto at = line.endpoint_name.rfind('@');
+    if (!ec && at != std::string::npos)
+      ctx->directory.bind_source(line.endpoint_name.substr(at + 1), address);
+  }
   agent.on_command([ctx, agent_ptr, counters](const mgcp::udp_endpoint& from, mgcp::command cmd) {
     dispatch_inbound(ctx->directory, *agent_ptr, counters, from, std::move(cmd));
   });
@@ -98,7 +111,10 @@ call_settings settings_from_config(const config::node_config& cfg) {
   s.notified_entity = name;
   s.max_call_rate = cfg.calls.max_call_rate;
   s.billing_retention = cfg.billing.retention;
+  s.billing_queue_max = cfg.billing.max_queued_records;
   s.call_rate_burst = cfg.calls.call_rate_burst;
+  s.emergency_codes = cfg.calls.emergency_codes;
+  s.emergency_window = cfg.calls.emergency_window;
   return s;
 }
 

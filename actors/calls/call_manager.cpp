@@ -45,7 +45,7 @@ caf::behavior call_manager(self_ptr self, std::shared_ptr<call_context> ctx) {
         last.call_id = call_id;
       last.phase = call_phase::ended;
       last.cause = cause::temporary_failure;
-      last.ended_ms = wall_clock_ms();
+      last.ended_ms = utc_ms();
       billing::billing_record r;
       r.record_id = call_id + ":signaling_stop";
       r.event = "signaling_stop";
@@ -57,9 +57,11 @@ caf::behavior call_manager(self_ptr self, std::shared_ptr<call_context> ctx) {
       r.route = last.route;
       r.timestamp_ms = last.ended_ms;
       r.release_cause = last.cause;
-      if (auto outbox = st.ctx->outbox())
+      // An emergency window's attempt that dialled no emergency code was never billed.
+      bool billed = !last.emergency_only || last.emergency;
+      if (auto outbox = st.ctx->outbox(); outbox && billed)
         self->send(outbox, std::move(r));
-      if (last.answered_ms == 0)
+      if (last.answered_ms == 0 && billed)
         st.ctx->metrics.failures(last.cause).inc();
       if (auto catalog = st.ctx->catalog())
         self->send(catalog, call_update{last});

@@ -41,6 +41,17 @@ boost::json::object to_json(const call_state& x) {
   o["cause"] = x.cause;
   o["orig_stats"] = x.orig_stats;
   o["term_stats"] = x.term_stats;
+  o["emergency"] = x.emergency;
+  o["emergency_only"] = x.emergency_only;
+  o["caller_on_hook"] = x.caller_on_hook;
+  if (x.orig_gate_id != 0 || x.term_gate_id != 0) {
+    boost::json::object gates;
+    if (x.orig_gate_id != 0)
+      gates["orig"] = {{"gate_id", x.orig_gate_id}, {"cmts", x.orig_cmts}};
+    if (x.term_gate_id != 0)
+      gates["term"] = {{"gate_id", x.term_gate_id}, {"cmts", x.term_cmts}};
+    o["dqos_gates"] = std::move(gates);
+  }
   return o;
 }
 

@@ -36,6 +36,9 @@ constexpr int no_answer = 19;         ///< no answer within the configured time
 constexpr int subscriber_absent = 20; ///< called line not registered / out of service: reorder
 constexpr int invalid_number = 28;    ///< partial dial (incomplete number, dial timeout): reorder
 constexpr int temporary_failure = 41; ///< an MTA stopped answering, a leg failed or crashed
+/// Switching equipment congestion: an attempt the overload gate or a drain refused, given only
+/// the emergency window, dialled something else (or nothing) there: reorder, not billed.
+constexpr int congestion = 42;
 } // namespace cause
 
 struct call_state {
@@ -58,6 +61,23 @@ struct call_state {
   int cause = 0;          ///< Q.850, set when the release starts
   std::string orig_stats; ///< DLCX P: of the originating leg
   std::string term_stats; ///< DLCX P: of the terminating leg
+  /// Emergency call (an emergency code was dialled): admitted whatever the load, routed to the
+  /// emergency trunk group, under network hold once answered (docs/services.md).
+  bool emergency = false;
+  /// Started in the emergency window of an attempt the overload gate or a drain refused: only
+  /// an emergency code may follow; anything else ends it with reorder, unbilled.
+  bool emergency_only = false;
+  /// Network hold: the caller hung up an answered emergency call; the line rings again and the
+  /// call stays up until the far end releases it.
+  bool caller_on_hook = false;
+  /// DQoS gates (docs/qos.md) of each half-call: Gate ID, CMTS name and the MTA it serves (the
+  /// Subscriber ID); 0 / empty for a best-effort leg. Replicated, so a new active audits them.
+  std::uint32_t orig_gate_id = 0;
+  std::string orig_cmts;
+  std::uint32_t orig_gate_subscriber = 0;
+  std::uint32_t term_gate_id = 0;
+  std::string term_cmts;
+  std::uint32_t term_gate_subscriber = 0;
 };
 
 template <class Inspector>
@@ -65,7 +85,9 @@ typename Inspector::result_type inspect(Inspector& f, call_state& x) {
   return f(caf::meta::type_name("call_state"), x.call_id, x.phase, x.calling_number,
            x.called_number, x.originating, x.terminating, x.route, x.orig_connection,
            x.term_connection, x.orig_sdp, x.term_sdp, x.started_ms, x.dialled_ms, x.alerting_ms,
-           x.answered_ms, x.ended_ms, x.cause, x.orig_stats, x.term_stats);
+           x.answered_ms, x.ended_ms, x.cause, x.orig_stats, x.term_stats, x.emergency,
+           x.emergency_only, x.caller_on_hook, x.orig_gate_id, x.orig_cmts, x.orig_gate_subscriber,
+           x.term_gate_id, x.term_cmts, x.term_gate_subscriber);
 }
 
 boost::json::object to_json(const call_state& x);
@@ -78,6 +100,10 @@ struct originate_call {
   std::string endpoint;
   std::string directory_number;
   caf::actor line;
+  /// The admission gate refused the attempt (overload, drain): dial tone for the emergency
+  /// window only, with the emergency codes' digit map.
+  bool emergency_only = false;
+  std::string gate_reason; ///< emergency_only: "overload" or "drain"
 };
 
 // ---- call -> call manager ----------------------------------------------------------------------

@@ -1,5 +1,7 @@
 #include "actors/calls/dial_plan.hpp"
 
+#include "runtime/base/q850.hpp"
+
 #include "runtime/mgcp/text.hpp"
 
 namespace cms::actors {
@@ -26,7 +28,7 @@ route_decision dial_plan::resolve(const std::string& number) const {
   for (auto& prefix : on_net_prefixes_)
     if (number.compare(0, prefix.size(), prefix) == 0) {
       out.what = route_decision::kind::unallocated;
-      out.cause = 1;
+      out.cause = q850::unallocated_number;
       return out;
     }
   if (auto r = router_ ? router_->route(number) : std::nullopt) {
@@ -36,7 +38,7 @@ route_decision dial_plan::resolve(const std::string& number) const {
     return out;
   }
   out.what = route_decision::kind::no_route;
-  out.cause = 3;
+  out.cause = q850::no_route_to_destination;
   return out;
 }
 

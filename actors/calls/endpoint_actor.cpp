@@ -35,7 +35,7 @@ std::shared_ptr<spdlog::logger> logger() {
 
 void publish(self_ptr self) {
   auto& st = self->state;
-  st.data.changed_ms = wall_clock_ms();
+  st.data.changed_ms = utc_ms();
   st.ctx->save(st.data);
   if (auto catalog = st.ctx->catalog())
     self->send(catalog, st.data);
@@ -157,7 +157,7 @@ void arm(self_ptr self, armed_request what, F k) {
     cmd.set_param("S", what.signals);
   cmd.set_param("Q", st.ctx->settings.quarantine_handling);
   if (what.digit_map)
-    cmd.set_param("D", st.ctx->settings.digit_map);
+    cmd.set_param("D", what.map_text.empty() ? st.ctx->settings.digit_map : what.map_text);
   // The new X is current from now on: quarantined events come back with it.
   st.data.request_id = x;
   st.data.requested_events = what.events;
@@ -262,7 +262,7 @@ void arm_rest(self_ptr self, std::string tone, int attempts = 0) {
   // call the dead node took with it (the soaks' lines "not idle" at the end).
   if (off && tone.empty())
     tone = "L/ro";
-  armed_request what{off ? tone : std::string{}, off ? hangup_events : idle_events, false};
+  armed_request what{off ? tone : std::string{}, off ? hangup_events : idle_events, false, {}};
   const auto n = st.requests_sent + 1; // the number arm gives this request
   const auto generation = ++st.rest_generation;
   arm(self, what, [self, tone, attempts, off, n, generation](const mgcp_reply& r) {
@@ -337,7 +337,7 @@ void register_line(self_ptr self) {
         set_state(self, line_state::unregistered);
       return;
     }
-    st.data.registered_ms = wall_clock_ms();
+    st.data.registered_ms = utc_ms();
     logger()->debug("endpoint={} event=registered peer={}:{}", st.data.name, st.data.peer.address,
                     st.data.peer.port);
     // A line found off hook here (its call was lost with the node that died, or the handset
@@ -416,13 +416,26 @@ void leave_call(self_ptr self, std::string tone) {
 
 void originate(self_ptr self) {
   auto& st = self->state;
-  if (st.ctx->admission.admit() != call_admission::verdict::admitted) {
+  auto verdict = st.ctx->admission.admit();
+  // Refused by the overload gate or a drain: a caller may still be dialling 911. Such an attempt
+  // gets dial tone for the emergency window (its digit map matches the emergency codes only).
+  // A standby or stepped-down node never starts calls, not even these.
+  const char* gate = verdict == call_admission::verdict::shed_rate              ? "overload"
+                     : verdict == call_admission::verdict::shed_drain           ? "drain"
+                     : verdict == call_admission::verdict::shed_billing_backlog ? "billing_backlog"
+                                                                                : nullptr;
+  const bool emergency_only = gate && !st.ctx->emergency_digit_map.empty();
+  if (verdict != call_admission::verdict::admitted && !emergency_only) {
     // Overload control (or drain): reorder at once, before any call resource is taken; the
     // line comes back to idle on hang-up like after any failed attempt.
     set_state(self, line_state::off_hook);
     logger()->debug("endpoint={} event=call_attempt_shed", st.data.name);
     arm_rest(self, "L/ro");
     return;
+  }
+  if (emergency_only) {
+    st.ctx->metrics.emergency_window(gate).inc();
+    logger()->debug("endpoint={} event=emergency_window reason={}", st.data.name, gate);
   }
   auto call_id = fmt::format("{:016x}", next_random(st.rng));
   st.data.call_id = call_id;
@@ -441,22 +454,29 @@ void originate(self_ptr self) {
     fail();
     return;
   }
-  self
-    ->request(manager, st.ctx->settings.line_request_timeout,
-              originate_call{call_id, st.data.name, st.data.directory_number,
-                             caf::actor_cast<caf::actor>(self)})
-    .then(
-      [self, call_id](caf::actor& call) {
-        auto& st = self->state;
-        if (st.data.call_id != call_id) {
-          // The call already released us (e.g. a hang-up raced the originate reply).
-          return;
-        }
-        st.call = call;
-        self->monitor(call);
-        tell_held_events(self);
-      },
-      [fail](caf::error&) { fail(); });
+  originate_call req{call_id,
+                     st.data.name,
+                     st.data.directory_number,
+                     caf::actor_cast<caf::actor>(self),
+                     emergency_only,
+                     emergency_only ? gate : ""};
+  // The emergency window's attempt goes ahead of the ordinary ones queued at the manager.
+  auto pending = emergency_only
+                   ? self->request<caf::message_priority::high>(
+                       manager, st.ctx->settings.line_request_timeout, std::move(req))
+                   : self->request(manager, st.ctx->settings.line_request_timeout, std::move(req));
+  pending.then(
+    [self, call_id](caf::actor& call) {
+      auto& st = self->state;
+      if (st.data.call_id != call_id) {
+        // The call already released us (e.g. a hang-up raced the originate reply).
+        return;
+      }
+      st.call = call;
+      self->monitor(call);
+      tell_held_events(self);
+    },
+    [fail](caf::error&) { fail(); });
 }
 
 // ---- inbound commands --------------------------------------------------------------------------
@@ -706,23 +726,26 @@ line_reply from_mgcp(const mgcp_reply& m) {
   return r;
 }
 
-armed_request armed_for(treatment t) {
+armed_request armed_for(treatment t, const call_context& ctx) {
   switch (t) {
   case treatment::dial_tone:
-    return {"L/dl", "L/hu(N),D/[0-9#*T](D)", true};
+    return {"L/dl", "L/hu(N),D/[0-9#*T](D)", true, {}};
+  case treatment::emergency_dial_tone:
+    return {"L/dl", "L/hu(N),D/[0-9#*T](D)", true, ctx.emergency_digit_map};
   case treatment::ringback:
-    return {"L/rt", hangup_events, false};
+    return {"L/rt", hangup_events, false, {}};
   case treatment::ringing:
-    return {"L/rg", idle_events, false};
+    return {"L/rg", idle_events, false, {}};
   case treatment::connected:
     break;
   }
-  return {{}, "L/hu(N),L/hf(N)", false};
+  return {{}, "L/hu(N),L/hf(N)", false, {}};
 }
 
 line_state state_for(treatment t) {
   switch (t) {
   case treatment::dial_tone:
+  case treatment::emergency_dial_tone:
     return line_state::dialling;
   case treatment::ringback:
   case treatment::ringing:
@@ -811,7 +834,7 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
       auto rp = self->make_response_promise<line_reply>();
       auto what = req.what;
       auto call_id = req.call_id;
-      arm(self, armed_for(what), [self, rp, what, call_id](const mgcp_reply& m) mutable {
+      arm(self, armed_for(what, *st.ctx), [self, rp, what, call_id](const mgcp_reply& m) mutable {
         auto& st = self->state;
         auto r = from_mgcp(m);
         if (m.ok() && m.rsp.code == 401) { // asked to ring a line that is off hook
@@ -838,7 +861,8 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
         return refused(cause::temporary_failure);
       auto cmd = make_command(self, mgcp::verb::crcx);
       cmd.set_param("C", req.call_id);
-      cmd.set_param("L", st.ctx->settings.local_connection_options);
+      cmd.set_param("L", st.ctx->settings.local_connection_options +
+                           (req.gate_id != 0 ? fmt::format(", dq-gi:{:x}", req.gate_id) : ""));
       cmd.set_param("M", std::string{mgcp::to_string(req.mode)});
       if (!req.remote_sdp.empty())
         cmd.sdp = req.remote_sdp;
@@ -947,8 +971,12 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
       st.data.provisioned_address = keep.provisioned_address;
       st.data.request_counter = std::max(st.data.request_counter, keep.request_counter);
       st.data.state = line_state::unregistered;
-      st.armed = armed_request{st.data.signals, st.data.requested_events,
-                               st.data.requested_events.find("D/") != std::string::npos};
+      // (The emergency window's map is not in the image: the configured map is sent instead,
+      // and the call still accepts only an emergency code.)
+      st.armed = armed_request{st.data.signals,
+                               st.data.requested_events,
+                               st.data.requested_events.find("D/") != std::string::npos,
+                               {}};
       if (st.suspended) {
         set_state(self, line_state::out_of_service);
         return;
@@ -976,7 +1004,7 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
           mark_unreachable(self);
           return;
         }
-        self->state.data.registered_ms = wall_clock_ms();
+        self->state.data.registered_ms = utc_ms();
         arm(self, self->state.armed, [self](const mgcp_reply& m) {
           if (!m.ok())
             mark_unreachable(self);

@@ -36,6 +36,8 @@ struct armed_request {
   std::string signals;
   std::string events;
   bool digit_map = false;
+  /// D: other than the configured map (the emergency window's); empty: the configured one.
+  std::string map_text;
 };
 
 struct endpoint_actor_state {

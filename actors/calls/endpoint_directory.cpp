@@ -2,6 +2,7 @@
 
 #include "runtime/mgcp/text.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 namespace cms::actors {
@@ -35,6 +36,34 @@ void endpoint_directory::erase(const std::string& name, const caf::actor& handle
       by_domain_.erase(i);
       break;
     }
+}
+
+void endpoint_directory::bind_source(const std::string& domain,
+                                     const boost::asio::ip::address& address) {
+  auto key = mgcp::text::lower(domain);
+  std::unique_lock guard{mutex_};
+  auto& list = sources_[key];
+  if (std::find(list.begin(), list.end(), address) == list.end())
+    list.push_back(address);
+}
+
+endpoint_directory::source_check
+endpoint_directory::check_source(std::string_view domain,
+                                 const boost::asio::ip::address& from) const {
+  auto key = mgcp::text::lower(domain);
+  std::shared_lock guard{mutex_};
+  auto it = sources_.find(key);
+  if (it == sources_.end())
+    return source_check::unbound;
+  // An IPv4 peer may reach a dual-stack socket as ::ffff:a.b.c.d.
+  auto plain = from.is_v6() && from.to_v6().is_v4_mapped()
+                 ? boost::asio::ip::address(
+                     boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, from.to_v6()))
+                 : from;
+  for (auto& a : it->second)
+    if (a == plain)
+      return source_check::allowed;
+  return source_check::refused;
 }
 
 caf::actor endpoint_directory::find(std::string_view name) const {

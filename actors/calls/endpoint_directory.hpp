@@ -5,6 +5,8 @@
 
 #include "runtime/mgcp/endpoint_name.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <caf/actor.hpp>
 
 #include <map>
@@ -27,6 +29,14 @@ public:
   /// Every registered line a wildcarded name covers ("*@mta", "aaln/*@mta").
   std::vector<caf::actor> covered_by(const mgcp::endpoint_name& wildcard) const;
   std::size_t size() const;
+
+  /// Binds an MGCP domain (an MTA's FQDN, a trunking gateway's name) to an address its commands
+  /// may come from (provisioning; a domain may get several). Checked on the io thread before a
+  /// command reaches any actor: a forged RSIP or NTFY then costs a counter, not a state change.
+  void bind_source(const std::string& domain, const boost::asio::ip::address& address);
+  enum class source_check { unbound, allowed, refused };
+  /// Whether a command for `domain` may come from `from` (unbound: no address is provisioned).
+  source_check check_source(std::string_view domain, const boost::asio::ip::address& from) const;
   /// Drops every entry (shutdown: the handles keep actors alive).
   void clear();
 
@@ -35,6 +45,8 @@ private:
   std::unordered_map<std::string, caf::actor> by_name_;
   /// domain -> names on that MTA, for wildcard fan-out.
   std::multimap<std::string, std::string> by_domain_;
+  /// domain -> the addresses its commands may come from.
+  std::unordered_map<std::string, std::vector<boost::asio::ip::address>> sources_;
 };
 
 } // namespace cms::actors

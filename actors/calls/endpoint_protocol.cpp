@@ -47,6 +47,8 @@ const char* to_string(treatment t) noexcept {
     return "ringing";
   case treatment::connected:
     return "connected";
+  case treatment::emergency_dial_tone:
+    return "emergency_dial_tone";
   }
   return "unknown";
 }

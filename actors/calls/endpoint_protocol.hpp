@@ -8,6 +8,7 @@
 // State is data: `endpoint_state` is plain, inspectable (CAF 0.17 `inspect`) and has a JSON view,
 // so the same struct is listed over HTTP, kept as a snapshot for restarts and replicated.
 
+#include "runtime/base/q850.hpp"
 #include "runtime/mgcp/message.hpp"
 #include "runtime/mgcp/parameters.hpp"
 
@@ -105,7 +106,10 @@ enum class treatment : std::uint8_t {
   dial_tone, ///< S: L/dl, D: digit map, R: L/hu(N),D/[0-9#*T](D): collect a number
   ringback,  ///< S: L/rt, R: L/hu(N): caller waits for the answer
   ringing,   ///< S: L/rg, R: L/hd(N): called line rings
-  connected  ///< no signal, R: L/hu(N),L/hf(N): talking
+  connected, ///< no signal, R: L/hu(N),L/hf(N): talking
+  /// S: L/dl, D: the emergency codes only, R: L/hu(N),D/[0-9#*T](D): the window an attempt
+  /// refused by the overload gate or a drain still gets (services/emergency.hpp)
+  emergency_dial_tone
 };
 const char* to_string(treatment t) noexcept;
 
@@ -126,6 +130,7 @@ struct create_connection {
   std::string call_id;
   mgcp::connection_mode mode = mgcp::connection_mode::recvonly;
   std::string remote_sdp;
+  std::uint32_t gate_id = 0; ///< DQoS gate authorising this line's media: L: dq-gi; 0 = none
 };
 
 /// MDCX of this line's connection (new mode, remote SDP when not empty).
@@ -145,7 +150,7 @@ struct delete_connection {
 /// back to idle with L/hd armed. Any connection still open is deleted. Plain send, no reply.
 struct release_line {
   std::string call_id;
-  int cause = 16;
+  int cause = q850::normal_clearing;
   std::string tone;
 };
 

@@ -25,6 +25,9 @@ caf::behavior mgcp_edge(caf::stateful_actor<mgcp_edge_state>* self, mgcp::agent*
                         bool start_fenced) {
   self->state.agent = agent;
   self->state.fenced = start_fenced;
+  // The agent holds the fence for every answer it would send on its own (errors, 100, replays).
+  if (agent)
+    agent->set_fenced(start_fenced);
   return {
     [self](mgcp_request& req) -> caf::result<mgcp_reply> {
       if (self->state.fenced) {
@@ -75,6 +78,8 @@ caf::behavior mgcp_edge(caf::stateful_actor<mgcp_edge_state>* self, mgcp::agent*
       if (f.closed != self->state.fenced)
         log::get("mgcp")->info("event=mgcp_fence state={}", f.closed ? "closed" : "open");
       self->state.fenced = f.closed;
+      if (self->state.agent)
+        self->state.agent->set_fenced(f.closed);
     },
     [self](mgcp_respond& m) {
       // A standby stays silent: an MTA that tries it fails over to the next call agent of its
@@ -102,6 +107,15 @@ void dispatch_inbound(const endpoint_directory& directory, mgcp::agent& agent,
                       const inbound_metrics& counters, const mgcp::udp_endpoint& from,
                       mgcp::command cmd) {
   auto name = mgcp::parse_endpoint_name(cmd.endpoint);
+  if (name && directory.check_source(name->domain, from.address()) ==
+                endpoint_directory::source_check::refused) {
+    if (counters.wrong_source)
+      counters.wrong_source->inc();
+    log::get("mgcp")->debug("event=wrong_source verb={} endpoint={} from={}:{}",
+                            mgcp::to_string(cmd.kind), cmd.endpoint, from.address().to_string(),
+                            from.port());
+    return;
+  }
   if (name && name->wildcarded()) {
     auto lines = name->all_of() && cmd.kind == mgcp::verb::rsip ? directory.covered_by(*name)
                                                                 : std::vector<caf::actor>{};

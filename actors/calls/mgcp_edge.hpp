@@ -5,6 +5,11 @@
 // endpoint directory (a read-mostly map, no actor round trip) and hands the command to the endpoint
 // actor with high priority; an unknown endpoint is answered 500 at once. A wildcard RSIP
 // ("*@mta-0001...") is answered 200 once and fanned out to every line of that MTA.
+// Before any of that, the source is checked: a command for a domain bound to provisioned
+// addresses (endpoint_directory::bind_source: trunking gateways, MTAs) that comes from elsewhere is
+// dropped unanswered and counted (cms_mgcp_rejected_total{reason="wrong_source"}). An answer
+// would go to the forged address (a reflector) and would confirm the endpoint to a prober; the
+// real gateway never sends from another address.
 //
 // Outbound: actors `request(edge, timeout, mgcp_request{peer, cmd})` and get an mgcp_reply. The
 // edge actor calls agent.send(); the agent's outcome callback (io thread) only anon_sends the
@@ -79,6 +84,7 @@ struct inbound_metrics {
   metrics::counter* unknown_endpoint = nullptr;
   metrics::counter* dispatched = nullptr;
   metrics::counter* wildcard = nullptr;
+  metrics::counter* wrong_source = nullptr;
 };
 
 /// The agent's command handler: installs as agent.on_command([..](from, cmd){ dispatch_inbound(..) }).

@@ -1,10 +1,15 @@
 #include "actors/ha/ha_actor.hpp"
 
+#include "runtime/base/wall_clock.hpp"
+
 #include "runtime/base/logging.hpp"
 
 #include <boost/json.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
+
+#include <filesystem>
+#include <thread>
 
 namespace cms::ha {
 
@@ -17,12 +22,6 @@ using claim_retry_atom = caf::atom_constant<caf::atom("ha_retry")>;
 clock_time now_of(self_ptr self) {
   // The actor clock: CAF's test scheduler drives it in deterministic tests.
   return clock_time{self->clock().now().time_since_epoch()};
-}
-
-std::int64_t utc_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
 }
 
 void publish_view(self_ptr self) {
@@ -51,15 +50,37 @@ void notify_subscribers(self_ptr self) {
     self->send<caf::message_priority::high>(s, atom::role_changed_v, rs.current, rs.epoch);
 }
 
+/// Stores the epoch; false (logged and counted) when the store refused it.
+bool persist(self_ptr self, std::uint64_t epoch) {
+  auto& st = self->state;
+  if (!st.env->persist_epoch)
+    return true;
+  try {
+    st.env->persist_epoch(epoch);
+    return true;
+  } catch (const std::exception& e) {
+    log::get("ha")->error("event=epoch_write_failed epoch={} error=\"{}\"", epoch, e.what());
+    if (st.env->metrics)
+      st.env->metrics
+        ->get_counter("cms_ha_epoch_write_failures_total",
+                      "Epochs the store refused (the node steps down instead of acting on them)")
+        .inc();
+    return false;
+  }
+}
+
 void carry_out(self_ptr self, const effects& fx) {
   auto& st = self->state;
   auto logger = log::get("ha");
   bool role_change = false;
+  std::optional<std::uint64_t> unstored; // an epoch the store refused: never act on it
   for (auto& e : fx) {
+    if (unstored && e.kind == effect::become_active)
+      continue;
     switch (e.kind) {
     case effect::persist_epoch:
-      if (st.env->persist_epoch)
-        st.env->persist_epoch(e.epoch);
+      if (!persist(self, e.epoch))
+        unstored = e.epoch;
       break;
     case effect::claim_epoch:
     case effect::renew_lease:
@@ -112,9 +133,27 @@ void carry_out(self_ptr self, const effects& fx) {
       break;
     }
   }
+  if (unstored) {
+    // Recursion ends: a step-down persists nothing.
+    carry_out(self, st.rules->on_epoch_write_failed(*unstored, now_of(self)));
+    return;
+  }
   publish_view(self);
   if (role_change)
     notify_subscribers(self);
+}
+
+/// Test-only faults ([test_faults]): a stuck or a crashing HA actor, as seen from outside.
+void inject_test_faults(self_ptr self) {
+  auto& env = *self->state.env;
+  if (env.test_crash)
+    throw std::runtime_error("test fault: HA actor crashes (test_faults.crash_ha_actor)");
+  std::error_code ec;
+  if (!env.test_freeze_file.empty() && std::filesystem::exists(env.test_freeze_file, ec)) {
+    log::get("ha")->critical("event=test_fault_freeze file={}", env.test_freeze_file);
+    for (;;)
+      std::this_thread::sleep_for(std::chrono::hours{1});
+  }
 }
 
 /// The node link is up: remember the peer, watch it, and introduce ourselves.
@@ -210,6 +249,7 @@ caf::behavior ha_actor(self_ptr self, std::shared_ptr<ha_environment> env) {
   return {
     [self](atom::tick) {
       auto& st = self->state;
+      inject_test_faults(self);
       carry_out(self, st.rules->on_tick(now_of(self)));
       if (st.peer)
         self->send<caf::message_priority::high>(

@@ -43,7 +43,9 @@ struct ha_environment {
   /// cmsd): dial peer_host:peer_port through the OpenSSL middleman.
   std::function<caf::actor()> connect_peer;
   std::uint64_t persisted_epoch = 0;
-  std::function<void(std::uint64_t)> persist_epoch; ///< must be durable when it returns
+  /// Must be durable when it returns; throws when it cannot be (the node then steps down rather
+  /// than act on an epoch a restart would forget: ha_rules::on_epoch_write_failed).
+  std::function<void(std::uint64_t)> persist_epoch;
   /// Witness requests; `done(granted, highest_epoch, highest_refused_epoch)` may run on any thread.
   std::function<void(int kind, std::uint64_t epoch,
                      std::function<void(int, std::uint64_t, std::uint64_t)> done)>
@@ -52,6 +54,11 @@ struct ha_environment {
   std::function<std::uint64_t()> applied_seq;     ///< replication position for heartbeats
   cluster_view* view = nullptr;
   metrics::registry* metrics = nullptr;
+  /// Fault injection for tests only ([test_faults], docs/ha.md "Liveness"): once this file exists
+  /// the actor blocks its thread for good at its next tick (a stuck HA actor).
+  std::string test_freeze_file;
+  /// Fault injection for tests only: the actor throws at its first tick, every time it starts.
+  bool test_crash = false;
 };
 
 struct ha_actor_state {

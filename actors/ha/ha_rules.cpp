@@ -53,6 +53,11 @@ bool ha_rules::peer_outranks_us() const {
 effects ha_rules::claim(clock_time now, const std::string& reason) {
   if (state_.claiming)
     return {};
+  if (state_.epoch >= max_epoch) {
+    // No epoch left to claim: wrapping would take an epoch already used.
+    state_.last_transition_reason = "epoch space exhausted: cannot claim";
+    return {};
+  }
   auto next = state_.epoch + 1;
   if (settings_.witnesses == 0) {
     // No guard configured: promote on our own judgement (lab pairs; unsafe under partition).
@@ -91,6 +96,9 @@ effects ha_rules::demote(role to, std::uint64_t epoch, const std::string& reason
 }
 
 effects ha_rules::on_heartbeat(path p, const peer_info& peer, clock_time now) {
+  // A heartbeat with an implausible epoch is ignored whole: its sender is not a sane peer.
+  if (peer.epoch > state_.epoch && !epoch_plausible(peer.epoch))
+    return {};
   bool was_alive = peer_alive();
   if (p == path::node_link) {
     state_.last_node_link = now;
@@ -246,8 +254,21 @@ effects ha_rules::on_switchover_request(clock_time now) {
   return {};
 }
 
+bool ha_rules::epoch_plausible(std::uint64_t epoch) const noexcept {
+  return epoch <= max_epoch &&
+         (state_.epoch >= max_epoch - max_epoch_jump || epoch <= state_.epoch + max_epoch_jump);
+}
+
+effects ha_rules::on_epoch_write_failed(std::uint64_t epoch, clock_time) {
+  if (state_.current != role::active)
+    return {};
+  // The rules' epoch stays: it is the highest we know of, and the next claim goes above it.
+  return demote(role::stepping_down, 0,
+                "epoch " + std::to_string(epoch) + " could not be stored: stepping down");
+}
+
 effects ha_rules::on_higher_epoch(std::uint64_t epoch, const std::string& source, clock_time) {
-  if (epoch <= state_.epoch)
+  if (epoch <= state_.epoch || !epoch_plausible(epoch))
     return {};
   return demote(role::standby, epoch, "higher epoch " + std::to_string(epoch) + " from " + source);
 }

@@ -30,6 +30,14 @@ const char* to_string(role r) noexcept;
 using clock_time = std::chrono::steady_clock::time_point;
 using duration = std::chrono::milliseconds;
 
+/// Epochs are stored as SQLite's signed 64-bit integers: none may exceed this, and a claim at it
+/// is refused rather than wrapped (an epoch never goes backwards).
+constexpr std::uint64_t max_epoch = 0x7fff'ffff'ffff'ffffULL;
+/// An epoch learnt from a message may be at most this far above ours. Each promotion takes one
+/// epoch; a jump of millions only comes from a bug or a forgery, and accepting it would bring the
+/// pair closer to max_epoch for nothing.
+constexpr std::uint64_t max_epoch_jump = 1'000'000;
+
 /// What a heartbeat tells about the peer (carried on both paths).
 struct peer_info {
   std::string node_id;
@@ -130,8 +138,14 @@ public:
   /// Graceful switchover: on the active, hand over (become standby once the peer took over);
   /// on the standby (asked by the active), claim the next epoch.
   effects on_switchover_request(clock_time now);
-  /// Any message (replication, MGCP takeover, witness refusal) revealing a higher epoch.
+  /// Any message (replication, MGCP takeover, witness refusal) revealing a higher epoch. An epoch
+  /// above max_epoch or more than max_epoch_jump above ours is ignored (epoch_plausible).
   effects on_higher_epoch(std::uint64_t epoch, const std::string& source, clock_time now);
+  /// Writing `epoch` to the store failed. A node must never act on an epoch that is not durable:
+  /// an active (or a node that just promoted) steps down; other roles are safe as they are.
+  effects on_epoch_write_failed(std::uint64_t epoch, clock_time now);
+  /// True when `epoch` may be learnt: not above max_epoch nor max_epoch_jump above ours.
+  bool epoch_plausible(std::uint64_t epoch) const noexcept;
 
   /// What our heartbeats say about us.
   peer_info self_info(std::uint64_t applied_seq) const;

@@ -1,5 +1,7 @@
 #include "actors/ha/replicator.hpp"
 
+#include "runtime/base/wall_clock.hpp"
+
 #include "actors/calls/call_protocol.hpp"
 #include "actors/calls/endpoint_protocol.hpp"
 #include "actors/ha/takeover_protocol.hpp"
@@ -28,12 +30,6 @@ std::shared_ptr<spdlog::logger> logger() {
   return l;
 }
 
-std::int64_t utc_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
 metrics::counter& counter(self_ptr self, const std::string& name, const std::string& help) {
   return self->state.env->metrics->get_counter(name, help);
 }
@@ -49,7 +45,10 @@ persistence::database* store(self_ptr self) {
   auto& st = self->state;
   if (!st.db) {
     try {
-      st.db = std::make_unique<persistence::database>(persistence::database::open(st.env->db_file));
+      // The standby acknowledges a batch once apply() committed it; "on both nodes" must mean
+      // on both disks, so every commit syncs the WAL (synchronous=FULL).
+      st.db = std::make_unique<persistence::database>(
+        persistence::database::open(st.env->db_file, persistence::acknowledged_writer()));
     } catch (const std::exception& e) {
       logger()->error("event=store_unusable error=\"{}\"", e.what());
       return nullptr;
@@ -645,6 +644,34 @@ void quiesce(self_ptr self) {
   logger()->warn("event=quiesced epoch={}", st.epoch);
 }
 
+/// A standby promoted with an image behind the old active's (no snapshot yet, or records announced
+/// and not applied) may lack lines, calls and billing records: the promotion goes ahead (a node
+/// with a stale image serves better than none), and what it may lack is logged, counted
+/// (cms_ha_promoted_behind_total), shown in /cluster (promotion_gap) and in the event log.
+void record_promotion_gap(self_ptr self, role previous, bool image_current) {
+  auto& st = self->state;
+  const auto applied = st.env->image->seq;
+  const auto missing = st.head > applied ? st.head - applied : 0;
+  if (previous != role::standby || (image_current && missing == 0))
+    return;
+  const auto age_ms = st.head_at_ms > 0 ? std::max<std::int64_t>(0, utc_ms() - st.head_at_ms) : 0;
+  std::string gap = !st.synced ? "no snapshot applied since this node became standby; image seq " +
+                                   std::to_string(applied)
+                               : std::to_string(missing) + " records announced and not applied (" +
+                                   std::to_string(age_ms) + " ms)";
+  logger()->error("event=promoted_behind synced={} applied_seq={} head_seq={} missing={} "
+                  "head_age_ms={}",
+                  st.synced, applied, st.head, missing, age_ms);
+  counter(self, "cms_ha_promoted_behind_total",
+          "Promotions of a standby whose replication image was behind the old active's")
+    .inc();
+  if (st.env->view)
+    st.env->view->update([&](cluster_snapshot& c) {
+      c.promotion_gap = gap;
+      c.promotion_gap_ms = utc_ms();
+    });
+}
+
 void on_role(self_ptr self, role r, std::uint64_t epoch) {
   auto& st = self->state;
   auto previous = st.current;
@@ -652,6 +679,7 @@ void on_role(self_ptr self, role r, std::uint64_t epoch) {
   st.epoch = std::max(st.epoch, epoch);
   if (r == role::active && previous != role::active) {
     const bool image_current = previous == role::standby && st.synced;
+    record_promotion_gap(self, previous, image_current);
     st.stream = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
     st.acked = st.env->image->seq;
     st.synced = false;
@@ -737,10 +765,12 @@ void publish_lag(self_ptr self) {
       ->get_gauge("cms_replication_standby_synced", "1 while a standby follows our stream")
       .set(st.current == role::active ? (st.standby_synced ? 1 : 0) : (st.synced ? 1 : 0));
   }
+  const bool behind = st.current == role::standby && (!st.synced || records > 0);
   if (st.env->view)
     st.env->view->update([&](cluster_snapshot& c) {
       c.replication_lag_records = records;
       c.replication_lag_ms = ms;
+      c.replication_behind = behind;
     });
 }
 

@@ -1,5 +1,7 @@
 #include "actors/links/data_link.hpp"
 
+#include "runtime/base/wall_clock.hpp"
+
 #include "actors/type_ids.hpp"
 #include "runtime/base/logging.hpp"
 
@@ -13,12 +15,6 @@ namespace cms::links {
 namespace {
 
 using self_ptr = caf::stateful_actor<data_link_state>*;
-
-std::int64_t utc_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 void update_gauges(self_ptr self) {
   auto& st = self->state;

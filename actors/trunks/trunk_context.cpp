@@ -25,7 +25,7 @@ std::string channel_endpoint(int span, int channel, const std::string& gateway) 
                            gateway);
 }
 
-std::int64_t now_ms() { return actors::wall_clock_ms(); }
+std::int64_t now_ms() { return cms::utc_ms(); }
 
 trunk_context::trunk_context(trunk_settings s, std::shared_ptr<actors::call_context> c,
                              persistence::provisioning p, metrics::registry& r)

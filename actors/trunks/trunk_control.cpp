@@ -33,6 +33,12 @@ trunk_control make_trunk_control(std::shared_ptr<actors::call_context> calls,
                                         actors::restart_policy::permanent});
   std::vector<actors::child_spec> gateways;
   for (auto& g : ctx->prov.gateways) {
+    // A gateway's NTFY and RSIP come from its provisioned address or are dropped before any actor
+    // sees them: a forged "RSIP *@gw RM: forced" would otherwise take it out of service.
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(g.address, ec);
+    if (!ec)
+      ctx->calls->directory.bind_source(g.name, address);
     auto name = g.name;
     gateways.push_back(actors::child_spec{"gateway:" + name,
                                           [ctx, name](caf::event_based_actor* self) {

@@ -4,6 +4,7 @@
 // before maintenance or a switchover. Call control consults accepting_new_calls() on every new
 // attempt (from any thread: the flag is a single atomic, no lock on the call path).
 
+#include "runtime/base/wall_clock.hpp"
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -48,9 +49,7 @@ private:
     if (draining_.load(std::memory_order_relaxed) == value)
       return false;
     draining_.store(value, std::memory_order_release);
-    since_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::system_clock::now().time_since_epoch())
-                  .count();
+    since_ms_ = utc_ms();
     reason_ = std::move(reason);
     return true;
   }

@@ -17,6 +17,12 @@ struct cluster_snapshot {
   std::string peer_udp = "unknown";   ///< heartbeat path 2 (UDP)
   std::uint64_t replication_lag_records = 0;
   double replication_lag_ms = 0;
+  /// A standby whose image is not (yet) what the active has: no snapshot taken, or records
+  /// announced by the active and not applied. Promoting it now would lose what it lacks.
+  bool replication_behind = false;
+  /// What the node may lack, recorded when it was promoted with an image behind; empty otherwise.
+  std::string promotion_gap;
+  std::int64_t promotion_gap_ms = 0; ///< UTC ms of that promotion; 0 if never
   std::string last_failover_reason;
   std::int64_t last_failover_ms = 0; ///< UTC ms; 0 if never
 };

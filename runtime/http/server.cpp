@@ -81,15 +81,23 @@ void server_state::on_accept(const boost::system::error_code& ec, tcp::socket so
     });
     return;
   }
+  boost::system::error_code rec;
+  auto remote = socket.remote_endpoint(rec);
+  std::string address = rec ? std::string{} : remote.address().to_string();
   auto s = std::make_shared<session>(std::move(socket), shared_from_this());
   std::size_t open = 0;
+  std::size_t from_address = 0;
   {
     std::lock_guard lock(sessions_mutex);
     sessions.emplace(s.get(), s);
     open = sessions.size();
+    address_of.emplace(s.get(), address);
+    from_address = ++per_address[address];
   }
   if (open > cfg.max_connections)
     s->reject_over_limit();
+  else if (cfg.max_connections_per_address > 0 && from_address > cfg.max_connections_per_address)
+    s->reject_over_address_limit();
   else
     s->run();
   do_accept();
@@ -98,6 +106,11 @@ void server_state::on_accept(const boost::system::error_code& ec, tcp::socket so
 void server_state::remove_session(session* s) {
   std::lock_guard lock(sessions_mutex);
   sessions.erase(s);
+  if (auto it = address_of.find(s); it != address_of.end()) {
+    if (auto n = per_address.find(it->second); n != per_address.end() && --n->second == 0)
+      per_address.erase(n);
+    address_of.erase(it);
+  }
 }
 
 std::vector<std::shared_ptr<session>> server_state::live_sessions() {

@@ -25,6 +25,10 @@ struct server_config {
   std::size_t max_request_bytes = 64 * 1024;      ///< header + body; beyond it 431/413
   std::chrono::milliseconds idle_timeout{30'000}; ///< between requests and for slow senders
   std::size_t max_connections = 256;              ///< beyond it new connections get 503
+  /// Connections open from one client address; beyond it new ones get 429 and are closed (TLS:
+  /// closed before the handshake), so one client cannot take every slot of max_connections.
+  /// 0: no per-address bound.
+  std::size_t max_connections_per_address = 16;
   std::chrono::milliseconds handler_timeout{5'000}; ///< a handler silent this long yields 503
   /// Request rate bound (request_pacer.hpp); unpaced by default, the node sets [http]'s.
   pacing_config pacing;

@@ -13,6 +13,7 @@
 #include <spdlog/logger.h>
 
 #include <atomic>
+#include <string>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -55,6 +56,9 @@ struct server_state : std::enable_shared_from_this<server_state> {
 
   mutable std::mutex sessions_mutex;
   std::unordered_map<session*, std::weak_ptr<session>> sessions;
+  /// Open connections per client address, and each session's address (guarded as above).
+  std::unordered_map<std::string, std::size_t> per_address;
+  std::unordered_map<session*, std::string> address_of;
 };
 
 } // namespace cms::http::detail

@@ -81,6 +81,17 @@ void session::reject_over_limit() {
   });
 }
 
+void session::reject_over_address_limit() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->tls_) {
+      self->state_->count_error("address_connection_limit");
+      self->close_now();
+      return;
+    }
+    self->fail(429, "too many connections from this address", "address_connection_limit");
+  });
+}
+
 void session::handshake() {
   stream_.expires_after(state_->cfg.idle_timeout);
   tls_->async_handshake(

@@ -35,6 +35,8 @@ public:
   void run();
   /// Answers 503 without reading a request and closes: the connection limit is reached.
   void reject_over_limit();
+  /// Answers 429 without reading a request and closes: this client address has its share.
+  void reject_over_address_limit();
   /// Closes the connection; callable from any thread.
   void shutdown();
 

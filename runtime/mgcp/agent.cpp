@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <climits>
 #include <map>
 #include <mutex>
@@ -107,8 +108,8 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
       metrics_(registry),
       socket_(io),
       timer_(io),
-      tm_(cfg_.timers, cfg_.seed != 0 ? cfg_.seed : std::random_device{}(),
-          cfg_.send_response_acks),
+      tm_(cfg_.timers, cfg_.seed != 0 ? cfg_.seed : std::random_device{}(), cfg_.send_response_acks,
+          cfg_.receive),
       guard_(cfg_.flood),
       limited_sources_(registry.get_counter(
         "cms_mgcp_flood_sources_limited_total",
@@ -125,6 +126,7 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
   asio::steady_timer timer_;
   std::optional<time_point> armed_for_;
   bool stopped_ = false;
+  std::atomic<bool> fenced_{false};
 
   /// Guards the transaction layer and the outcome handlers: send() runs on any thread.
   std::mutex mutex_;
@@ -172,6 +174,16 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
       return *other_;
     }
     return peers_.emplace(peer, make_counters(peer_label(peer))).first->second;
+  }
+
+  /// Refusals for policy (source, fence, bounds): one label, no peer, so a spoofer choosing
+  /// random sources cannot grow /metrics.
+  void count_rejected(const char* reason, std::uint64_t n = 1) {
+    metrics_
+      .get_counter("cms_mgcp_rejected_total",
+                   "MGCP messages refused by policy (source, fence, bounds) by reason",
+                   {{"reason", reason}})
+      .inc(n);
   }
 
   void count_error(const udp_endpoint& peer, const char* reason) {
@@ -257,18 +269,29 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
 
   void on_datagram(std::string_view datagram, const udp_endpoint& from) {
     const auto now = steady::now();
-    // A source flooding malformed datagrams costs neither a parse nor an answer until its budget
-    // refills; other sources are not affected.
-    if (guard_.check(from.address(), now) == flood_guard::verdict::limited) {
+    // A source over its total budget costs no parse until the budget refills; other sources
+    // (other ports of the same address included) are not affected.
+    if (guard_.check(from, now) == flood_guard::verdict::limited) {
       count_error(from, "rate_limited");
       return;
     }
     auto decoded = decode(datagram, cfg_.limits);
-    if (!decoded.errors.empty() && guard_.malformed(from.address(), now))
-      limited_sources_.inc();
+    // Over its malformed budget a source's bad datagrams are not answered (no reflection); its
+    // well-formed ones below are served as usual.
+    bool silent = false;
+    if (!decoded.errors.empty()) {
+      silent = guard_.malformed_limited(from, now);
+      if (guard_.malformed(from, now))
+        limited_sources_.inc();
+    }
+    const bool fenced = fenced_.load(std::memory_order_relaxed);
     for (const auto& err : decoded.errors) {
-      count_error(from, reason_for(err));
-      if (err.transaction_id && !err.is_response) {
+      count_error(from, silent ? "malformed_over_budget" : reason_for(err));
+      if (fenced && err.transaction_id && !err.is_response) {
+        count_rejected("fenced");
+        continue;
+      }
+      if (!silent && err.transaction_id && !err.is_response) {
         // Errors are answers (RFC 3435 2.4): the peer learns why instead of retransmitting.
         response answer;
         answer.code = err.code;
@@ -279,9 +302,14 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
     }
     for (auto& msg : decoded.messages) {
       counters(from).received->inc();
-      if (auto* cmd = std::get_if<command>(&msg))
+      if (auto* cmd = std::get_if<command>(&msg)) {
+        if (fenced) {
+          // Not recorded either: the first copy after the fence opens is a fresh command.
+          count_rejected("fenced");
+          continue;
+        }
         on_command(from, std::move(*cmd), now);
-      else
+      } else
         on_response(from, std::get<response>(msg), now);
     }
     arm_timer();
@@ -292,6 +320,19 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
     {
       std::lock_guard lock{mutex_};
       r = tm_.on_command(from, cmd, now);
+    }
+    if (r.kind == incoming_command_kind::refused_peer_limit ||
+        r.kind == incoming_command_kind::refused_global_limit) {
+      count_rejected(r.kind == incoming_command_kind::refused_peer_limit ? "peer_limit"
+                                                                         : "global_limit");
+      // The 409 is charged to the source's malformed budget: a spoofed flood of fresh ids gets
+      // no more answers than a flood of garbage.
+      bool silent = guard_.malformed_limited(from, now);
+      if (guard_.malformed(from, now))
+        limited_sources_.inc();
+      if (r.reply && !silent)
+        send_message(from, *r.reply, false);
+      return;
     }
     if (r.kind != incoming_command_kind::fresh) {
       counters(from).duplicates->inc();
@@ -338,6 +379,9 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
     case incoming_response_kind::unknown:
       count_error(from, "unknown_transaction");
       break;
+    case incoming_response_kind::wrong_peer:
+      count_rejected("response_wrong_peer");
+      break;
     case incoming_response_kind::provisional:
     case incoming_response_kind::response_ack:
       break;
@@ -382,6 +426,10 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
   }
 
   void respond(const udp_endpoint& to, response rsp) {
+    if (fenced_.load(std::memory_order_relaxed)) {
+      count_rejected("fenced");
+      return;
+    }
     if (rsp.comment.empty())
       rsp.comment = std::string(default_comment(rsp.code));
     outgoing_response out;
@@ -437,8 +485,15 @@ struct agent_core : std::enable_shared_from_this<agent_core> {
         }
       }
     }
-    for (auto& o : due.retransmissions)
+    if (due.pending_expired > 0)
+      count_rejected("pending_expired", due.pending_expired);
+    const bool fenced = fenced_.load(std::memory_order_relaxed);
+    for (auto& o : due.retransmissions) {
+      // Our commands stop with the fence at the edge; a cached answer is not repeated either.
+      if (fenced && std::holds_alternative<response>(o.msg))
+        continue;
       send_message(o.peer, o.msg, true);
+    }
     for (auto& peer : due.suspect)
       counters(peer).suspect->inc();
     for (auto& [peer, done] : failed) {
@@ -493,6 +548,8 @@ void agent::on_unreachable(unreachable_handler h) {
   impl_->core->unreachable_handler_ = std::move(h);
 }
 void agent::start() { impl_->core->start(); }
+void agent::set_fenced(bool fenced) { impl_->core->fenced_.store(fenced); }
+bool agent::fenced() const { return impl_->core->fenced_.load(); }
 void agent::stop() { impl_->core->stop(); }
 
 std::uint32_t agent::send(const udp_endpoint& to, command cmd, outcome_handler done) {

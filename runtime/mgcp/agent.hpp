@@ -36,6 +36,22 @@ struct transaction_timers {
   double jitter = 0.1;                              ///< +/- fraction applied to each timeout
 };
 
+/// Bounds on the commands we receive. Every fresh command costs a record kept until T-hist after
+/// its answer; without a bound, a source sending fresh transaction ids (or commands nobody ever
+/// answers) grows the table for ever. Over a bound a command is answered 409 (internal overload,
+/// RFC 3435 2.4), uncached, and not executed: a real peer backs off and retries.
+struct receive_limits {
+  /// Records (pending, answered, acknowledged) for all peers together. At 2,000 commands/s and
+  /// T-hist 30 s a busy node holds ~60,000.
+  std::size_t max_transactions = 131072;
+  /// Records for one peer address:port. A 672-channel TGCP gateway at 10 calls/s with 3 NTFYs
+  /// each holds ~900; an MTA a handful.
+  std::size_t max_per_peer = 4096;
+  /// A command handed to the owner and never answered is forgotten after this (the peer stopped
+  /// retransmitting after Max2, ~18 s); a late respond() is then sent uncached.
+  std::chrono::milliseconds pending_timeout{30000};
+};
+
 struct agent_config {
   std::string bind_address = "127.0.0.1";
   std::uint16_t port = 2727; ///< call agent default (2427 is the gateway port)
@@ -55,9 +71,12 @@ struct agent_config {
   /// pause of the io thread at 15,000 messages/s overflows it, and each lost datagram costs a
   /// retransmission timeout. Beyond net.core.rmem_max the agent tries SO_RCVBUFFORCE.
   std::size_t receive_buffer_bytes = 0;
-  /// Budget of malformed datagrams per source address (flood_guard.hpp); over it, the source's
-  /// datagrams are dropped unparsed and counted as cms_mgcp_errors_total{reason="rate_limited"}.
+  /// Budgets per source address:port (flood_guard.hpp): malformed datagrams over their budget are
+  /// dropped unanswered (cms_mgcp_errors_total{reason="malformed_over_budget"}); any datagram over
+  /// the total budget is dropped unparsed (reason="rate_limited"). Well-formed traffic of another
+  /// port of the same address is never affected.
   flood_limits flood;
+  receive_limits receive;
 };
 
 /// Why a command sent by us got no final response.
@@ -96,6 +115,13 @@ public:
   std::uint32_t send(const udp_endpoint& to, command cmd, outcome_handler done);
   /// Answers a command we received; the response is cached for T-hist.
   void respond(const udp_endpoint& to, response rsp);
+
+  /// While fenced (a standby, or a node of a pair before its role is known) the agent answers
+  /// nothing and hands no command to the owner: no error answer, no 100, no cached replay, no
+  /// respond(). Commands are not even recorded, so the first copy that arrives after the fence
+  /// opens is fresh. Counted as cms_mgcp_rejected_total{reason="fenced"}. Thread-safe.
+  void set_fenced(bool fenced);
+  bool fenced() const;
 
   udp_endpoint local_endpoint() const;
   /// The socket's kernel receive buffer as set (SO_RCVBUF; Linux's getsockopt reports twice

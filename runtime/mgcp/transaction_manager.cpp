@@ -63,10 +63,13 @@ response response_ack_for(std::uint32_t tid) {
 } // namespace
 
 transaction_manager::transaction_manager(transaction_timers timers, std::uint64_t seed,
-                                         bool send_response_acks)
+                                         bool send_response_acks, receive_limits limits)
   : timers_(timers),
     rng_(seed),
-    send_response_acks_(send_response_acks) {
+    send_response_acks_(send_response_acks),
+    limits_(limits) {
+  if (limits_.pending_timeout.count() < 1)
+    limits_.pending_timeout = std::chrono::milliseconds{1};
   if (timers_.initial.count() < 1)
     timers_.initial = std::chrono::milliseconds{1};
   if (timers_.max < timers_.initial)
@@ -238,6 +241,10 @@ incoming_response_result transaction_manager::on_response(const udp_endpoint& fr
   }
 
   auto out = outstanding_.find(rsp.transaction_id);
+  if (out != outstanding_.end() && out->second.peer != from) {
+    result.kind = incoming_response_kind::wrong_peer;
+    return result;
+  }
   if (out != outstanding_.end()) {
     auto& rec = out->second;
     if (rsp.provisional()) {
@@ -264,6 +271,10 @@ incoming_response_result transaction_manager::on_response(const udp_endpoint& fr
   }
 
   auto done = completed_.find(rsp.transaction_id);
+  if (done != completed_.end() && done->second.peer != from) {
+    result.kind = incoming_response_kind::wrong_peer;
+    return result;
+  }
   if (done != completed_.end()) {
     result.kind = incoming_response_kind::duplicate;
     if (done->second.ack_required && rsp.final())
@@ -313,12 +324,30 @@ incoming_command_result transaction_manager::on_command(const udp_endpoint& from
   if (const auto* k = find_param(cmd.params, "K"))
     result.released = release_acknowledged(from, k->value);
 
-  auto& peer = incoming_[from];
+  auto known = incoming_.find(from);
+  if (known == incoming_.end() || known->second.count(cmd.transaction_id) == 0) {
+    // Fresh: refused (not recorded, not executed) when it would pass a bound.
+    std::size_t of_peer = known == incoming_.end() ? 0 : known->second.size();
+    if (of_peer >= limits_.max_per_peer || incoming_count_ >= limits_.max_transactions) {
+      result.kind = of_peer >= limits_.max_per_peer ? incoming_command_kind::refused_peer_limit
+                                                    : incoming_command_kind::refused_global_limit;
+      response busy;
+      busy.code = 409;
+      busy.transaction_id = cmd.transaction_id;
+      busy.comment = "Internal overload";
+      result.reply = std::move(busy);
+      return result;
+    }
+  }
+  auto& peer = known != incoming_.end() ? known->second : incoming_[from];
   auto [it, inserted] = peer.try_emplace(cmd.transaction_id);
   auto& rec = it->second;
   if (inserted) {
+    ++incoming_count_;
     rec.state = incoming_state::pending;
     rec.first_seen = now;
+    arm(timer_kind::incoming, cmd.transaction_id, from, rec.deadline,
+        now + limits_.pending_timeout);
     result.kind = incoming_command_kind::fresh;
     return result;
   }
@@ -377,9 +406,9 @@ outgoing_response transaction_manager::respond(const udp_endpoint& to, response 
       rsp.params.push_back(parameter{"K", ""});
     rec->awaiting_ack = true;
     rec->retransmissions = 0;
-    arm(timer_kind::incoming, rsp.transaction_id, to, rec->deadline, now + next_timeout(0));
+    schedule(timer_kind::incoming, rsp.transaction_id, to, rec->deadline, now + next_timeout(0));
   } else {
-    arm(timer_kind::incoming, rsp.transaction_id, to, rec->deadline, rec->expires);
+    schedule(timer_kind::incoming, rsp.transaction_id, to, rec->deadline, rec->expires);
   }
   if (!rec->cached)
     ++cached_count_;
@@ -446,6 +475,16 @@ timer_result transaction_manager::on_timer(time_point now) {
       if (it == p->second.end())
         break;
       auto& rec = it->second;
+      if (rec.state == incoming_state::pending) {
+        // Nobody answered it: forget it so a silent owner cannot grow the table. A late
+        // respond() goes out uncached.
+        p->second.erase(it);
+        --incoming_count_;
+        if (p->second.empty())
+          incoming_.erase(p);
+        ++result.pending_expired;
+        break;
+      }
       if (rec.awaiting_ack && rec.retransmissions < timers_.max2 && rec.cached) {
         ++rec.retransmissions;
         result.retransmissions.push_back(outbound{peer, *rec.cached});
@@ -460,6 +499,7 @@ timer_result transaction_manager::on_timer(time_point now) {
       if (rec.cached)
         --cached_count_;
       p->second.erase(it);
+      --incoming_count_;
       if (p->second.empty())
         incoming_.erase(p);
       ++result.expired;
@@ -471,13 +511,6 @@ timer_result transaction_manager::on_timer(time_point now) {
 }
 
 // ---- introspection --------------------------------------------------------------------------
-
-std::size_t transaction_manager::known_commands() const noexcept {
-  std::size_t n = 0;
-  for (const auto& [peer, recs] : incoming_)
-    n += recs.size();
-  return n;
-}
 
 std::size_t transaction_manager::cached_responses() const noexcept {
   // Kept as a count: the agent reads it after every response and timer, and walking every

@@ -45,6 +45,8 @@ enum class incoming_command_kind {
   duplicate_answered, ///< retransmission of an answered command: `reply` is the cached response
   duplicate_pending, ///< retransmission of a command still being processed (`reply` = 100 when due)
   duplicate_acknowledged, ///< retransmission of a command whose response the peer acknowledged: drop
+  refused_peer_limit,     ///< the peer holds receive_limits::max_per_peer records: `reply` is 409
+  refused_global_limit,   ///< all peers hold receive_limits::max_transactions: `reply` is 409
 };
 
 struct incoming_command_result {
@@ -72,6 +74,7 @@ enum class incoming_response_kind {
   duplicate,    ///< a response for a command already completed; ignored (`ack` may hold a 000)
   response_ack, ///< a 000 for one of our cached responses, which is released
   unknown,      ///< no such transaction: drop and count
+  wrong_peer,   ///< the id is ours but the command went to another address:port: drop and count
 };
 
 struct incoming_response_result {
@@ -86,6 +89,7 @@ struct timer_result {
     failed;                          ///< our commands past Max2 (or the long wait)
   std::vector<udp_endpoint> suspect; ///< a command to this peer crossed Max1
   std::size_t expired = 0;           ///< history entries dropped after T-hist
+  std::size_t pending_expired = 0;   ///< received commands never answered within pending_timeout
 };
 
 class transaction_manager {
@@ -96,8 +100,8 @@ public:
   static constexpr std::size_t max_ack_ranges = 64;
 
   /// `send_response_acks` false: final responses are never listed in K: (peers that reject it).
-  transaction_manager(transaction_timers timers, std::uint64_t seed,
-                      bool send_response_acks = true);
+  transaction_manager(transaction_timers timers, std::uint64_t seed, bool send_response_acks = true,
+                      receive_limits limits = {});
 
   // ---- our commands -------------------------------------------------------------------------
   /// Registers a command to `to`: allocates its transaction id (written into `cmd`) and adds a K:
@@ -111,12 +115,15 @@ public:
   bool abandon(std::uint32_t transaction_id);
   /// Forgets every outstanding command (shutdown); returns their ids.
   std::vector<std::uint32_t> abandon_all();
-  /// A response arrived from `from`.
+  /// A response arrived from `from`. It completes a command only when `from` is the address:port
+  /// the command went to: a transaction id is easy to guess, and a forged CRCX answer would
+  /// otherwise redirect the media of a call.
   incoming_response_result on_response(const udp_endpoint& from, const response& rsp,
                                        time_point now);
 
   // ---- commands we receive ------------------------------------------------------------------
-  /// A command arrived from `from`; also applies its K: (response acknowledgements).
+  /// A command arrived from `from`; also applies its K: (response acknowledgements). A fresh
+  /// command over receive_limits is refused (409, not recorded).
   incoming_command_result on_command(const udp_endpoint& from, const command& cmd, time_point now);
   /// The owner answers a command received from `to`.
   outgoing_response respond(const udp_endpoint& to, response rsp, time_point now);
@@ -131,7 +138,7 @@ public:
   std::size_t outstanding() const noexcept { return outstanding_.size(); }
   bool is_outstanding(std::uint32_t tid) const { return outstanding_.count(tid) != 0; }
   /// Commands received that are still known (pending, answered or acknowledged).
-  std::size_t known_commands() const noexcept;
+  std::size_t known_commands() const noexcept { return incoming_count_; }
   /// Responses held for replay.
   std::size_t cached_responses() const noexcept;
   /// Transaction ids of final responses from `peer` we still owe an acknowledgement for.
@@ -166,6 +173,7 @@ private:
   };
   enum class incoming_state : std::uint8_t { pending, answered, acknowledged };
   struct incoming_record {
+    // A pending record's timer is its expiry (first_seen + pending_timeout).
     incoming_state state = incoming_state::pending;
     time_point first_seen;
     bool provisional_sent = false;
@@ -195,7 +203,9 @@ private:
   std::map<std::uint32_t, completed_record> completed_;
   std::map<udp_endpoint, std::set<std::uint32_t>> unacked_;
   std::map<udp_endpoint, std::map<std::uint32_t, incoming_record>> incoming_;
-  std::size_t cached_count_ = 0; ///< incoming records holding a cached response
+  std::size_t cached_count_ = 0;   ///< incoming records holding a cached response
+  std::size_t incoming_count_ = 0; ///< records in incoming_ (all peers)
+  receive_limits limits_;
   std::set<timer_key> timers_due_;
 };
 

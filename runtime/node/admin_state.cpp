@@ -1,5 +1,7 @@
 #include "runtime/node/admin_state.hpp"
 
+#include "runtime/base/wall_clock.hpp"
+
 #include <chrono>
 
 namespace cms {
@@ -22,9 +24,7 @@ bool admin_state_registry::set_out_of_service(admin_object kind, const std::stri
     auto& e = table[name];
     e.name = name;
     e.out_of_service = out_of_service;
-    e.since_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+    e.since_ms = utc_ms();
     e.reason = std::move(reason);
     changed = e;
     to_call = listeners_;

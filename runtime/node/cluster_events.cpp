@@ -18,6 +18,10 @@ std::vector<event_text> cluster_changes(const cluster_snapshot& before,
     out.push_back({"epoch", "info",
                    "epoch " + std::to_string(before.epoch) + " -> " + std::to_string(now.epoch)});
   }
+  if (before.promotion_gap_ms != now.promotion_gap_ms && !now.promotion_gap.empty())
+    out.push_back(
+      {"promotion_gap", "critical",
+       "promoted with a replication image behind the old active: " + now.promotion_gap});
   if (before.peer_state != now.peer_state)
     out.push_back({"peer", now.peer_state == "down" ? "critical" : "info",
                    "peer " + before.peer_state + " -> " + now.peer_state});

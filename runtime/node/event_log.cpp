@@ -1,16 +1,23 @@
 #include "runtime/node/event_log.hpp"
 
+#include "runtime/base/wall_clock.hpp"
+
 #include <chrono>
 
 namespace cms {
 
+void event_log::set_reporter(std::string node, std::function<std::string()> role) {
+  std::lock_guard guard{mutex_};
+  node_ = std::move(node);
+  role_ = std::move(role);
+}
+
 std::uint64_t event_log::record(std::string kind, std::string severity, std::string message) {
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count();
+  auto now = utc_ms();
   std::lock_guard guard{mutex_};
   auto seq = next_seq_++;
-  ring_.push_back({seq, now, std::move(kind), std::move(severity), std::move(message)});
+  ring_.push_back({seq, now, std::move(kind), std::move(severity), std::move(message), node_,
+                   role_ ? role_() : std::string{}});
   while (ring_.size() > capacity_)
     ring_.pop_front();
   return seq;

@@ -1,5 +1,7 @@
 #include "runtime/node/management.hpp"
 
+#include "runtime/base/wall_clock.hpp"
+
 #include "actors/type_ids.hpp"
 #include "persistence/database.hpp"
 #include "persistence/provisioning.hpp"
@@ -13,6 +15,7 @@
 #include "runtime/node/paging.hpp"
 #include "runtime/snmp/subagent.hpp"
 #include "runtime/node/snmp_bridge.hpp"
+#include "runtime/node/status_routes.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
@@ -99,23 +102,10 @@ std::optional<std::string> reason_of(const http::request& req, const std::string
   return fallback;
 }
 
-boost::json::object cluster_fields(const cluster_snapshot& c) {
-  return {{"role", c.role},
-          {"epoch", c.epoch},
-          {"peer_state", c.peer_state},
-          {"heartbeat_paths", {{"node_link", c.peer_link}, {"udp", c.peer_udp}}},
-          {"replication_lag_records", c.replication_lag_records},
-          {"replication_lag_ms", c.replication_lag_ms},
-          {"last_failover_ms", c.last_failover_ms},
-          {"last_failover_reason", c.last_failover_reason}};
-}
-
 boost::json::object event_json(const node_event& e) {
-  return {{"seq", e.seq},
-          {"time_ms", e.time_ms},
-          {"kind", e.kind},
-          {"severity", e.severity},
-          {"message", e.message}};
+  return {{"seq", e.seq},           {"time_ms", e.time_ms}, {"kind", e.kind},
+          {"severity", e.severity}, {"message", e.message}, {"node", e.node},
+          {"role", e.role}};
 }
 
 std::map<std::string, std::string> link_states(const std::vector<metrics::sample>& samples) {
@@ -146,6 +136,9 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
   audit_log audit;
   event_log events{256};
   std::atomic<bool> stopped{false};
+  /// Store jobs posted to the worker and not finished: bounded by [http] max_queued_jobs, so a
+  /// client cannot pile up work (and memory) behind a slow store.
+  std::atomic<std::size_t> queued_jobs{0};
 
   // SQLite worker: one thread, one connection, every store access of the service.
   boost::asio::io_context worker_io{1};
@@ -164,7 +157,7 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
   cluster_snapshot last_cluster;
   std::map<std::string, std::string> last_links;
   trunk_status_source trunk_source;
-  std::optional<trunk_status> last_trunks;
+  trunk_alarm_gate trunk_alarms; ///< gateway and facility alarms: the active's only
   int ticks = 0;
 
   std::unique_ptr<snmp::subagent> own_subagent;
@@ -183,12 +176,15 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
       calls_admission(ctx.calls_admission),
       admin_states(ctx.admin_states),
       token(ctx.cfg.http.admin_token.value_or("")),
-      audit(ctx.cfg.node.data_dir / "audit.log", ctx.cfg.node.id),
+      audit(ctx.cfg.node.data_dir / "audit.log", ctx.cfg.node.id,
+            audit_limits{ctx.cfg.http.audit_max_bytes, ctx.cfg.http.audit_files,
+                         ctx.cfg.http.audit_refused_per_s}),
       db_file(ctx.cfg.node.data_dir / "cms.db"),
       watch_timer(ctx.io),
       trunk_source(ctx.trunk_status),
       subagent(ctx.subagent),
       live_trunks(ctx.live_trunks) {
+    events.set_reporter(cfg.node.id, [this] { return cluster.get().role; });
     worker = std::thread([this] {
       pthread_setname_np(pthread_self(), "cms-mgmt-db");
       worker_io.run();
@@ -205,7 +201,22 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
   /// (details in the log, never in the answer).
   void with_store(std::function<http::response(persistence::database&)> job,
                   http::respond_fn respond) {
+    if (queued_jobs.fetch_add(1) >= cfg.http.max_queued_jobs) {
+      queued_jobs.fetch_sub(1);
+      metrics
+        .get_counter("cms_mgmt_jobs_refused_total",
+                     "Management store jobs refused because the worker's queue was full")
+        .inc();
+      auto r = http::json_error(503, "the node is busy; try again later");
+      r.error_reason = "job_queue_full";
+      respond(std::move(r));
+      return;
+    }
     boost::asio::post(worker_io, [self = shared_from_this(), job = std::move(job), respond] {
+      struct done_guard {
+        std::atomic<std::size_t>& n;
+        ~done_guard() { n.fetch_sub(1); }
+      } done{self->queued_jobs};
       try {
         respond(job(self->store()));
       } catch (const std::exception& e) {
@@ -285,9 +296,12 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
         e.status = r.status;
         e.detail = detail_of(r);
         self->audit.append(e);
+        // The target is the caller's text: only a caller with the token gets (a bounded part of)
+        // it into the log.
         log::get("audit")->info(
           "event=admin_action action={} target=\"{}\" remote={} token={} status={}", e.action,
-          e.target, e.remote, e.token, e.status);
+          e.token == "valid" ? e.target.substr(0, audit_log::max_target_bytes) : std::string{},
+          e.remote, e.token, e.status);
         respond(std::move(r));
       });
     };
@@ -301,19 +315,18 @@ struct management_service::impl : std::enable_shared_from_this<management_servic
       events.record(e.kind, e.severity, e.message);
     last_cluster = now;
     auto links = link_states(metrics.snapshot());
+    // Both nodes probe the links; the active's view is the alarm, a standby's is information.
     for (auto& e : link_changes(last_links, links))
-      events.record(e.kind, e.severity, e.message);
+      events.record(e.kind, now.role == "active" ? e.severity : "info", e.message);
     last_links = std::move(links);
     if (trunk_source) {
-      auto trunks = trunk_source();
-      auto before = last_trunks ? *last_trunks : trunk_baseline(trunks);
-      for (auto& alarm : trunk_alarms_between(before, trunks)) {
+      for (auto& alarm : trunk_alarms.update(now.role == "active", trunk_source(),
+                                             std::chrono::steady_clock::now())) {
         auto e = to_event(alarm);
         log::get("mgmt")->warn("event=trunk_alarm kind={} subject={} reason=\"{}\"", e.kind,
                                alarm.subject, alarm.reason);
         events.record(e.kind, e.severity, e.message);
       }
-      last_trunks = std::move(trunks);
     }
     if (ticks++ % 10 == 0) // every 5 s: provisioning and billing for the SNMP view
       refresh_cache();
@@ -416,7 +429,7 @@ using impl_ptr = std::shared_ptr<management_service::impl>;
 void add_read_routes(const impl_ptr& m) {
   m->http.add_route(
     http::verb::get, "/cluster", [m](const http::request&, http::respond_fn respond) {
-      auto body = cluster_fields(m->cluster.get());
+      auto body = cluster_json(m->cluster.get());
       body["node_id"] = m->cfg.node.id;
       body["draining"] = m->calls_admission.draining();
       auto shared = std::make_shared<boost::json::object>(std::move(body));
@@ -568,11 +581,7 @@ void add_admin_routes(const impl_ptr& m) {
         [m, drain, reason = *reason](persistence::database& d) {
           bool changed = m->calls_admission.draining() != drain;
           if (changed) {
-            admission::state next{drain,
-                                  std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count(),
-                                  reason};
+            admission::state next{drain, utc_ms(), reason};
             admin_state_store{d}.save_drain(next);
             m->calls_admission.restore(next);
             m->events.record("admin", "warning",

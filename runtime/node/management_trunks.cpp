@@ -263,4 +263,28 @@ snmp::trap to_trap(const trunk_alarm& a) {
   return snmp::trap::gateway_failed(a.subject, a.address, a.carrier, a.reason);
 }
 
+std::vector<trunk_alarm> trunk_alarm_gate::update(bool active, const trunk_status& now,
+                                                  std::chrono::steady_clock::time_point at) {
+  if (!active) {
+    active_since_.reset();
+    last_.reset();
+    return {};
+  }
+  if (!active_since_)
+    active_since_ = at;
+  if (at - *active_since_ < settle_)
+    return {};
+  auto before = last_ ? *last_ : trunk_baseline(now);
+  if (!last_) {
+    // Flaps counted before this node owned the alarms (fenced as standby) are not news.
+    for (std::size_t i = 0; i < before.gateways.size(); ++i)
+      before.gateways[i].transitions = now.gateways[i].transitions;
+    for (std::size_t i = 0; i < before.facilities.size(); ++i)
+      before.facilities[i].span_drops = now.facilities[i].span_drops;
+  }
+  auto alarms = trunk_alarms_between(before, now);
+  last_ = now;
+  return alarms;
+}
+
 } // namespace cms

@@ -18,8 +18,10 @@
 #include "runtime/node/cluster_events.hpp"
 #include "runtime/snmp/trap.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -95,5 +97,26 @@ std::vector<trunk_alarm> trunk_alarms_between(const trunk_status& before, const 
 
 event_text to_event(const trunk_alarm& a);
 snmp::trap to_trap(const trunk_alarm& a);
+
+/// Gateway and facility alarms belong to the active node. Only it talks to the gateways: a
+/// standby's MGCP edge is fenced, so its gateway actors find every gateway silent, and its alarms
+/// would page the operator a second time for a fault that does not exist. Feed it every reading
+/// with the node's role: alarms come out only while the node is active and `settle` after it
+/// became active (its first keepalives answered). The first reading then is compared with the
+/// start assumption (trunk_baseline), so what is still failed at a takeover is raised once, by
+/// the new active.
+class trunk_alarm_gate {
+public:
+  explicit trunk_alarm_gate(std::chrono::milliseconds settle = std::chrono::seconds{3})
+    : settle_(settle) {}
+
+  std::vector<trunk_alarm> update(bool active, const trunk_status& now,
+                                  std::chrono::steady_clock::time_point at);
+
+private:
+  std::chrono::milliseconds settle_;
+  std::optional<std::chrono::steady_clock::time_point> active_since_;
+  std::optional<trunk_status> last_;
+};
 
 } // namespace cms

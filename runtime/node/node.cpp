@@ -1,15 +1,18 @@
 #include "runtime/node/node.hpp"
 
+#include "runtime/base/wall_clock.hpp"
+
 #include "actors/supervision/supervisor.hpp"
 #include "actors/type_ids.hpp"
 #include "cms/version.hpp"
 #include "persistence/database.hpp"
 #include "actors/billing/billing_forwarder.hpp"
 #include "actors/calls/call_control.hpp"
+#include "actors/qos/gate_control.hpp"
 #include "actors/links/data_link.hpp"
 #include "actors/trunks/trunk_control.hpp"
 #include "runtime/transport/link_prober.hpp"
-#include "runtime/transport/rks_client.hpp"
+#include "runtime/node/rks_transport.hpp"
 #include "actors/ha/ha_actor.hpp"
 #include "actors/ha/replicator.hpp"
 #include "persistence/outbox.hpp"
@@ -25,12 +28,15 @@
 #include "runtime/http/server.hpp"
 #include "runtime/base/logging.hpp"
 #include "runtime/node/management.hpp"
+#include "runtime/node/sd_notify.hpp"
 #include "runtime/base/metrics.hpp"
 #include "runtime/mgcp/agent.hpp"
 #include "runtime/node/status_routes.hpp"
 #include "runtime/base/thread_priority.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <caf/all.hpp>
@@ -39,7 +45,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <future>
+#include <mutex>
 #include <thread>
 
 namespace cms {
@@ -69,12 +77,6 @@ struct io_thread {
       thread.join();
   }
 };
-
-std::int64_t utc_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 /// Last resort: CAF's system destructor waits for every actor; a stuck one must not hang the stop.
 class shutdown_watchdog {
@@ -151,6 +153,41 @@ void end_calls_at_stop(caf::actor_system& sys, const caf::actor& manager,
     logger->error("event=calls_not_ended_at_stop error=\"{}\"", sys.render(ended.error()));
 }
 
+/// WATCHDOG=1 to systemd (Type=notify, WatchdogSec=) at a quarter of its period, but only while
+/// the HA actor showed a sign of life within half of it: a dead or stuck HA actor (or a stuck
+/// management thread) stops the pings, and systemd kills and restarts the node.
+std::shared_ptr<boost::asio::steady_timer>
+start_systemd_watchdog(boost::asio::io_context& io,
+                       std::shared_ptr<std::atomic<std::int64_t>> ha_alive) {
+  auto period = sd::watchdog_period();
+  if (!period)
+    return nullptr;
+  auto timer = std::make_shared<boost::asio::steady_timer>(io);
+  auto every = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*period / 4);
+  auto max_age = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*period / 2);
+  auto tick = std::make_shared<std::function<void()>>();
+  std::weak_ptr<boost::asio::steady_timer> weak = timer;
+  *tick = [weak, every, max_age, ha_alive, tick_weak = std::weak_ptr(tick)] {
+    auto t = weak.lock();
+    auto next = tick_weak.lock();
+    if (!t || !next)
+      return;
+    auto last =
+      std::chrono::steady_clock::time_point{std::chrono::steady_clock::duration{ha_alive->load()}};
+    if (std::chrono::steady_clock::now() - last <= max_age)
+      sd::notify("WATCHDOG=1");
+    t->expires_after(every);
+    t->async_wait([next](const boost::system::error_code& ec) {
+      if (!ec)
+        (*next)();
+    });
+  };
+  log::get("node")->info("event=systemd_watchdog period_ms={}",
+                         std::chrono::duration_cast<std::chrono::milliseconds>(*period).count());
+  boost::asio::post(io, [tick] { (*tick)(); });
+  return timer;
+}
+
 } // namespace
 
 node::node(config::node_config cfg) : cfg_(std::move(cfg)) {}
@@ -158,7 +195,7 @@ node::node(config::node_config cfg) : cfg_(std::move(cfg)) {}
 int node::run() {
   auto logger = log::get("node");
   auto started = std::chrono::steady_clock::now();
-  auto started_utc = utc_ms_now();
+  auto started_utc = utc_ms();
 
   std::error_code ec;
   std::filesystem::create_directories(cfg_.node.data_dir, ec);
@@ -194,12 +231,18 @@ int node::run() {
   mgcp_cfg.port = cfg_.mgcp.port;
   mgcp_cfg.dscp = cfg_.mgcp.dscp;
   mgcp_cfg.receive_buffer_bytes = cfg_.mgcp.receive_buffer_bytes;
+  mgcp_cfg.receive.max_transactions = cfg_.mgcp.max_transactions;
+  mgcp_cfg.receive.max_per_peer = cfg_.mgcp.max_transactions_per_peer;
+  mgcp_cfg.receive.pending_timeout = cfg_.mgcp.pending_timeout;
+  mgcp_cfg.flood.datagrams_per_second = static_cast<double>(cfg_.mgcp.source_datagrams_per_s);
+  mgcp_cfg.flood.datagram_burst = static_cast<double>(cfg_.mgcp.source_datagram_burst);
   mgcp::agent agent{signalling.io, mgcp_cfg, metrics};
 
   http::server_config http_cfg;
   http_cfg.bind = cfg_.http.bind;
   http_cfg.port = cfg_.http.port;
   http_cfg.max_request_bytes = cfg_.http.max_request_bytes;
+  http_cfg.max_connections_per_address = cfg_.http.max_connections_per_address;
   http_cfg.pacing.requests_per_s = static_cast<double>(cfg_.http.max_requests_per_s);
   http_cfg.pacing.burst = static_cast<std::size_t>(cfg_.http.request_burst);
   http_cfg.pacing.max_delay = cfg_.http.max_pace_delay;
@@ -215,21 +258,34 @@ int node::run() {
   // long transactions (a standby applying a snapshot under load) instead of failing after 2 s.
   persistence::open_options ha_db_options;
   ha_db_options.busy_timeout = std::chrono::seconds(15);
+  // An epoch the node acted on must survive a power cut: a node that came back with an older one
+  // could accept a stale peer's updates.
+  ha_db_options = persistence::acknowledged_writer(ha_db_options);
   auto ha_db =
     std::make_shared<persistence::database>(persistence::database::open(db_file, ha_db_options));
   auto persisted_epoch = persistence::ha_store{*ha_db}.epoch();
+  // Both UDP paths are sealed with the cluster key (docs/security.md); without a key the
+  // heartbeat path stays off (the config refuses witnesses without one).
+  ha::udp_trust trust{cfg_.node.cluster_id, cfg_.peer.key, cfg_.peer.replay_window};
+  // The HA actor's sign of life: it publishes what the UDP path says at every tick. The UDP path
+  // and the systemd watchdog both go quiet once it stops (a dead or stuck HA actor).
+  auto ha_alive = std::make_shared<std::atomic<std::int64_t>>(0);
+  // Shorter than the peer's loss threshold (misses x interval): a stuck HA actor is seen as
+  // lost about as fast as a killed process, and an HA actor late by less than that is not.
+  auto ha_silent_after = cfg_.peer.heartbeat_interval * std::max(2, cfg_.peer.heartbeat_misses - 1);
   ha::udp_heartbeat udp_path{
     signalling.io,
-    cfg_.node.cluster_id,
+    trust,
     {boost::asio::ip::make_address(cfg_.peer.listen_address), cfg_.peer.udp_heartbeat_port},
     {boost::asio::ip::make_address(cfg_.peer.address), cfg_.peer.peer_udp_heartbeat_port},
     cfg_.peer.heartbeat_interval,
+    ha_silent_after,
     cfg_.mgcp.dscp,
     metrics};
   std::vector<ha::udp_endpoint> witness_endpoints;
   for (auto& w : cfg_.peer.witnesses)
     witness_endpoints.push_back(ha::parse_udp_endpoint(w));
-  ha::witness_client witnesses{signalling.io, cfg_.node.cluster_id, witness_endpoints,
+  ha::witness_client witnesses{signalling.io, trust, witness_endpoints,
                                cfg_.peer.heartbeat_interval, metrics};
 
   auto env = std::make_shared<ha::ha_environment>();
@@ -255,7 +311,16 @@ int node::run() {
         static_cast<ha::witness_client::request_kind>(kind), id, epoch, lease,
         [done](ha::witness_tally t) { done(t.granted, t.highest_epoch, t.highest_refused); });
     };
-  env->udp_self = [&udp_path](const ha::peer_info& p) { udp_path.set_self(p); };
+  env->udp_self = [&udp_path, ha_alive](const ha::peer_info& p) {
+    ha_alive->store(std::chrono::steady_clock::now().time_since_epoch().count());
+    udp_path.set_self(p);
+  };
+  env->test_freeze_file = cfg_.test_faults.freeze_ha_actor_file.string();
+  env->test_crash = cfg_.test_faults.crash_ha_actor;
+  if (cfg_.test_faults.any())
+    logger->warn("event=test_faults_configured freeze_ha_actor_file=\"{}\" crash_ha_actor={} "
+                 "note=\"for fault-injection tests only\"",
+                 env->test_freeze_file, env->test_crash);
   env->view = &cluster;
   env->metrics = &metrics;
 
@@ -316,6 +381,17 @@ int node::run() {
                         actors::restart_policy::permanent});
   }
 
+  // -- DQoS: one gate controller per CMTS, following the role (docs/qos.md) ---------------------
+  {
+    auto qos = qos::make_gate_control(
+      persistence::provisioning_store{*db}.cmtses(), cfg_, signalling.io,
+      [ha_slot] { return ha_slot->get(); }, metrics);
+    calls.context->gates = qos.directory;
+    children.insert(children.end(), qos.children.begin(), qos.children.end());
+    role_followers->insert(role_followers->end(), qos.role_followers.begin(),
+                           qos.role_followers.end());
+  }
+
   // -- replication and takeover (actors/ha/replicator.hpp) -------------------
   // The image outlives restarts of the replicator; the HA heartbeats carry its position.
   auto repl_image = std::make_shared<ha::replication_image>();
@@ -347,14 +423,17 @@ int node::run() {
   if (cfg_.billing.rks_primary)
     fwd.rks_primary =
       billing::rks_endpoint{cfg_.billing.rks_primary->host, cfg_.billing.rks_primary->port};
-  if (cfg_.billing.rks_backup)
+  if (cfg_.billing.rks_secondary)
     fwd.rks_backup =
-      billing::rks_endpoint{cfg_.billing.rks_backup->host, cfg_.billing.rks_backup->port};
+      billing::rks_endpoint{cfg_.billing.rks_secondary->host, cfg_.billing.rks_secondary->port};
   fwd.batch_size = static_cast<std::size_t>(cfg_.billing.batch_size);
   fwd.max_records_per_s = static_cast<std::uint32_t>(cfg_.billing.drain_max_records_per_s);
   // The standby learns what the RKS acknowledged, so after a failover it resumes from there.
   fwd.on_position = billing::position_to_replicator([repl_slot] { return repl_slot->get(); });
   fwd.thread_nice = 10; // a backlog drains on the CPU that call signalling leaves (docs/billing.md)
+  // While a standby is attached only records it holds go to the RKS: their sequences, hence the
+  // EMs' BCIDs and sequence numbers, survive a takeover (docs/billing.md, "HA rules").
+  fwd.standby_attached = [view = &cluster] { return view->get().peer_state == "up"; };
   std::map<std::string, std::shared_ptr<actor_slot>> link_actors; // by link kind
   for (auto& dl : persistence::provisioning_store{*db}.data_links()) {
     auto prober =
@@ -374,17 +453,17 @@ int node::run() {
                         },
                         actors::restart_policy::permanent});
   }
-  std::shared_ptr<billing::rks_client> rks;
-  if (cfg_.tls.configured() && fwd.rks_primary) {
-    billing::rks_client_options rks_opts;
-    rks_opts.node = cfg_.node.id;
-    rks_opts.dscp = cfg_.management.dscp;
-    rks = std::make_shared<billing::rks_client>(management.io,
-                                                billing::tls_settings{cfg_.tls.certificate.string(),
-                                                                      cfg_.tls.key.string(),
-                                                                      cfg_.tls.ca.string()},
-                                                metrics, rks_opts);
-    auto sender = billing::make_rks_client_sender(rks);
+  std::shared_ptr<billing::radius_sender> rks;
+  if (fwd.rks_primary && !cfg_.billing.secret.empty()) {
+    try {
+      rks = make_radius_sender(management.io, cfg_, db_file, metrics);
+    } catch (const std::exception& e) {
+      // Calls go on; their records wait in the outbox until a restart with a usable RKS address.
+      logger->error("event=billing_transport_failed error=\"{}\"", e.what());
+    }
+  }
+  if (rks) {
+    auto sender = std::static_pointer_cast<billing::rks_sender>(rks);
     auto slot = std::make_shared<actor_slot>();
     role_followers->push_back(slot);
     children.push_back(
@@ -401,8 +480,8 @@ int node::run() {
        },
        actors::restart_policy::permanent});
   } else {
-    logger->warn(
-      "event=billing_forwarding_disabled reason=\"needs [tls] and [billing] rks_primary\"");
+    logger->warn("event=billing_forwarding_disabled reason=\"needs [billing] rks_primary and "
+                 "secret_file\"");
   }
 
   // -- trunks: gateways, facilities, off-net routing steered by the primary data link ---------
@@ -415,6 +494,20 @@ int node::run() {
 
   auto root = sys.spawn(actors::supervisor, std::string{"root"}, std::move(children),
                         actors::restart_intensity{5, std::chrono::seconds{10}}, &metrics);
+  // The node stops on SIGTERM/SIGINT, or when the root supervisor gave up (0 = root gone): a node
+  // whose actors are gone must not linger as a zombie, so it exits non-zero for systemd.
+  auto stop_signal = std::make_shared<std::promise<int>>();
+  auto stop_once = std::make_shared<std::once_flag>();
+  auto stop = [stop_signal, stop_once](int why) {
+    std::call_once(*stop_once, [&] { stop_signal->set_value(why); });
+  };
+  auto stopped = stop_signal->get_future();
+  root->attach_functor([stop, &sys](const caf::error& reason) {
+    if (reason != caf::exit_reason::user_shutdown) {
+      log::get("node")->critical("event=root_supervisor_exited reason=\"{}\"", sys.render(reason));
+      stop(0);
+    }
+  });
 
   add_status_routes(http, {sys, root, metrics, cluster, cfg_.node.id, started, started_utc});
   add_call_routes(http, sys, calls.context);
@@ -429,7 +522,11 @@ int node::run() {
   try {
     agent.start();
     http.start();
-    udp_path.start();
+    if (!cfg_.peer.key.empty())
+      udp_path.start();
+    else
+      logger->warn("event=udp_heartbeat_disabled reason=\"no [peer] key_file: the node link alone "
+                   "carries heartbeats\"");
     open_node_link(sys, root, cfg_);
   } catch (const std::exception& e) {
     logger->critical("event=start_failed error=\"{}\"", e.what());
@@ -447,15 +544,23 @@ int node::run() {
       logger->warn(
         "event=mgcp_receive_buffer_capped asked={} got={} hint=\"raise net.core.rmem_max\"",
         cfg_.mgcp.receive_buffer_bytes, rcvbuf);
-    std::promise<int> stop_signal;
-    auto stopped = stop_signal.get_future();
     boost::asio::signal_set signals{management.io, SIGTERM, SIGINT};
-    signals.async_wait([&](const boost::system::error_code& err, int signo) {
+    signals.async_wait([stop](const boost::system::error_code& err, int signo) {
       if (!err)
-        stop_signal.set_value(signo);
+        stop(signo);
     });
+    auto watchdog_timer = start_systemd_watchdog(management.io, ha_alive);
+    sd::notify("READY=1\nSTATUS=serving");
     auto signo = stopped.get();
-    logger->info("event=stopping signal={}", signo);
+    sd::notify("STOPPING=1");
+    if (watchdog_timer)
+      boost::asio::post(management.io, [watchdog_timer] { watchdog_timer->cancel(); });
+    if (signo == 0) {
+      exit_code = 1;
+      logger->critical("event=stopping reason=\"root supervisor gave up\"");
+    } else {
+      logger->info("event=stopping signal={}", signo);
+    }
   }
 
   if (exit_code == 0 && calls.context)
@@ -471,7 +576,7 @@ int node::run() {
   for (auto& p : link_probers)
     p->stop();
   if (rks)
-    rks->close();
+    rks->stop();
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
   calls.shutdown();
   trunk_ctl.shutdown();

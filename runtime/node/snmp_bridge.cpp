@@ -1,5 +1,7 @@
 #include "runtime/node/snmp_bridge.hpp"
 
+#include "runtime/base/q850.hpp"
+
 #include "runtime/base/logging.hpp"
 #include "runtime/snmp/subagent.hpp"
 
@@ -39,44 +41,6 @@ const std::string* label(const metrics::sample& s, const char* name) {
     if (k == name)
       return &v;
   return nullptr;
-}
-
-/// Release cause names (Q.850) for cmsCallFailureCauseName; others read "cause<N>".
-std::string cause_name(std::uint32_t cause) {
-  switch (cause) {
-  case 1:
-    return "unallocatedNumber";
-  case 3:
-    return "noRouteToDestination";
-  case 16:
-    return "normalClearing";
-  case 17:
-    return "userBusy";
-  case 18:
-    return "noUserResponding";
-  case 19:
-    return "noAnswer";
-  case 21:
-    return "callRejected";
-  case 27:
-    return "destinationOutOfOrder";
-  case 28:
-    return "invalidNumberFormat";
-  case 31:
-    return "normalUnspecified";
-  case 34:
-    return "noCircuitAvailable";
-  case 38:
-    return "networkOutOfOrder";
-  case 41:
-    return "temporaryFailure";
-  case 42:
-    return "switchingEquipmentCongestion";
-  case 102:
-    return "recoveryOnTimerExpiry";
-  default:
-    return "cause" + std::to_string(cause);
-  }
 }
 
 bool listed(const std::vector<admin_entry>& entries, const std::string& name) {
@@ -156,7 +120,7 @@ build_node_view(const snmp_inputs& in, const snmp::node_view* previous,
     }
   }
   for (auto& [cause, count] : failures)
-    v.call_failures_by_cause.push_back({cause, cause_name(cause), count});
+    v.call_failures_by_cause.push_back({cause, q850::name(cause), count});
 
   if (in.provisioning) {
     auto& p = *in.provisioning;
@@ -258,6 +222,23 @@ build_node_view(const snmp_inputs& in, const snmp::node_view* previous,
   return v;
 }
 
+namespace {
+
+// Each node's billing backlog is its own outbox: reported whatever the role.
+void add_billing_traps(const snmp::node_view& previous, const snmp::node_view& now,
+                       std::vector<snmp::trap>& out) {
+  if (previous.billing_backlog_alarm != now.billing_backlog_alarm) {
+    if (now.billing_backlog_alarm == snmp::backlog_alarm::high)
+      out.push_back(snmp::trap::billing_backlog_high(now.billing_backlog_records,
+                                                     now.billing_backlog_high_water));
+    else
+      out.push_back(snmp::trap::billing_backlog_cleared(now.billing_backlog_records,
+                                                        now.billing_backlog_high_water));
+  }
+}
+
+} // namespace
+
 std::vector<snmp::trap> traps_between(const snmp::node_view& previous, const snmp::node_view& now,
                                       const std::string& reason) {
   std::vector<snmp::trap> out;
@@ -273,7 +254,22 @@ std::vector<snmp::trap> traps_between(const snmp::node_view& previous, const snm
       out.push_back(
         snmp::trap::role_change(now.node_id, previous.role, now.role, now.epoch, reason));
   }
+  // Data links are shared equipment: both nodes probe them, the active reports them. A node that
+  // becomes active reports the links it finds down (the old active's alarm may have died with it).
+  if (now.role != snmp::node_role::active) {
+    add_billing_traps(previous, now, out);
+    return out;
+  }
+  const bool took_over = previous.role != snmp::node_role::active;
   for (auto& link : now.data_links) {
+    if (took_over) {
+      if (link.state != snmp::link_status::up)
+        out.push_back(snmp::trap::data_link_down(link.name, link.kind, link.state, now.epoch,
+                                                 std::string("data link ") +
+                                                   link_status_name(link.state) +
+                                                   " when this node became active"));
+      continue;
+    }
     for (auto& old : previous.data_links) {
       if (old.name != link.name || old.state == link.state)
         continue;
@@ -285,14 +281,7 @@ std::vector<snmp::trap> traps_between(const snmp::node_view& previous, const snm
         out.push_back(snmp::trap::data_link_down(link.name, link.kind, link.state, now.epoch, why));
     }
   }
-  if (previous.billing_backlog_alarm != now.billing_backlog_alarm) {
-    if (now.billing_backlog_alarm == snmp::backlog_alarm::high)
-      out.push_back(snmp::trap::billing_backlog_high(now.billing_backlog_records,
-                                                     now.billing_backlog_high_water));
-    else
-      out.push_back(snmp::trap::billing_backlog_cleared(now.billing_backlog_records,
-                                                        now.billing_backlog_high_water));
-  }
+  add_billing_traps(previous, now, out);
   return out;
 }
 
@@ -304,7 +293,7 @@ struct snmp_bridge::state : std::enable_shared_from_this<snmp_bridge::state> {
   boost::asio::steady_timer timer;
   std::atomic<bool> stopped{false};
   std::optional<snmp::node_view> previous;
-  std::optional<trunk_status> previous_trunks;
+  trunk_alarm_gate trunk_alarms; ///< gateway and facility traps: the active's only
   std::map<std::string, std::chrono::system_clock::time_point> last_change;
 
   state(boost::asio::io_context& i, snmp::subagent& a, input_source s, std::chrono::milliseconds p)
@@ -330,14 +319,13 @@ struct snmp_bridge::state : std::enable_shared_from_this<snmp_bridge::state> {
       }
     previous = std::move(view);
     if (in.trunks) {
-      auto before = previous_trunks ? *previous_trunks : trunk_baseline(*in.trunks);
-      for (auto& alarm : trunk_alarms_between(before, *in.trunks)) {
+      for (auto& alarm : trunk_alarms.update(in.cluster.role == "active", *in.trunks,
+                                             std::chrono::steady_clock::now())) {
         auto t = to_trap(alarm);
         log::get("snmp")->info("event=snmp_trap kind={} subject={} reason=\"{}\"",
                                snmp::to_string(t.kind), alarm.subject, t.reason);
         agent.notify(std::move(t));
       }
-      previous_trunks = std::move(in.trunks);
     }
     timer.expires_after(period);
     timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {

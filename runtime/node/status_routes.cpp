@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 #include <caf/all.hpp>
 
+#include <cmath>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 
@@ -23,17 +25,6 @@ std::string sample_key(const metrics::sample& s) {
     first = false;
   }
   return key + "}";
-}
-
-boost::json::object cluster_json(const cluster_snapshot& c) {
-  return {{"role", c.role},
-          {"epoch", c.epoch},
-          {"peer_state", c.peer_state},
-          {"heartbeat_paths", {{"node_link", c.peer_link}, {"udp", c.peer_udp}}},
-          {"replication_lag_records", c.replication_lag_records},
-          {"replication_lag_ms", c.replication_lag_ms},
-          {"last_failover_ms", c.last_failover_ms},
-          {"last_failover_reason", c.last_failover_reason}};
 }
 
 /// The /status body, built at most once per `max_age` and served as it is meanwhile. Building it
@@ -66,6 +57,30 @@ private:
 
 } // namespace
 
+boost::json::object cluster_json(const cluster_snapshot& c) {
+  return {{"role", c.role},
+          {"epoch", c.epoch},
+          {"peer_state", c.peer_state},
+          {"heartbeat_paths", {{"node_link", c.peer_link}, {"udp", c.peer_udp}}},
+          {"replication_lag_records", c.replication_lag_records},
+          {"replication_lag_ms", json_number(c.replication_lag_ms)},
+          {"replication_behind", c.replication_behind},
+          {"promotion_gap", c.promotion_gap},
+          {"promotion_gap_ms", c.promotion_gap_ms},
+          {"last_failover_ms", c.last_failover_ms},
+          {"last_failover_reason", c.last_failover_reason}};
+}
+
+boost::json::value json_number(double v) {
+  // Exactly representable integers only: beyond 2^53 a double is no longer a count one can trust
+  // to the unit, and NaN or infinity have no integer form.
+  constexpr double exact = 9007199254740992.0; // 2^53
+  if (std::isfinite(v) && std::trunc(v) == v && std::fabs(v) <= exact)
+    return v < 0 ? boost::json::value(static_cast<std::int64_t>(v))
+                 : boost::json::value(static_cast<std::uint64_t>(v));
+  return boost::json::value(v);
+}
+
 void add_status_routes(http::server& server, status_context ctx) {
   auto shared = std::make_shared<status_context>(std::move(ctx));
   auto cache = std::make_shared<status_body_cache>(shared->counters_max_age);
@@ -95,18 +110,19 @@ void add_status_routes(http::server& server, status_context ctx) {
   server.add_route(
     http::verb::get, "/status", [shared, cache](const http::request&, http::respond_fn respond) {
       respond(http::text_response(200, cache->get([&] {
-        auto uptime =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - shared->started);
+        // Whole seconds: a fraction adds nothing for an uptime and would print in exponent form.
+        auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::steady_clock::now() - shared->started);
         auto c = shared->cluster.get();
         boost::json::object counters;
         for (auto& s : shared->metrics.snapshot())
           if (s.type != metrics::kind::histogram)
-            counters[sample_key(s)] = s.value;
+            counters[sample_key(s)] = json_number(s.value);
         boost::json::object body{{"node_id", shared->node_id},
                                  {"version", cms::version},
                                  {"role", c.role},
                                  {"epoch", c.epoch},
-                                 {"uptime_s", uptime.count()},
+                                 {"uptime_s", static_cast<std::int64_t>(uptime.count())},
                                  {"started_ms", shared->started_utc_ms},
                                  {"cluster", cluster_json(c)},
                                  {"counters", std::move(counters)}};

@@ -12,7 +12,17 @@
 #include <chrono>
 #include <string>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
 namespace cms {
+
+/// A counter or gauge as JSON: an integer when it holds one (Boost.JSON writes every double in
+/// exponent form, `0E0`, `1.2E1`, which people and shell scripts misread), else the double.
+boost::json::value json_number(double v);
+
+/// The pair as /status and GET /cluster show it (role, epoch, peer, heartbeat paths, replication).
+boost::json::object cluster_json(const cluster_snapshot& c);
 
 struct status_context {
   caf::actor_system& sys;

@@ -43,6 +43,7 @@ int usage_error(const std::string& message) {
 int check_config(const std::string& file) {
   try {
     auto cfg = cms::config::load_node_config(file);
+    cms::config::read_node_secrets(cfg);
     std::cout << file << ": OK (node " << cfg.node.id << ")\n";
     return exit_ok;
   } catch (const cms::config::config_error& e) {
@@ -70,6 +71,7 @@ int run(const std::string& file) {
   cms::config::node_config cfg;
   try {
     cfg = cms::config::load_node_config(file);
+    cms::config::read_node_secrets(cfg);
   } catch (const cms::config::config_error& e) {
     std::cerr << "cmsd: " << e.what() << "\n";
     return exit_usage;

@@ -1,10 +1,10 @@
 #include "runtime/transport/ha_udp.hpp"
 
 #include "runtime/base/logging.hpp"
+#include "runtime/transport/ha_wire.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/json.hpp>
 
 #include <netinet/in.h>
 
@@ -16,7 +16,6 @@
 namespace cms::ha {
 
 namespace asio = boost::asio;
-namespace json = boost::json;
 
 udp_endpoint parse_udp_endpoint(const std::string& host_port) {
   auto colon = host_port.rfind(':');
@@ -32,87 +31,21 @@ udp_endpoint parse_udp_endpoint(const std::string& host_port) {
 
 namespace {
 
-role role_from(std::string_view s) {
-  if (s == "active")
-    return role::active;
-  if (s == "standby")
-    return role::standby;
-  if (s == "stepping-down")
-    return role::stepping_down;
-  return role::starting;
-}
-
 void set_dscp(asio::ip::udp::socket& s, int dscp) {
   int tos = dscp << 2;
   ::setsockopt(s.native_handle(), IPPROTO_IP, IP_TOS, &tos, sizeof tos);
 }
 
-template <class T>
-bool get_uint(const json::object& o, const char* key, T& out) {
-  auto* v = o.if_contains(key);
-  if (!v || !v->is_number())
-    return false;
-  boost::system::error_code ec;
-  auto n = v->to_number<std::uint64_t>(ec);
-  if (ec)
-    return false;
-  out = static_cast<T>(n);
-  return true;
-}
-
-bool get_string(const json::object& o, const char* key, std::string& out) {
-  auto* v = o.if_contains(key);
-  if (!v || !v->is_string())
-    return false;
-  out = std::string(v->as_string());
-  return true;
-}
-
-std::optional<json::object> parse_object(const std::string& datagram) {
-  boost::system::error_code ec;
-  auto v = json::parse(datagram, ec);
-  if (ec || !v.is_object())
-    return std::nullopt;
-  return std::move(v.as_object());
-}
-
 } // namespace
-
-std::string encode_heartbeat(const std::string& cluster, const peer_info& self, std::uint64_t seq) {
-  return json::serialize(json::object{{"t", "hb"},
-                                      {"cluster", cluster},
-                                      {"node", self.node_id},
-                                      {"role", to_string(self.peer_role)},
-                                      {"epoch", self.epoch},
-                                      {"prio", self.priority},
-                                      {"applied", self.applied_seq},
-                                      {"seq", seq}});
-}
-
-bool decode_heartbeat(const std::string& datagram, const std::string& cluster, peer_info& out) {
-  auto o = parse_object(datagram);
-  std::string t, c, r;
-  if (!o || !get_string(*o, "t", t) || t != "hb" || !get_string(*o, "cluster", c) || c != cluster)
-    return false;
-  peer_info p;
-  std::uint64_t prio = 0;
-  if (!get_string(*o, "node", p.node_id) || p.node_id.empty() || !get_string(*o, "role", r) ||
-      !get_uint(*o, "epoch", p.epoch) || !get_uint(*o, "prio", prio) ||
-      !get_uint(*o, "applied", p.applied_seq))
-    return false;
-  p.peer_role = role_from(r);
-  p.priority = static_cast<int>(prio);
-  out = std::move(p);
-  return true;
-}
 
 // -- heartbeat ---------------------------------------------------------------------------------
 
 struct udp_heartbeat::impl : std::enable_shared_from_this<impl> {
   asio::io_context& io;
-  std::string cluster;
+  udp_trust trust;
   udp_endpoint local, peer;
   std::chrono::milliseconds interval;
+  std::chrono::milliseconds stale_after;
   int dscp;
   asio::ip::udp::socket socket{io};
   asio::steady_timer timer{io};
@@ -121,25 +54,48 @@ struct udp_heartbeat::impl : std::enable_shared_from_this<impl> {
   receive_fn receive;
   std::mutex mutex;
   peer_info self;
-  std::uint64_t seq = 0;
+  std::chrono::steady_clock::time_point self_at{}; ///< the HA actor's last sign of life
+  sequence_counter seq;
+  replay_guard guard;
   bool stopped = false;
+  bool silenced = false; ///< stopped beating because the HA actor went quiet (logged once)
   metrics::counter& sent;
   metrics::counter& received;
-  metrics::counter& rejected;
+  metrics::counter& withheld;
+  drop_counters dropped;
 
-  impl(asio::io_context& io, std::string cluster, udp_endpoint local, udp_endpoint peer,
-       std::chrono::milliseconds interval, int dscp, metrics::registry& m)
+  impl(asio::io_context& io, udp_trust trust, udp_endpoint local, udp_endpoint peer,
+       std::chrono::milliseconds interval, std::chrono::milliseconds stale_after, int dscp,
+       metrics::registry& m)
     : io(io),
-      cluster(std::move(cluster)),
+      trust(std::move(trust)),
       local(local),
       peer(peer),
       interval(interval),
+      stale_after(stale_after),
       dscp(dscp),
+      guard(this->trust.replay_window),
       sent(m.get_counter("cms_ha_udp_heartbeats_sent_total", "Heartbeats sent on the UDP path")),
       received(m.get_counter("cms_ha_udp_heartbeats_received_total",
                              "Heartbeats received on the UDP path")),
-      rejected(m.get_counter("cms_ha_udp_datagrams_rejected_total",
-                             "UDP heartbeat datagrams dropped (malformed or foreign cluster)")) {}
+      withheld(
+        m.get_counter("cms_ha_udp_heartbeats_withheld_total",
+                      "UDP heartbeats not sent because the HA actor showed no sign of life")),
+      dropped(m, "heartbeat") {}
+
+  drop_reason accept(std::string_view datagram, peer_info& out) {
+    // The source first: a stranger costs no MAC computation and no parsing.
+    if (sender != peer)
+      return drop_reason::wrong_source;
+    heartbeat_datagram d;
+    if (auto why = decode(trust.key, trust.cluster, datagram, d); why != drop_reason::none)
+      return why;
+    if (auto why = guard.check(d.origin.sender, d.origin.seq, d.origin.sent_ms, wall_ms());
+        why != drop_reason::none)
+      return why;
+    out = std::move(d.info);
+    return drop_reason::none;
+  }
 
   void read() {
     socket.async_receive_from(
@@ -147,12 +103,13 @@ struct udp_heartbeat::impl : std::enable_shared_from_this<impl> {
         if (ec || self->stopped)
           return;
         peer_info p;
-        if (decode_heartbeat(std::string(self->buffer.data(), n), self->cluster, p)) {
+        if (auto why = self->accept(std::string_view(self->buffer.data(), n), p);
+            why == drop_reason::none) {
           self->received.inc();
           if (self->receive)
             self->receive(p);
         } else {
-          self->rejected.inc();
+          self->dropped.count(why);
         }
         self->read();
       });
@@ -160,12 +117,34 @@ struct udp_heartbeat::impl : std::enable_shared_from_this<impl> {
 
   void beat() {
     std::string datagram;
+    bool stale = false;
+    bool known = false;
     {
       std::lock_guard g{mutex};
+      auto age = std::chrono::steady_clock::now() - self_at;
+      stale = age > stale_after;
+      known = !self.node_id.empty();
       // Silent until the HA actor said who we are: a heartbeat with an empty identity would
       // look like a starting peer of priority 0 and win the peer an election it should not.
-      if (!self.node_id.empty())
-        datagram = encode_heartbeat(cluster, self, ++seq);
+      // Silent too once it stops saying it: what we would send is no longer what it decides.
+      if (known && !stale) {
+        heartbeat_datagram d;
+        d.origin = {self.node_id, seq.next(), wall_ms()};
+        d.info = self;
+        d.ha_age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(age).count();
+        datagram = encode(trust.key, trust.cluster, d);
+      }
+    }
+    if (stale && known) {
+      withheld.inc();
+      if (!silenced)
+        log::get("ha")->error("event=udp_heartbeat_withheld reason=\"HA actor silent for more "
+                              "than {} ms\"",
+                              stale_after.count());
+      silenced = true;
+    } else if (!stale && silenced) {
+      silenced = false;
+      log::get("ha")->warn("event=udp_heartbeat_resumed");
     }
     boost::system::error_code ec;
     if (!datagram.empty())
@@ -180,10 +159,12 @@ struct udp_heartbeat::impl : std::enable_shared_from_this<impl> {
   }
 };
 
-udp_heartbeat::udp_heartbeat(asio::io_context& io, std::string cluster, udp_endpoint local,
-                             udp_endpoint peer, std::chrono::milliseconds interval, int dscp,
+udp_heartbeat::udp_heartbeat(asio::io_context& io, udp_trust trust, udp_endpoint local,
+                             udp_endpoint peer, std::chrono::milliseconds interval,
+                             std::chrono::milliseconds stale_after, int dscp,
                              metrics::registry& metrics)
-  : impl_(std::make_shared<impl>(io, std::move(cluster), local, peer, interval, dscp, metrics)) {}
+  : impl_(std::make_shared<impl>(io, std::move(trust), local, peer, interval, stale_after, dscp,
+                                 metrics)) {}
 
 udp_heartbeat::~udp_heartbeat() { stop(); }
 
@@ -211,6 +192,7 @@ void udp_heartbeat::stop() {
 void udp_heartbeat::set_self(const peer_info& self) {
   std::lock_guard g{impl_->mutex};
   impl_->self = self;
+  impl_->self_at = std::chrono::steady_clock::now();
 }
 
 // -- witness client ----------------------------------------------------------------------------
@@ -223,26 +205,30 @@ struct witness_client::impl : std::enable_shared_from_this<impl> {
     std::unique_ptr<asio::steady_timer> timer;
   };
   asio::io_context& io;
-  std::string cluster;
+  udp_trust trust;
   std::vector<udp_endpoint> witnesses;
   std::chrono::milliseconds timeout;
   asio::ip::udp::socket socket{io};
   std::array<char, 2048> buffer{};
   udp_endpoint sender;
-  std::uint64_t next_id = 1;
+  sequence_counter seq;
+  replay_guard guard;
   std::map<std::uint64_t, pending> in_flight;
   bool stopped = false;
   bool reading = false;
   metrics::counter& refused;
+  drop_counters dropped;
 
-  impl(asio::io_context& io, std::string cluster, std::vector<udp_endpoint> w,
+  impl(asio::io_context& io, udp_trust trust, std::vector<udp_endpoint> w,
        std::chrono::milliseconds timeout, metrics::registry& m)
     : io(io),
-      cluster(std::move(cluster)),
+      trust(std::move(trust)),
       witnesses(std::move(w)),
       timeout(timeout),
+      guard(this->trust.replay_window),
       refused(
-        m.get_counter("cms_ha_witness_refusals_total", "Witness answers that refused a request")) {}
+        m.get_counter("cms_ha_witness_refusals_total", "Witness answers that refused a request")),
+      dropped(m, "witness") {}
 
   void finish(std::uint64_t id) {
     auto it = in_flight.find(id);
@@ -262,51 +248,60 @@ struct witness_client::impl : std::enable_shared_from_this<impl> {
                               [self = shared_from_this()](auto ec, std::size_t n) {
                                 if (self->stopped)
                                   return;
-                                if (!ec)
-                                  self->handle(std::string(self->buffer.data(), n));
+                                if (!ec) {
+                                  auto why = self->handle(std::string_view(self->buffer.data(), n));
+                                  if (why != drop_reason::none)
+                                    self->dropped.count(why);
+                                }
                                 self->read();
                               });
   }
 
-  void handle(const std::string& datagram) {
-    auto o = parse_object(datagram);
-    std::uint64_t id = 0, epoch = 0;
-    std::string c, holder;
-    if (!o || !get_string(*o, "cluster", c) || c != cluster || !get_uint(*o, "id", id) ||
-        !get_uint(*o, "epoch", epoch))
-      return;
-    get_string(*o, "holder", holder);
-    auto it = in_flight.find(id);
+  drop_reason handle(std::string_view datagram) {
+    std::size_t from = witnesses.size();
+    for (std::size_t i = 0; i < witnesses.size(); ++i)
+      if (witnesses[i] == sender)
+        from = i;
+    if (from == witnesses.size())
+      return drop_reason::wrong_source;
+    witness_answer a;
+    if (auto why = decode(trust.key, trust.cluster, datagram, a); why != drop_reason::none)
+      return why;
+    // Keyed by the source too: one witness cannot use up another's sequence numbers.
+    auto key =
+      a.origin.sender + "@" + sender.address().to_string() + ":" + std::to_string(sender.port());
+    if (auto why = guard.check(key, a.origin.seq, a.origin.sent_ms, wall_ms());
+        why != drop_reason::none)
+      return why;
+    auto it = in_flight.find(a.id);
     if (it == in_flight.end())
-      return;
+      return drop_reason::unknown_request; // late (after the timeout) or never asked
     auto& p = it->second;
-    for (std::size_t i = 0; i < witnesses.size(); ++i) {
-      if (witnesses[i] == sender && !p.answered[i]) {
-        p.answered[i] = true;
-        ++p.tally.answered;
-        auto* g = o->if_contains("granted");
-        if (g && g->is_bool() && g->as_bool()) {
-          ++p.tally.granted;
-        } else {
-          refused.inc();
-          p.tally.highest_refused = std::max(p.tally.highest_refused, epoch);
-        }
-        if (epoch > p.tally.highest_epoch) {
-          p.tally.highest_epoch = epoch;
-          p.tally.highest_holder = holder;
-        }
-      }
+    if (p.answered[from])
+      return drop_reason::replayed;
+    p.answered[from] = true;
+    ++p.tally.answered;
+    if (a.granted) {
+      ++p.tally.granted;
+    } else {
+      refused.inc();
+      p.tally.highest_refused = std::max(p.tally.highest_refused, a.epoch);
+    }
+    if (a.epoch > p.tally.highest_epoch) {
+      p.tally.highest_epoch = a.epoch;
+      p.tally.highest_holder = a.holder;
     }
     if (p.tally.answered == static_cast<int>(witnesses.size()))
-      finish(id);
+      finish(a.id);
+    return drop_reason::none;
   }
 };
 
-witness_client::witness_client(asio::io_context& io, std::string cluster,
+witness_client::witness_client(asio::io_context& io, udp_trust trust,
                                std::vector<udp_endpoint> witnesses,
                                std::chrono::milliseconds answer_timeout, metrics::registry& metrics)
-  : impl_(std::make_shared<impl>(io, std::move(cluster), std::move(witnesses), answer_timeout,
-                                 metrics)) {
+  : impl_(
+      std::make_shared<impl>(io, std::move(trust), std::move(witnesses), answer_timeout, metrics)) {
   impl_->socket.open(asio::ip::udp::v4());
 }
 
@@ -321,7 +316,11 @@ void witness_client::ask(request_kind kind, const std::string& node, std::uint64
       return;
     if (!self->reading)
       self->read();
-    auto id = self->next_id++;
+    // Random, not a counter: an answer forged for a guessed id would count as a witness's vote.
+    std::uint64_t id = 0;
+    do
+      id = random_u64();
+    while (id == 0 || self->in_flight.count(id));
     auto& p = self->in_flight[id];
     p.answered.assign(self->witnesses.size(), false);
     p.done = std::move(done);
@@ -330,15 +329,15 @@ void witness_client::ask(request_kind kind, const std::string& node, std::uint64
       if (!ec)
         self->finish(id);
     });
-    const char* op = kind == request_kind::claim   ? "claim"
-                     : kind == request_kind::renew ? "renew"
-                                                   : "release";
-    auto datagram = json::serialize(json::object{{"t", op},
-                                                 {"cluster", self->cluster},
-                                                 {"id", id},
-                                                 {"node", node},
-                                                 {"epoch", epoch},
-                                                 {"lease_ms", lease.count()}});
+    witness_request r;
+    r.origin = {node, self->seq.next(), wall_ms()};
+    r.op = kind == request_kind::claim   ? witness_op::claim
+           : kind == request_kind::renew ? witness_op::renew
+                                         : witness_op::release;
+    r.id = id;
+    r.epoch = epoch;
+    r.lease_ms = lease.count();
+    auto datagram = encode(self->trust.key, self->trust.cluster, r);
     for (auto& w : self->witnesses) {
       boost::system::error_code ec;
       self->socket.send_to(asio::buffer(datagram), w, 0, ec);

@@ -6,7 +6,7 @@
 // management DSCP (CS1 by default).
 //
 // Wire format (ASCII, one datagram): "CMSPROBE1 <session> <seq>". The far end echoes the datagram
-// unchanged (`rks serve --probe` or `rks probe`). Answers from another address, with another
+// unchanged (the `link-peer` program). Answers from another address, with another
 // session (a previous process) or malformed are dropped and counted.
 
 #include "actors/links/data_link.hpp"

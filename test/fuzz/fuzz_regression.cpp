@@ -1,9 +1,10 @@
 // Runs every file of the fuzz corpora (seeds and every crash the fuzzers ever found) through the
 // same invariant checks as the libFuzzer harnesses, so CI keeps them fixed without clang.
 // Usage: fuzz_regression <corpus-root>
-//        (expects mgcp/, sdp/, digitmap/, replication/ and http/ below it)
+//        (expects mgcp/, sdp/, digitmap/, replication/, http/ and ha/ below it)
 
 #include "fuzz_checks.hpp"
+#include "ha_checks.hpp"
 #include "node_checks.hpp"
 
 #include <cstdio>
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   auto dm = run_dir(root / "digitmap", cms::mgcp::fuzz::check_digit_map);
   auto repl = run_dir(root / "replication", cms::fuzz::check_replication);
   auto http = run_dir(root / "http", cms::fuzz::check_http);
+  auto ha = run_dir(root / "ha", cms::fuzz::check_ha_datagram);
   // Every corpus must have been found and be non-empty, or the test proves nothing.
-  return (mgcp && sdp && dm && repl && http) ? 0 : 1;
+  return (mgcp && sdp && dm && repl && http && ha) ? 0 : 1;
 }

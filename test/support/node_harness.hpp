@@ -22,6 +22,8 @@ public:
   std::uint16_t http_port = free_port();
   std::uint16_t mgcp_port = free_port(SOCK_DGRAM);
   std::unique_ptr<child_process> process;
+  /// The provisioning file imported before the start.
+  std::string provisioning = CMS_SOURCE_DIR "/config/provisioning.toml";
 
   std::filesystem::path data_dir() const { return dir.path() / "data"; }
   std::filesystem::path config_file() const { return dir.path() / "node.toml"; }
@@ -40,10 +42,9 @@ public:
         << "[log]\nlevel = \"info\"\n"
         << extra;
     out.close();
-    child_process prov{{CMS_BINARY_DIR "/cmsd", "--provision",
-                        CMS_SOURCE_DIR "/config/provisioning.toml",
-                        (data_dir() / "cms.db").string()},
-                       dir.path() / "provision.out"};
+    child_process prov{
+      {CMS_BINARY_DIR "/cmsd", "--provision", provisioning, (data_dir() / "cms.db").string()},
+      dir.path() / "provision.out"};
     if (prov.wait_exit(std::chrono::seconds{20}) != 0)
       throw std::runtime_error("provisioning failed: " + prov.output());
     process = std::make_unique<child_process>(

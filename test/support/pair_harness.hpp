@@ -29,6 +29,7 @@ public:
   std::unique_ptr<child_process> nodes[2];
   std::string names[2] = {"cms-a", "cms-b"};
   std::string extra_config;
+  int lease_ms = 900; ///< [peer] lease_ms when witnesses are configured
 
   explicit pair_harness(int witness_count = 0) {
     auto certs = dir.path() / "certs";
@@ -43,7 +44,8 @@ public:
         std::vector<std::string>{CMS_BINARY_DIR "/cms-witness", "--listen",
                                  "127.0.0.1:" + std::to_string(port), "--cluster", "it-pair",
                                  "--state",
-                                 (dir.path() / ("witness" + std::to_string(i) + ".json")).string()},
+                                 (dir.path() / ("witness" + std::to_string(i) + ".json")).string(),
+                                 "--key", key_file().string(), "--allow", "127.0.0.1"},
         dir.path() / ("witness" + std::to_string(i) + ".out")));
     }
   }
@@ -62,9 +64,10 @@ public:
         << "\nlisten_address = \"127.0.0.1\"\n"
         << "listen_port = " << me.link << "\nudp_heartbeat_port = " << me.udp
         << "\npeer_udp_heartbeat_port = " << peer.udp
-        << "\nheartbeat_interval_ms = 100\nheartbeat_misses = 3\n";
+        << "\nheartbeat_interval_ms = 100\nheartbeat_misses = 3\n"
+        << "key_file = \"" << key_file().string() << "\"\n";
     if (!witness_ports.empty()) {
-      out << "lease_ms = 900\nwitnesses = [";
+      out << "lease_ms = " << lease_ms << "\nwitnesses = [";
       for (std::size_t w = 0; w < witness_ports.size(); ++w)
         out << (w ? ", " : "") << "\"127.0.0.1:" << witness_ports[w] << "\"";
       out << "]\n";
@@ -108,6 +111,9 @@ public:
   }
 
   std::string output(int i) { return nodes[i] ? nodes[i]->output() : std::string{}; }
+
+  /// The cluster key of the UDP control plane (written by gen-certs.sh).
+  std::filesystem::path key_file() { return dir.path() / "certs" / "ha.key"; }
 
 private:
   int starts_[2] = {0, 0};

@@ -3,6 +3,8 @@
 // it dies with the test (RAII), whatever the test's outcome. Also a tiny blocking HTTP client over
 // a real TCP socket; loopback ports for children come from port_reservation.hpp.
 
+#include "support/eventually.hpp"
+
 #include "support/port_reservation.hpp"
 
 #include <arpa/inet.h>
@@ -143,18 +145,6 @@ inline int http_status(const std::string& raw) {
 inline std::string http_body(const std::string& raw) {
   auto pos = raw.find("\r\n\r\n");
   return pos == std::string::npos ? std::string{} : raw.substr(pos + 4);
-}
-
-/// Polls `probe` every 20 ms until it returns true or `limit` passes.
-template <class F>
-bool eventually(F probe, std::chrono::milliseconds limit = std::chrono::seconds{10}) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (probe())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  }
-  return probe();
 }
 
 /// A fresh temporary directory removed at scope exit.

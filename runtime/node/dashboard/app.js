@@ -70,7 +70,10 @@ function escapeHtml(s) {
     .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
+let thisRole = "";
+
 function renderStatus(status) {
+  thisRole = status.role;
   text("node-id", status.node_id);
   setRole("node-role", status.role);
   text("node-epoch", status.epoch);
@@ -134,9 +137,11 @@ function renderLinks(links) {
 function renderTrunks(trunks) {
   const gws = (trunks.gateways || []).map(g =>
     "<tr><td>" + escapeHtml(g.name) + "</td><td>" + escapeHtml(g.role) + "</td><td>" + escapeHtml(g.segment) + "</td>"
-    + "<td class=\"state-" + escapeHtml(g.state) + "\">" + escapeHtml(g.state) + "</td>"
-    + "<td class=\"state-" + escapeHtml(g.admin_state) + "\">" + escapeHtml(g.admin_state) + "</td>"
-    + "<td>" + escapeHtml((g.facilities || []).join(", ")) + "</td></tr>");
+    + (thisRole === "active"
+      ? "<td class=\"state-" + escapeHtml(gatewayState(g).split(" ")[0]) + "\">" + escapeHtml(gatewayState(g)) + "</td>"
+      : "<td class=\"state-unknown\">watched by the active</td>")
+    + "<td class=\"state-" + escapeHtml(g.admin_state) + "\">" + escapeHtml(g.admin_state || "in_service") + "</td>"
+    + "<td>" + escapeHtml((g.carrying || g.facilities || []).join(", ")) + "</td></tr>");
   $("gateways-body").innerHTML = gws.length ? gws.join("")
     : "<tr><td colspan=\"6\" class=\"muted\">no gateways provisioned</td></tr>";
   const fac = (trunks.items || []).map(f =>
@@ -174,7 +179,78 @@ function renderEvents(answer) {
   $("events-list").innerHTML = events.length ? events.map(e =>
     "<li class=\"sev-" + escapeHtml(e.severity) + "\"><span class=\"time\">"
     + escapeHtml(new Date(e.time_ms).toISOString().substring(11, 19)) + "</span>"
+    + (e.node ? "<span class=\"who\">" + escapeHtml(e.node) + (e.role ? " (" + escapeHtml(e.role) + ")" : "") + "</span>" : "")
     + escapeHtml(e.message) + "</li>").join("") : "<li class=\"muted\">no events yet</li>";
+}
+
+// The network picture (top of the page): which box each API value belongs to.
+// /trunks gives each gateway's health as a boolean; the page shows words.
+function gatewayState(g) {
+  if (g.admin_state === "out_of_service") return "out_of_service";
+  if (g.state) return g.state;
+  if (g.healthy === undefined) return "unknown";
+  return g.healthy ? "in_service" : (g.forced ? "failed (RSIP forced)" : "failed");
+}
+
+function gatewayBox(g, watching) {
+  const spare = g.role === "cold_spare";
+  const carrying = (g.carrying || g.facilities || []).join(", ");
+  // Only the active node talks to the gateways; a standby's own reading is no news.
+  const state = watching ? gatewayState(g) : "watched by the active";
+  const box = !watching ? "unknown" : state.startsWith("failed") ? "failed" : state;
+  return "<li class=\"box gw state-box-" + escapeHtml(box) + "\" data-gateway=\"" + escapeHtml(g.name) + "\">"
+    + "<b>" + escapeHtml(String(g.name).split(".")[0]) + "</b>" + (spare ? " <span class=\"muted\">cold spare</span>" : "")
+    + "<div class=\"state-" + escapeHtml(box) + "\">" + escapeHtml(state) + "</div>"
+    + "<div class=\"muted\">" + escapeHtml(carrying ? "carries " + carrying : (spare ? "cold: carries nothing" : "carries nothing"))
+    + "</div></li>";
+}
+
+function renderNetwork(status, cluster, links, trunks) {
+  const gws = trunks.gateways || [];
+  const partner = gws.filter(g => g.segment === "partner");
+  const local = gws.filter(g => g.segment !== "partner");
+  const watching = status.role === "active";
+  const boxes = list => list.length ? list.map(g => gatewayBox(g, watching)).join("") : "<li class=\"muted\">none provisioned</li>";
+  $("net-partner-gateways").innerHTML = boxes(partner);
+  $("net-local-gateways").innerHTML = boxes(local);
+
+  for (const kind of ["primary", "backup"]) {
+    const l = (links.items || []).find(x => x.kind === kind);
+    const state = !l ? "unknown" : (l.admin_state === "out_of_service" ? "out_of_service" : l.state);
+    const el = $("net-link-" + kind + "-state");
+    el.textContent = l ? l.name + " " + state : "not provisioned";
+    $("net-link-" + kind).className = "link state-box-" + state;
+  }
+  const preferred = trunks.preferred_segment || (trunks.primary_link_up ? "partner" : "local");
+  text("net-offnet", "off-net calls: " + preferred + " segment first");
+
+  const c = status.counters || {};
+  const path = sumCounters(c, "cms_billing_forwarder_path");
+  text("net-billing-path", path === 1 ? "primary link" : path === 2 ? "backup link" : "no link (held in the outbox)");
+  $("net-rks").className = "box state-box-" + (path === 1 ? "up" : path === 2 ? "degraded" : "down");
+  text("net-billing-sent", sumCounters(c, "cms_billing_forwarder_records_total"));
+  text("net-billing-pending", sumCounters(c, "cms_billing_outbox_pending"));
+
+  // The pair: this node and its peer, each with its role and epoch.
+  const peer = cluster.peer || {};
+  const me = "<li class=\"box state-box-" + (status.role === "active" ? "up" : "standby") + "\" id=\"net-this\"><b>"
+    + escapeHtml(status.node_id) + "</b> <span class=\"muted\">this node</span><div class=\"role role-" + escapeHtml(status.role)
+    + "\">" + escapeHtml(status.role) + "</div><div>epoch " + escapeHtml(status.epoch) + "</div></li>";
+  const peerUp = cluster.peer_state === "up";
+  const them = "<li class=\"box state-box-" + (peerUp ? (peer.role === "active" ? "up" : "standby") : "down") + "\" id=\"net-peer\"><b>"
+    + escapeHtml(peer.node_id || "peer") + "</b> <span class=\"muted\">peer</span><div class=\"role role-"
+    + escapeHtml(peerUp ? peer.role : "unknown") + "\">" + escapeHtml(peerUp ? peer.role : "lost") + "</div><div>epoch "
+    + escapeHtml(peerUp ? peer.epoch : "—") + "</div></li>";
+  $("net-cms").innerHTML = me + them;
+
+  const registered = sumCounters(c, "cms_endpoints_registered");
+  const total = sumCounters(c, "cms_endpoints_total");
+  text("net-mtas", registered + " / " + total);
+  text("net-calls", sumCounters(c, "cms_calls_active"));
+  $("net-access").className = "box state-box-" + (total && registered === total ? "up" : registered ? "degraded" : "down");
+  // A standby keeps a replicated view and talks to no gateway: say so rather than alarm.
+  text("net-view", status.role === "active" ? "(as the active node sees it)"
+    : "(standby view: the active node talks to the gateways and reports their alarms)");
 }
 
 function drawChart() {
@@ -229,6 +305,7 @@ async function poll() {
     renderLinks(links);
     renderTrunks(trunks);
     renderEvents(ev);
+    renderNetwork(status, cluster, links, trunks);
     let calls = null;
     try { calls = await getJson("/calls?limit=20"); } catch (e) { calls = null; }
     renderCalls(calls);

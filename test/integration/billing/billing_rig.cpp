@@ -1,84 +1,81 @@
 #include "billing_rig.hpp"
 
-#include <boost/json.hpp>
+#include "runtime/node/rks_transport.hpp"
+#include "runtime/radius/secret.hpp"
 
-#include <csignal>
-#include <cstdio>
-#include <fstream>
-#include <regex>
-#include <set>
+#include <sstream>
 
 namespace cms::test {
 
 namespace fs = std::filesystem;
+namespace rit = radius::itest;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::string rks_binary() { return std::string{CMS_BINARY_DIR} + "/rks"; }
-
-} // namespace
-
-std::uint16_t wait_port_file(const fs::path& file) {
-  std::uint16_t port = 0;
-  eventually(
-    [&] {
-      std::ifstream in{file};
-      unsigned p = 0;
-      if (in >> p)
-        port = static_cast<std::uint16_t>(p);
-      return port != 0;
-    },
-    10s);
-  return port;
+std::string em_key(const radius::event_message& em) {
+  return std::to_string(em.header.billing_correlation_id.event_counter) + "/" +
+         std::to_string(static_cast<unsigned>(em.header.type)) + "/" +
+         std::to_string(em.header.sequence);
 }
 
-rks_program::rks_program(std::vector<std::string> args, fs::path port_file, fs::path log) {
-  fs::remove(port_file);
-  args.insert(args.begin(), rks_binary());
-  args.push_back("--port-file");
-  args.push_back(port_file.string());
-  proc_ = std::make_unique<child_process>(std::move(args), std::move(log));
-  port_ = wait_port_file(port_file);
-  if (port_ == 0)
-    throw std::runtime_error("rks did not start: " + proc_->output());
-}
-
-void rks_program::stop() {
-  if (!proc_ || !proc_->running())
-    return;
-  proc_->signal(SIGTERM);
-  proc_->wait_exit(10s);
-}
-
-std::string run_command(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p)
-    return out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0)
-    out.append(buf, n);
-  ::pclose(p);
+std::set<std::string> expected_em_keys(persistence::outbox& outbox,
+                                       const std::vector<std::string>& record_ids,
+                                       const billing::em_identity& identity) {
+  std::set<std::string> out;
+  for (const auto& id : record_ids) {
+    auto r = outbox.find(id);
+    if (!r) {
+      ADD_FAILURE() << "record " << id << " is not in the outbox";
+      continue;
+    }
+    billing::em_call_context c;
+    if (r->event != "signaling_start")
+      c.start = outbox.find(r->call_id + ":signaling_start");
+    if (r->event == "signaling_stop")
+      c.answered = outbox.find(r->call_id + ":call_answer").has_value();
+    for (const auto& em : billing::event_messages_for(*r, c, identity))
+      out.insert(em_key(em));
+  }
   return out;
 }
 
-std::vector<rks_batch_line> rks_batches(const std::string& log) {
-  static const std::regex line{R"(sequences (\d+)\.\.(\d+), (\d+) new, (\d+) duplicates)"};
-  std::vector<rks_batch_line> out;
-  for (std::sregex_iterator it{log.begin(), log.end(), line}, end; it != end; ++it)
-    out.push_back(
-      {std::stoull((*it)[1]), std::stoull((*it)[2]), std::stoull((*it)[3]), std::stoull((*it)[4])});
-  return out;
+::testing::AssertionResult rks_holds_exactly(const rit::rks_instance& rks,
+                                             const std::set<std::string>& expected,
+                                             std::size_t batch_size) {
+  const auto listing = rks.query("SELECT bcid_counter || '/' || em_type || '/' || sequence "
+                                 "FROM event_message ORDER BY id;");
+  std::vector<std::string> stored;
+  std::istringstream in{listing};
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty())
+      stored.push_back(line);
+  std::set<std::string> held;
+  for (const auto& k : stored)
+    if (!held.insert(k).second)
+      return ::testing::AssertionFailure() << "EM " << k << " stored twice";
+  for (const auto& k : expected)
+    if (!held.count(k))
+      return ::testing::AssertionFailure() << "EM " << k << " missing at the RKS (" << held.size()
+                                           << " stored, " << expected.size() << " expected)";
+  for (const auto& k : held)
+    if (!expected.count(k))
+      return ::testing::AssertionFailure()
+             << "the RKS holds EM " << k << ", which no appended record makes";
+  // Arrival order: EM sequence / 8 is the record's outbox sequence.
+  std::uint64_t newest = 0;
+  for (const auto& k : stored) {
+    const std::uint64_t record =
+      std::stoull(k.substr(k.rfind('/') + 1)) / billing::em_slots_per_record;
+    if (record + batch_size <= newest)
+      return ::testing::AssertionFailure()
+             << "EM " << k << " of record " << record << " stored after one of record " << newest;
+    newest = std::max(newest, record);
+  }
+  return ::testing::AssertionSuccess();
 }
 
 billing_rig::billing_rig(std::size_t batch_size) : batch_size_(batch_size) {
-  const auto certs = tmp_.path() / "certs";
-  const auto cmd = "sh '" + std::string{CMS_SOURCE_DIR} + "/scripts/gen-certs.sh' '" +
-                   certs.string() + "' >/dev/null 2>&1";
-  if (std::system(cmd.c_str()) != 0)
-    throw std::runtime_error("gen-certs.sh failed");
+  secret_file_ = rit::write_secret_file(tmp_.path() / "rks.secret", "billing-rig-secret");
+  identity_.element_id = "RIG01";
   db_.emplace(persistence::database::open(tmp_.path() / "cms.db"));
   outbox_.emplace(*db_);
 }
@@ -89,66 +86,101 @@ billing_rig::~billing_rig() {
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     sys_->await_all_actors_done();
   }
-  if (client_)
-    client_->close();
+  if (sender_)
+    sender_->stop();
   work_.reset();
   io_.stop();
   if (io_thread_.joinable())
     io_thread_.join();
   actors_.clear();
   forwarder_ = nullptr;
-  client_.reset();
+  sender_.reset();
   probers_.clear();
   sys_.reset();
-  for (auto& [name, r] : responders_)
-    r->stop();
+  responders_.clear();
+  primary_relay_.reset();
+  backup_relay_.reset();
   if (rks_)
     rks_->stop();
 }
 
-std::string billing_rig::cert(const std::string& name) const {
-  return (tmp_.path() / "certs" / name).string();
+void billing_rig::start_rks() {
+  for (auto* tool : {"freeradius", "radclient", "sqlite3"})
+    rit::require_tool(tool);
+  if (::testing::Test::HasFatalFailure())
+    return;
+  fs::create_directories(tmp_.path() / "rks");
+  rks_ = std::make_unique<rit::rks_instance>(tmp_.path() / "rks", secret_file_);
+  std::string log;
+  ASSERT_TRUE(rks_->start(&log)) << log;
+  primary_relay_ = std::make_unique<udp_relay>(rks_->port());
+  backup_relay_ = std::make_unique<udp_relay>(rks_->port());
 }
 
-void billing_rig::start_rks() {
-  rks_ = std::make_unique<rks_program>(
-    std::vector<std::string>{"serve", "--listen", "127.0.0.1:0", "--db",
-                             (tmp_.path() / "rks.db").string(), "--cert", cert("rks.crt"), "--key",
-                             cert("rks.key"), "--ca", cert("ca.crt")},
-    tmp_.path() / "rks.port", tmp_.path() / "rks.log");
-  backup_relay_ = std::make_unique<tcp_relay>(rks_->port());
-  primary_relay_ = std::make_unique<tcp_relay>(rks_->port());
+void billing_rig::restart_rks() {
+  std::string log;
+  ASSERT_TRUE(rks_->start(&log)) << log;
+}
+
+std::string billing_rig::rks_log() const {
+  return rit::shell("cat " + rit::quote(rks_->run_dir() + "/radius.log") + " 2>/dev/null");
+}
+
+long billing_rig::rks_count() {
+  auto v = rks_->query("SELECT count(*) FROM event_message;");
+  try {
+    return std::stol(v);
+  } catch (...) {
+    return -1;
+  }
 }
 
 void billing_rig::start_responder(const std::string& which) {
   const auto port = responder_ports_.count(which) ? responder_ports_[which] : 0;
-  responders_[which] = std::make_unique<rks_program>(
-    std::vector<std::string>{"probe", "--listen", "127.0.0.1:" + std::to_string(port)},
-    tmp_.path() / ("probe-" + which + ".port"), tmp_.path() / ("probe-" + which + ".log"));
+  responders_[which] = std::make_unique<udp_echo>("127.0.0.1", port);
   responder_ports_[which] = responders_[which]->port();
 }
 
-void billing_rig::stop_responder(const std::string& which) { responders_.at(which)->stop(); }
+void billing_rig::link_fails(const std::string& which) {
+  stop_responder(which);
+  (which == "primary" ? primary_relay_ : backup_relay_)->cut = true;
+}
 
-void billing_rig::start_node(bool primary_through_relay) {
+void billing_rig::link_returns(const std::string& which) {
+  (which == "primary" ? primary_relay_ : backup_relay_)->cut = false;
+  start_responder(which);
+}
+
+void billing_rig::start_node(bool primary_direct) {
   work_.emplace(io_.get_executor());
   io_thread_ = std::thread([this] { io_.run(); });
   sys_ = std::make_unique<caf::actor_system>(caf_cfg_);
 
-  billing::rks_client_options options;
-  options.node = "cms-a";
-  options.connect_timeout = 2000ms;
-  options.handshake_timeout = 2000ms;
-  options.reply_timeout = 3000ms;
-  client_ = std::make_shared<billing::rks_client>(
-    io_, billing::tls_settings{cert("node-a.crt"), cert("node-a.key"), cert("ca.crt")}, metrics_,
-    options);
+  // The node's [billing] section, as config/node-a.toml has it (secret read from its file).
+  config::node_config cfg;
+  cfg.node.id = "cms-a";
+  cfg.node.cluster_id = "it-billing";
+  cfg.mgcp.bind = "127.0.0.1";
+  cfg.billing.rks_primary =
+    config::host_port{"127.0.0.1", primary_direct ? rks_->port() : primary_relay_->port()};
+  cfg.billing.rks_secondary = config::host_port{"127.0.0.1", backup_relay_->port()};
+  cfg.billing.secret_file = secret_file_;
+  cfg.billing.secret = radius::load_secret(secret_file_);
+  // 500 ms: short for a test, long enough that FreeRADIUS under a loaded ASan machine (SQLite
+  // inserts of a whole batch on 4 threads) answers before the client gives the primary up.
+  cfg.billing.retry_interval = 500ms;
+  cfg.billing.retry_count = 1;
+  cfg.billing.source_ports = 2;
+  cfg.billing.element_id = identity_.element_id;
+  cfg.billing.batch_size = static_cast<int>(batch_size_);
+  sender_ = make_radius_sender(io_, cfg, tmp_.path() / "cms.db", metrics_);
 
   billing::forwarder_settings fs;
   fs.db_file = tmp_.path() / "cms.db";
-  fs.rks_primary = billing::rks_endpoint{"127.0.0.1", primary_through_relay ? primary_relay_->port()
-                                                                            : rks_->port()};
-  fs.rks_backup = billing::rks_endpoint{"127.0.0.1", backup_relay_->port()};
+  fs.rks_primary =
+    billing::rks_endpoint{cfg.billing.rks_primary->host, cfg.billing.rks_primary->port};
+  fs.rks_backup =
+    billing::rks_endpoint{cfg.billing.rks_secondary->host, cfg.billing.rks_secondary->port};
   fs.primary_link = "p2p-partner";
   fs.backup_link = "vpn-partner";
   fs.batch_size = batch_size_;
@@ -167,14 +199,13 @@ void billing_rig::start_node(bool primary_through_relay) {
     boards_[which] = board;
     auto link = sys_->spawn(links::data_link, board, prober, probing, &metrics_);
     actors_.push_back(link);
-    links_.push_back(link);
   }
   spawn_forwarder();
 }
 
 void billing_rig::spawn_forwarder() {
   forwarder_ = sys_->spawn(billing::billing_forwarder, forwarder_settings_,
-                           billing::make_rks_client_sender(client_), &metrics_);
+                           std::static_pointer_cast<billing::rks_sender>(sender_), &metrics_);
   actors_.push_back(forwarder_);
   // As the node wires it: through the boards, whatever incarnation of the link actors runs.
   for (auto& [which, board] : boards_)
@@ -200,63 +231,37 @@ void billing_rig::append_calls(int first_call, int calls) {
       r.originating = "aaln/1@mta-" + std::to_string(c) + ".example";
       r.terminating = "aaln/1@mta-b.example";
       r.route = "on-net";
-      r.timestamp_ms = 1700000000000 + c;
+      r.timestamp_ms = 1700000000000 + c * 1000;
       r.release_cause = std::string{event} == "signaling_stop" ? 16 : 0;
       r.connection_stats = std::string{event} == "signaling_stop" ? "PS=100, OS=16000, PR=100" : "";
+      record_ids_.push_back(r.record_id);
       batch.push_back(r);
     }
   outbox_->append(batch);
-  appended_ += batch.size();
 }
 
-std::uint64_t billing_rig::outbox_pending() { return outbox_->pending_count(); }
-
-long long billing_rig::rks_count() {
-  auto out = run_command("'" + rks_binary() + "' count --db '" + (tmp_.path() / "rks.db").string() +
-                         "' 2>/dev/null");
-  try {
-    return std::stoll(out);
-  } catch (...) {
-    return -1;
-  }
+bool billing_rig::all_delivered(std::chrono::milliseconds limit) {
+  const auto expected = static_cast<long>(expected_ems().size());
+  return eventually([&] { return outbox_pending() == 0 && rks_count() == expected; }, limit, 100ms);
 }
 
 links::link_state billing_rig::link_state(const std::string& which) const {
   return boards_.at(which)->status().state;
 }
 
+double billing_rig::radius_counter(const std::string& name) {
+  sender_->publish_metrics();
+  double sum = 0;
+  for (const auto& s : metrics_.snapshot())
+    if (s.name == name)
+      sum += s.value;
+  return sum;
+}
+
 ::testing::AssertionResult billing_rig::delivered_exactly_once_in_order() {
-  const auto count = rks_count();
-  if (count != static_cast<long long>(appended_))
-    return ::testing::AssertionFailure() << "rks count " << count << ", appended " << appended_;
-  const auto exported = run_command("'" + rks_binary() + "' export --format json --db '" +
-                                    (tmp_.path() / "rks.db").string() + "'");
-  auto arr = boost::json::parse(exported).as_array();
-  std::set<std::string> ids;
-  std::uint64_t expect_seq = 1;
-  for (auto& v : arr) {
-    auto& o = v.as_object();
-    auto seq = static_cast<std::uint64_t>(o.at("sequence").to_number<std::int64_t>());
-    if (seq != expect_seq++)
-      return ::testing::AssertionFailure() << "sequence gap at " << seq;
-    if (!ids.insert(std::string{o.at("record_id").as_string()}).second)
-      return ::testing::AssertionFailure() << "record stored twice: " << o.at("record_id");
-  }
-  // Arrival order, from the RKS's log: every batch starts at or before the first record not yet
-  // stored, and what it adds is exactly the records beyond that: no gap, nothing out of order.
-  std::uint64_t stored_up_to = 0;
-  for (const auto& b : rks_batches(rks_->log())) {
-    if (b.first > stored_up_to + 1)
-      return ::testing::AssertionFailure()
-             << "batch " << b.first << ".." << b.last << " arrived before " << stored_up_to + 1;
-    const auto expect_new = b.last > stored_up_to ? b.last - stored_up_to : 0;
-    if (b.fresh != expect_new)
-      return ::testing::AssertionFailure() << "batch " << b.first << ".." << b.last << " stored "
-                                           << b.fresh << " new records, expected " << expect_new;
-    stored_up_to = std::max(stored_up_to, b.last);
-  }
-  if (stored_up_to != appended_)
-    return ::testing::AssertionFailure() << "rks log shows records up to " << stored_up_to;
+  auto result = rks_holds_exactly(*rks_, expected_ems(), batch_size_);
+  if (!result)
+    return result;
   const auto pending = outbox_pending();
   if (pending != 0)
     return ::testing::AssertionFailure() << pending << " records still pending in the outbox";

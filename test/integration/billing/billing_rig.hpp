@@ -1,20 +1,25 @@
 #pragma once
-// The real billing path on one machine: the `rks` program (TLS, certificates from
-// scripts/gen-certs.sh, its own SQLite), `rks probe` responders standing for the far ends of the
-// primary link and the backup VPN tunnel, a real SQLite outbox, data-link actors probing over UDP,
-// and the forwarder sending through rks_client, all on a threaded actor system with a management
-// io_context thread, as in the node.
+// The real billing path on one machine: the PacketCable RKS (FreeRADIUS with config/rks, started
+// by support/rks_rig.hpp through scripts/lib/rks.sh, storing each Event Message in its SQLite),
+// two UDP relays in front of it standing for the two management paths (the primary data link and
+// the backup VPN tunnel: the RKS's primary and secondary address), UDP echo responders standing
+// for the far ends of the two data links, a real SQLite outbox, data-link actors probing over UDP,
+// and the billing forwarder sending through the node's transport (make_radius_sender: EMs over
+// RADIUS), all on a threaded actor system with a management io_context thread, as in the node.
 
 #include "actors/billing/billing_forwarder.hpp"
+#include "actors/billing/event_messages.hpp"
+#include "actors/billing/radius_sender.hpp"
 #include "actors/links/data_link.hpp"
 #include "actors/type_ids.hpp"
 #include "persistence/database.hpp"
 #include "persistence/outbox.hpp"
+#include "runtime/base/config.hpp"
 #include "runtime/transport/link_prober.hpp"
-#include "runtime/transport/rks_client.hpp"
 
 #include "support/process.hpp"
-#include "tcp_relay.hpp"
+#include "support/rks_rig.hpp"
+#include "udp_relay.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -25,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,38 +44,21 @@ struct rig_caf_config : caf::actor_system_config {
   }
 };
 
-/// Waits for a port file written by `rks --port-file`; 0 on timeout.
-std::uint16_t wait_port_file(const std::filesystem::path& file);
+/// The key the RKS stores each EM under, as text: "bcid counter/EM type/EM sequence".
+std::string em_key(const radius::event_message& em);
 
-/// One `rks serve` (or `rks probe`) child process.
-class rks_program {
-public:
-  rks_program(std::vector<std::string> args, std::filesystem::path port_file,
-              std::filesystem::path log);
-  std::uint16_t port() const { return port_; }
-  std::string log() const { return proc_->output(); }
-  /// SIGTERM and wait.
-  void stop();
-  /// Any other signal (SIGSTOP/SIGCONT: an RKS that hangs, then resumes).
-  void signal(int sig) {
-    if (proc_)
-      proc_->signal(sig);
-  }
-  bool running() { return proc_ && proc_->running(); }
+/// The EM keys the records of `outbox` with these ids make (the node's own mapping,
+/// billing::event_messages_for, with the call context the sender reads from the outbox).
+std::set<std::string> expected_em_keys(persistence::outbox& outbox,
+                                       const std::vector<std::string>& record_ids,
+                                       const billing::em_identity& identity);
 
-private:
-  std::unique_ptr<child_process> proc_;
-  std::uint16_t port_ = 0;
-};
-
-/// Outcome of `rks` read commands.
-std::string run_command(const std::string& cmd);
-
-/// One RKS batch line of the log: "sequences A..B, N new, M duplicates".
-struct rks_batch_line {
-  std::uint64_t first = 0, last = 0, fresh = 0, duplicates = 0;
-};
-std::vector<rks_batch_line> rks_batches(const std::string& log);
+/// Checks the RKS's table against the expected EM keys: every EM stored, nothing else, each once;
+/// and in order: one batch of `batch_size` records in flight at a time means no EM is stored
+/// after one of a record `batch_size` or more sequences newer (EM sequence = 8 x record + slot).
+::testing::AssertionResult rks_holds_exactly(const radius::itest::rks_instance& rks,
+                                             const std::set<std::string>& expected,
+                                             std::size_t batch_size);
 
 class billing_rig {
 public:
@@ -77,53 +66,77 @@ public:
   ~billing_rig();
 
   std::filesystem::path dir() const { return tmp_.path(); }
-  std::string cert(const std::string& name) const;
 
-  /// Starts the RKS (and the backup tunnel relay in front of it).
+  /// Starts the RKS and the two path relays in front of it. Fails the test when FreeRADIUS does
+  /// not start.
   void start_rks();
+  void stop_rks() { rks_->stop(); }
+  /// Starts the RKS again on its port and with its table.
+  void restart_rks();
   /// Starts (or restarts on its previous port) the probe responder of "primary" or "backup".
   void start_responder(const std::string& which);
-  void stop_responder(const std::string& which);
-  /// Spawns link actors and the forwarder, then tells the forwarder it is active.
-  void start_node(bool primary_through_relay = false);
+  void stop_responder(const std::string& which) { responders_.at(which).reset(); }
+  /// The data link `which` fails as a whole: its far end stops answering probes and the relay of
+  /// that path passes nothing. link_returns undoes it.
+  void link_fails(const std::string& which);
+  void link_returns(const std::string& which);
+  /// Builds the transport as the node does (make_radius_sender from a [billing] section: primary
+  /// RKS = the primary relay, or the RKS itself with primary_direct; secondary = the backup
+  /// relay), spawns the link actors and the forwarder, then tells the forwarder it is active.
+  void start_node(bool primary_direct = false);
 
-  /// Kills the forwarder (exit_reason::kill) and starts a new one on the same store.
+  /// Kills the forwarder (exit_reason::kill) and starts a new one on the same store and sender.
   void restart_forwarder();
 
   /// Appends the three records of each of `calls` calls, numbered from `first_call`.
   void append_calls(int first_call, int calls);
-  std::uint64_t appended() const { return appended_; }
-  std::uint64_t outbox_pending();
+  std::uint64_t appended() const { return record_ids_.size(); }
+  std::uint64_t outbox_pending() { return outbox_->pending_count(); }
+  /// The EMs the appended records make.
+  std::set<std::string> expected_ems() {
+    return expected_em_keys(*outbox_, record_ids_, identity_);
+  }
+
   std::uint16_t rks_port() const { return rks_->port(); }
   std::uint16_t responder_port(const std::string& which) const {
     return responder_ports_.at(which);
   }
+  /// EMs stored at the RKS (-1 when its table cannot be read).
+  long rks_count();
+  const radius::itest::rks_instance& rks() const { return *rks_; }
+  std::string rks_log() const;
 
-  long long rks_count();
-  std::string rks_log() const { return rks_->log(); }
+  /// True once the outbox is empty and the RKS holds as many EMs as the appended records make.
+  bool all_delivered(std::chrono::milliseconds limit = std::chrono::seconds{30});
+
   links::link_state link_state(const std::string& which) const;
   double metric(const std::string& name, const metrics::label_set& labels = {}) const {
     return metrics_.value(name, labels);
   }
+  /// Sum of one cms_radius_acc_client_* counter over both RKS addresses.
+  double radius_counter(const std::string& name);
 
-  /// Checks the end state: the RKS holds exactly the appended records, each once, delivered in
-  /// sequence order (from the RKS's own log), and the outbox has nothing pending.
+  /// The end state: the RKS holds exactly the EMs of the appended records, each once, stored in
+  /// order, and the outbox has nothing pending.
   ::testing::AssertionResult delivered_exactly_once_in_order();
 
-  tcp_relay& backup_relay() { return *backup_relay_; }
-  tcp_relay& primary_relay() { return *primary_relay_; }
+  udp_relay& primary_relay() { return *primary_relay_; }
+  udp_relay& backup_relay() { return *backup_relay_; }
   caf::actor forwarder() const { return forwarder_; }
+  std::size_t batch_size() const { return batch_size_; }
 
 private:
   temp_dir tmp_;
   std::size_t batch_size_;
+  std::string secret_file_;
+  billing::em_identity identity_;
   std::optional<persistence::database> db_;
   std::optional<persistence::outbox> outbox_;
-  std::uint64_t appended_ = 0;
-  std::unique_ptr<rks_program> rks_;
-  std::unique_ptr<tcp_relay> backup_relay_;
-  std::unique_ptr<tcp_relay> primary_relay_;
-  std::map<std::string, std::unique_ptr<rks_program>> responders_;
+  std::vector<std::string> record_ids_;
+  std::unique_ptr<radius::itest::rks_instance> rks_;
+  std::unique_ptr<udp_relay> primary_relay_;
+  std::unique_ptr<udp_relay> backup_relay_;
+  std::map<std::string, std::unique_ptr<udp_echo>> responders_;
   std::map<std::string, std::uint16_t> responder_ports_;
 
   metrics::registry metrics_;
@@ -134,11 +147,10 @@ private:
   std::unique_ptr<caf::actor_system> sys_;
   std::map<std::string, std::shared_ptr<links::link_board>> boards_;
   std::vector<std::shared_ptr<links::udp_link_prober>> probers_;
-  std::shared_ptr<billing::rks_client> client_;
+  std::shared_ptr<billing::radius_sender> sender_;
   std::vector<caf::actor> actors_;
   caf::actor forwarder_;
   billing::forwarder_settings forwarder_settings_;
-  std::vector<caf::actor> links_;
 
   void spawn_forwarder();
 };

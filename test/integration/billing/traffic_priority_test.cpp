@@ -1,6 +1,7 @@
-// Traffic priority on the wire: MGCP datagrams carry the signalling DSCP (AF31 =
-// 26) and management traffic (the TLS connection to the RKS, the data-link probes) the management
-// DSCP (CS1 = 8). Checked on real packets captured with tshark on the loopback interface.
+// Traffic priority on the wire: MGCP datagrams carry the signalling DSCP (AF31 = 26) and
+// management traffic (the Event Messages to the RKS: RADIUS Accounting-Requests over UDP, and the
+// data-link probes) the management DSCP (CS1 = 8). Checked on real packets captured with tshark
+// on the loopback interface, the RADIUS ones decoded by tshark's RADIUS dissector.
 
 #include "billing_rig.hpp"
 #include "runtime/mgcp/agent.hpp"
@@ -15,7 +16,8 @@ namespace {
 
 struct packet {
   int dscp = -1;
-  int udp_src = 0, udp_dst = 0, tcp_src = 0, tcp_dst = 0;
+  int udp_src = 0, udp_dst = 0;
+  int radius_code = 0; ///< 0: not decoded as RADIUS
 };
 
 std::vector<packet> parse_fields(const std::string& text) {
@@ -30,23 +32,24 @@ std::vector<packet> parse_fields(const std::string& text) {
       f.push_back(cell);
     if (f.empty() || f[0].empty() || !std::isdigit(static_cast<unsigned char>(f[0][0])))
       continue; // tshark's own messages ("Capturing on ...")
-    f.resize(5);
+    f.resize(4);
     auto num = [](const std::string& s) { return s.empty() ? 0 : std::stoi(s); };
-    out.push_back({num(f[0]), num(f[1]), num(f[2]), num(f[3]), num(f[4])});
+    out.push_back({num(f[0]), num(f[1]), num(f[2]), num(f[3])});
   }
   return out;
 }
 
 TEST(traffic_priority, mgcp_is_marked_af31_and_management_cs1_on_the_wire) {
-  if (!std::filesystem::exists("/usr/bin/tshark"))
-    GTEST_SKIP() << "tshark not installed (scripts/install-deps.sh installs it)";
+  cms::radius::itest::require_tool("tshark");
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
   test::billing_rig rig;
   rig.start_rks();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
   rig.start_responder("primary");
   rig.start_responder("backup");
-  // Only the primary path answers: the batch goes straight to the RKS port, not through the
-  // backup relay (whose own connection to the RKS is not ours to mark).
-  rig.stop_responder("backup");
+  // Only the primary path works: the EMs go from the node's RADIUS client straight to the RKS,
+  // not through the backup path's relay (whose own datagrams to the RKS are not ours to mark).
+  rig.link_fails("backup");
 
   metrics::registry reg;
   boost::asio::io_context io;
@@ -60,11 +63,12 @@ TEST(traffic_priority, mgcp_is_marked_af31_and_management_cs1_on_the_wire) {
 
   const auto capture = rig.dir() / "capture.txt";
   const std::string filter = "udp port " + std::to_string(mgcp_port) + " or udp port " +
-                             std::to_string(rig.responder_port("primary")) + " or tcp port " +
+                             std::to_string(rig.responder_port("primary")) + " or udp port " +
                              std::to_string(rig.rks_port());
-  test::child_process tshark{{"/usr/bin/tshark", "-i", "lo", "-l", "-n", "-f", filter, "-T",
+  test::child_process tshark{{"/usr/bin/tshark", "-i", "lo", "-l", "-n", "-f", filter, "-d",
+                              "udp.port==" + std::to_string(rig.rks_port()) + ",radius", "-T",
                               "fields", "-e", "ip.dsfield.dscp", "-e", "udp.srcport", "-e",
-                              "udp.dstport", "-e", "tcp.srcport", "-e", "tcp.dstport"},
+                              "udp.dstport", "-e", "radius.code"},
                              capture};
   // tshark announces itself before the capture really runs: send canary datagrams to the MGCP
   // port until one shows up in the capture.
@@ -85,10 +89,12 @@ TEST(traffic_priority, mgcp_is_marked_af31_and_management_cs1_on_the_wire) {
   ::close(canary);
   ASSERT_TRUE(capturing) << tshark.output();
 
-  // Management: probes on the primary link and a batch to the RKS over TLS.
-  rig.start_node();
+  // Management: probes on the primary link and the EMs of two calls, sent by the node's RADIUS
+  // client straight to the RKS (primary RKS address = FreeRADIUS itself).
+  rig.start_node(true);
+  ASSERT_TRUE(eventually([&] { return rig.metric("cms_billing_forwarder_path") == 1; }, 5s));
   rig.append_calls(1, 2);
-  ASSERT_TRUE(eventually([&] { return rig.rks_count() == 6; }, 20s));
+  ASSERT_TRUE(rig.all_delivered(20s));
   // Signalling: an AUEP to a gateway that never answers (first send plus retransmissions).
   mgcp::command auep;
   auep.kind = mgcp::verb::auep;
@@ -99,7 +105,17 @@ TEST(traffic_priority, mgcp_is_marked_af31_and_management_cs1_on_the_wire) {
   io_thread.join();
   agent.stop();
 
-  std::this_thread::sleep_for(300ms); // let tshark write out the last packets
+  // tshark writes its lines a little after the packets: wait until the last ones are there.
+  eventually(
+    [&] {
+      int mgcp = 0, rks = 0;
+      for (const auto& p : parse_fields(tshark.output())) {
+        mgcp += p.udp_src == mgcp_port;
+        rks += p.udp_dst == rig.rks_port();
+      }
+      return mgcp >= 2 && rks >= 2 * 8;
+    },
+    5s);
   tshark.signal(SIGINT);
   tshark.wait_exit(10s);
   const auto packets = parse_fields(tshark.output());
@@ -112,14 +128,15 @@ TEST(traffic_priority, mgcp_is_marked_af31_and_management_cs1_on_the_wire) {
     } else if (p.udp_dst == rig.responder_port("primary")) {
       ++probes;
       EXPECT_EQ(p.dscp, 8) << "link probe";
-    } else if (p.tcp_dst == rig.rks_port()) {
+    } else if (p.udp_dst == rig.rks_port()) {
       ++rks;
-      EXPECT_EQ(p.dscp, 8) << "RKS client segment";
+      EXPECT_EQ(p.radius_code, 4) << "Accounting-Request";
+      EXPECT_EQ(p.dscp, 8) << "Accounting-Request to the RKS";
     }
   }
   EXPECT_GE(mgcp, 2) << tshark.output();
   EXPECT_GE(probes, 2) << tshark.output();
-  EXPECT_GE(rks, 3) << tshark.output();
+  EXPECT_GE(rks, 2 * 8) << tshark.output(); // 8 EMs per answered call
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 // back through provisioning_store) and billing written to its outbox; MTAs simulated by
 // test_mta (real agents on their own sockets).
 
+#include "support/eventually.hpp"
 #include "actors/calls/call_control.hpp"
 #include "actors/calls/call_manager.hpp"
 #include "actors/calls/endpoint_protocol.hpp"
@@ -33,15 +34,10 @@ struct system_config : caf::actor_system_config {
   }
 };
 
+/// Waits up to 15 s: a line's first RSIP can race call control's start under a loaded CI.
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds limit = 15s) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
+  return cms::test::eventually(pred, limit, 5ms);
 }
 
 class calls_udp_test : public ::testing::Test {

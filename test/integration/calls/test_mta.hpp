@@ -3,6 +3,10 @@
 // 127.0.0.1, retransmissions, response cache): it answers the call agent's commands like a phone
 // would (RQNT remembers X/R/S per line, CRCX returns a connection and SDP, DLCX 250 with P:) and
 // lets the test send RSIP and NTFY. `silent` makes it stop answering, like a dead MTA.
+// It keeps each line's hook as the subscriber left it (the last L/hd or L/hu it notified) and, like
+// a real MTA, refuses a request for the hook event the line cannot produce: 401 to L/hd while off
+// hook, 402 to L/hu while on hook. That is how a call agent learns of a hang-up it missed because
+// the NTFY crossed its newer request on the wire.
 
 #include "runtime/mgcp/agent.hpp"
 #include "runtime/base/metrics.hpp"
@@ -26,6 +30,8 @@ public:
     std::string x, r, s, d; ///< last RQNT's X, R, S, D
     std::vector<std::string> connections;
     int rqnts = 0;
+    bool off_hook = false;    ///< as the last notified L/hd or L/hu left it
+    std::string crcx_options; ///< L: of the last CRCX (DQoS: its dq-gi)
   };
 
   test_mta(boost::asio::io_context& io, std::string domain, mgcp::udp_endpoint call_agent)
@@ -77,9 +83,20 @@ public:
     return send(endpoint, mgcp::verb::rsip, {{"RM", method}});
   }
 
-  /// NTFY with the X of the last RQNT for that line.
+  /// NTFY with the X of the last RQNT for that line. The hook moves when the subscriber acts,
+  /// under the same lock that reads X, so a request that arrives later sees the new hook state.
   int ntfy(const std::string& endpoint, const std::string& observed) {
-    return send(endpoint, mgcp::verb::ntfy, {{"X", view(endpoint).x}, {"O", observed}});
+    std::string x;
+    {
+      std::lock_guard g{mutex_};
+      auto& l = lines_[endpoint];
+      x = l.x;
+      if (observed.find("L/hd") != std::string::npos)
+        l.off_hook = true;
+      else if (observed.find("L/hu") != std::string::npos)
+        l.off_hook = false;
+    }
+    return send(endpoint, mgcp::verb::ntfy, {{"X", x}, {"O", observed}});
   }
 
   line_view view(const std::string& endpoint) const {
@@ -121,6 +138,16 @@ private:
       };
       switch (cmd.kind) {
       case mgcp::verb::rqnt:
+        if (get("R").find("L/hd") != std::string::npos && l.off_hook) {
+          rsp.code = 401;
+          rsp.comment = "phone already off hook";
+          break;
+        }
+        if (get("R").find("L/hu") != std::string::npos && !l.off_hook) {
+          rsp.code = 402;
+          rsp.comment = "phone already on hook";
+          break;
+        }
         l.x = get("X");
         l.r = get("R");
         l.s = get("S");
@@ -128,6 +155,7 @@ private:
         ++l.rqnts;
         break;
       case mgcp::verb::crcx: {
+        l.crcx_options = get("L");
         auto id = std::to_string(++next_connection_);
         l.connections.push_back(id);
         rsp.set_param("I", id);

@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 using namespace cms::test;
@@ -69,13 +71,27 @@ TEST(cmsd_cli, check_config_accepts_good_and_refuses_bad_with_location) {
 }
 
 TEST(cmsd_cli, shipped_pair_configs_are_valid) {
+  // The shipped configs name their secrets under ../run/certs, which scripts/run-pair.sh makes
+  // with gen-certs.sh: lay them out the same way in a scratch copy of the tree.
   temp_dir dir;
+  std::filesystem::create_directories(dir.path() / "config");
+  const std::string certs = (dir.path() / "run" / "certs").string();
+  ASSERT_EQ(std::system(("sh " CMS_SOURCE_DIR "/scripts/gen-certs.sh '" + certs +
+                         "' node-a node-b >/dev/null")
+                          .c_str()),
+            0);
   std::string out;
-  for (auto name : {"node-a.toml", "node-b.toml"})
-    EXPECT_EQ(
-      run_to_exit({"--check-config", std::string{CMS_SOURCE_DIR} + "/config/" + name}, dir, &out),
-      0)
-      << out;
+  for (auto name : {"node-a.toml", "node-b.toml"}) {
+    const auto copy = dir.path() / "config" / name;
+    std::filesystem::copy_file(std::filesystem::path{CMS_SOURCE_DIR} / "config" / name, copy);
+    EXPECT_EQ(run_to_exit({"--check-config", copy.string()}, dir, &out), 0) << out;
+  }
+  // Without the secrets the check names the missing file and its line.
+  std::filesystem::remove(dir.path() / "run" / "certs" / "rks.secret");
+  EXPECT_EQ(
+    run_to_exit({"--check-config", (dir.path() / "config" / "node-a.toml").string()}, dir, &out),
+    2);
+  EXPECT_NE(out.find("billing.secret_file"), std::string::npos) << out;
 }
 
 class cmsd_node : public ::testing::Test {

@@ -71,6 +71,13 @@ TEST_F(dashboard, page_renders_the_live_node_values) {
   EXPECT_NE(dom.find("dl-primary"), std::string::npos) << "data links come from /links";
   EXPECT_NE(dom.find("tgw-p1.partner.example"), std::string::npos) << "gateways come from /trunks";
   EXPECT_NE(dom.find("starting -&gt; active"), std::string::npos) << "events come from /events";
+  // The network picture: the gateways in their segment, this node in the CMS segment, and each
+  // event names the node (and its role) that reported it.
+  auto partner = dom.find("id=\"net-partner-gateways\"");
+  ASSERT_NE(partner, std::string::npos) << dom;
+  EXPECT_NE(dom.find("data-gateway=\"tgw-p1.partner.example\"", partner), std::string::npos) << dom;
+  EXPECT_NE(dom.find("id=\"net-this\""), std::string::npos) << dom;
+  EXPECT_NE(dom.find("class=\"who\">" + node.id + " ("), std::string::npos) << dom;
 }
 
 TEST_F(dashboard, drain_shows_on_the_page_and_a_screenshot_is_kept) {

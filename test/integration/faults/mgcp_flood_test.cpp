@@ -141,8 +141,12 @@ TEST(mgcp_flood, one_address_is_rate_limited_and_counted_while_lines_complete_ca
   std::printf("flood: %llu datagrams in %.1f s, %llu error answers, %.0f dropped unparsed\n",
               static_cast<unsigned long long>(flood.sent()), flood.seconds(),
               static_cast<unsigned long long>(flood.answers()), limited);
-  EXPECT_GT(limited, static_cast<double>(flood.sent()) / 2)
-    << "most of the flood should be dropped unparsed";
+  // Of the flood's datagrams the node read (the kernel drops the rest when the socket buffer is
+  // full, which depends on the machine's load), nearly all were dropped unparsed: only the parsed
+  // ones get an error answer.
+  EXPECT_GT(limited, 9.0 * static_cast<double>(flood.answers()))
+    << "most of the flood the node read should be dropped unparsed";
+  EXPECT_GT(limited, 0.0);
   // The MTAs' address was never limited.
   EXPECT_EQ(status_counter(rig.http_port, "cms_mgcp_errors_total", {"127.0.0.1", "rate_limited"}),
             -1);

@@ -2,7 +2,7 @@
 // Off-net calling over the real interfaces, every piece a real process on loopback:
 //   - `cmsd` with its own provisioning (4 trunking gateways: two partner, one local active, one
 //     local cold spare for it; 3 facilities on two carriers; two data links),
-//   - two `rks probe` responders standing for the far ends of the primary and backup data links,
+//   - two `link-peer` probe responders standing for the far ends of the primary and backup data links,
 //     probed over UDP by the node's real data-link actors,
 //   - one `mtasim` playing an MTA (two lines) and the four trunking gateways (X-TR package,
 //     docs/trunks.md), driven through its control port.
@@ -295,7 +295,7 @@ public:
 private:
   std::unique_ptr<child_process> probe_responder(std::uint16_t port, const std::string& out) {
     return std::make_unique<child_process>(
-      std::vector<std::string>{CMS_BINARY_DIR "/rks", "probe", "--listen",
+      std::vector<std::string>{CMS_BINARY_DIR "/link-peer", "--listen",
                                "127.0.0.1:" + std::to_string(port)},
       dir.path() / out);
   }

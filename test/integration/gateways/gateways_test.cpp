@@ -1,5 +1,5 @@
 // Trunking gateways over the real interfaces: cmsd, mtasim (an MTA and four trunking gateways speaking the
-// X-TR package over UDP) and `rks probe` responders at the far ends of the data links, probed by
+// X-TR package over UDP) and `link-peer` probe responders at the far ends of the data links, probed by
 // the node's real data-link actors. See gateway_rig.hpp for the topology.
 
 #include "integration/gateways/gateway_rig.hpp"

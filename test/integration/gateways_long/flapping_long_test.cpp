@@ -1,5 +1,5 @@
 // The primary data link flapping every second for a minute under off-net call load, against the
-// real cmsd, mtasim gateways and `rks probe` responders (see integration/gateways/gateway_rig.hpp).
+// real cmsd, mtasim gateways and `link-peer` probe responders (see integration/gateways/gateway_rig.hpp).
 
 #include "integration/gateways/gateway_rig.hpp"
 

@@ -21,7 +21,7 @@ TEST(pair, elects_one_active_and_one_standby_in_the_same_epoch) {
   pair_harness p;
   p.start(0);
   p.start(1);
-  ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 15s))
+  ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 30s))
     << p.output(0) << "\n----\n"
     << p.output(1);
   EXPECT_EQ(p.epoch(0), p.epoch(1));
@@ -42,7 +42,7 @@ TEST(pair, kill_9_of_the_active_promotes_the_standby_with_a_new_epoch_and_it_rej
   pair_harness p;
   p.start(0);
   p.start(1);
-  ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 15s)) << p.output(0);
+  ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 30s)) << p.output(0);
   auto before = p.epoch(0);
   p.nodes[0]->signal(SIGKILL);
   auto t0 = std::chrono::steady_clock::now();
@@ -61,7 +61,7 @@ TEST(pair, peer_with_a_certificate_from_another_ca_is_refused_on_the_node_link) 
   pair_harness p;
   p.start(0);
   p.start(1, "rogue-client");
-  ASSERT_TRUE(eventually([&] { return !p.role(0).empty() && !p.role(1).empty(); }, 15s));
+  ASSERT_TRUE(eventually([&] { return !p.role(0).empty() && !p.role(1).empty(); }, 30s));
   // Give the dialer several attempts; the node link must never come up.
   std::this_thread::sleep_for(2s);
   auto link_a =
@@ -74,7 +74,7 @@ TEST(pair, with_witnesses_the_standby_takes_over_only_after_the_lease_and_exactl
   pair_harness p{3};
   p.start(0);
   p.start(1);
-  ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 15s))
+  ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 30s))
     << p.output(0) << "\n----\n"
     << p.output(1);
   auto before = p.epoch(0);
@@ -88,7 +88,7 @@ TEST(pair, sigstop_of_the_active_makes_it_step_down_when_it_resumes) {
   pair_harness p{3};
   p.start(0);
   p.start(1);
-  ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 15s));
+  ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 30s));
   p.nodes[0]->signal(SIGSTOP);
   ASSERT_TRUE(eventually([&] { return p.role(1) == "active"; }, 10s)) << p.output(1);
   p.nodes[0]->signal(SIGCONT);
@@ -114,7 +114,7 @@ TEST(pair, call_admission_is_open_only_on_the_active_and_closes_when_it_steps_do
   pair_harness p{3};
   p.start(0);
   p.start(1);
-  ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 15s))
+  ASSERT_TRUE(eventually([&] { return roles_are(p, "active", "standby"); }, 30s))
     << p.output(0) << "\n----\n"
     << p.output(1);
   ASSERT_TRUE(eventually([&] {

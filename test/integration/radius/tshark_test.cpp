@@ -2,7 +2,7 @@
 // RKS, decoded by tshark's RADIUS + PacketCable dissector. No malformed or expert items, and the
 // BCID / EM type / sequence / header fields tshark reads are the ones we sent.
 
-#include "rks_rig.hpp"
+#include "support/rks_rig.hpp"
 
 #include "runtime/radius/secret.hpp"
 

@@ -2,6 +2,7 @@
 // real supervisor on a threaded actor system; an MTA (test_mta) and trunking gateways played by
 // test_gateway, each on its own agent and socket on 127.0.0.1.
 
+#include "support/eventually.hpp"
 #include "actors/calls/call_control.hpp"
 #include "actors/supervision/supervisor.hpp"
 #include "actors/trunks/trunk_actor.hpp"
@@ -31,15 +32,10 @@ struct system_config : caf::actor_system_config {
   }
 };
 
+/// Waits up to 15 s: a line's first RSIP can race call control's start under a loaded CI.
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds limit = 15s) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
+  return cms::test::eventually(pred, limit, 5ms);
 }
 
 /// A trunking gateway's MGCP side (docs/trunks.md): answers CRCX with a connection and SDP, DLCX
@@ -131,6 +127,8 @@ protected:
   caf::actor root;
   std::unique_ptr<test::test_mta> phone;
   std::map<std::string, std::unique_ptr<test_gateway>> gateways;
+  /// Overload gate of call admission (attempts per second, 0 = none); set before SetUp.
+  double call_rate = 0;
 
   persistence::provisioning provisioning() {
     persistence::provisioning p;
@@ -158,13 +156,17 @@ protected:
     };
     p.facilities = {fac("p1", "gw-p1.example", "northtel"), fac("l1", "gw-l1.example", "bluewave")};
     p.trunk_groups = {{"tg-p", "", "partner", {{"p1", 1}}}, {"tg-l", "", "local", {{"l1", 1}}}};
-    p.routes = {{"1", "tg-p", 1}, {"1", "tg-l", 2}};
+    // 911: the emergency route, to the local exchange only.
+    p.routes = {{"1", "tg-p", 1}, {"1", "tg-l", 2}, {"911", "tg-l", 1}};
     persistence::subscriber s;
     s.directory_number = "5551011";
     s.endpoint_name = "aaln/1@mta-1.example";
     s.mta_fqdn = "mta-1.example";
     s.mta_address = "127.0.0.1";
-    p.subscribers = {s};
+    auto second = s;
+    second.directory_number = "5551012";
+    second.endpoint_name = "aaln/2@mta-1.example";
+    p.subscribers = {s, second};
     return p;
   }
 
@@ -196,6 +198,8 @@ protected:
     opts.settings.in_call_audit_interval = 0ms;
     opts.settings.line_request_timeout = 10s;
     opts.settings.mgcp_request_timeout = 8s;
+    opts.settings.max_call_rate = call_rate;
+    opts.settings.call_rate_burst = call_rate > 0 ? 1 : 0;
     opts.lines = prov.subscribers;
     opts.offnet = offnet;
     auto db_file = dir / "cms.db";
@@ -358,6 +362,69 @@ TEST_F(trunks_udp_test, incoming_pstn_call_rings_the_line) {
   }));
   EXPECT_EQ(l1.ntfy("ds/ds1-1/4@gw-l1.example", "X-TR/rel(16)"), 200);
   ASSERT_TRUE(eventually([&] { return !l1.received(mgcp::verb::dlcx).empty(); }));
+}
+
+} // namespace
+
+namespace {
+
+/// Emergency calls over UDP (docs/services.md): the gate sheds every attempt after the first.
+class emergency_udp_test : public trunks_udp_test {
+protected:
+  emergency_udp_test() { call_rate = 0.001; }
+
+  bool line_state_is(const std::string& l, actors::line_state want) {
+    return eventually([&] {
+      auto s = calls.context->snapshot(l);
+      return s && s->state == want;
+    });
+  }
+};
+
+TEST_F(emergency_udp_test, a_911_during_overload_completes_while_ordinary_attempts_are_shed) {
+  auto first = phone->line(1), second = phone->line(2);
+  ASSERT_TRUE(eventually([&] { return phone->rsip(second) == 200; }));
+  ASSERT_TRUE(line_state_is(second, actors::line_state::idle));
+  // Somebody else's attempt took the gate's only token.
+  ASSERT_EQ(calls.context->admission.admit(), actors::call_admission::verdict::admitted);
+  auto& l1 = *gateways.at("gw-l1.example");
+  auto& p1 = *gateways.at("gw-p1.example");
+
+  // An ordinary attempt is shed: window dial tone, an ordinary number, reorder, no seizure.
+  EXPECT_EQ(phone->ntfy(second, "L/hd"), 200);
+  ASSERT_TRUE(phone->wait_for(second, [](auto& v) { return v.s == "L/dl" && v.d == "(911)"; }));
+  EXPECT_EQ(phone->ntfy(second, "D/12125550100"), 200);
+  ASSERT_TRUE(phone->wait_for(second, [](auto& v) { return v.s == "L/ro"; }));
+  EXPECT_TRUE(p1.received(mgcp::verb::crcx).empty());
+
+  // The 911 caller is shed as well, but the window takes the emergency code.
+  EXPECT_EQ(phone->ntfy(first, "L/hd"), 200);
+  ASSERT_TRUE(phone->wait_for(first, [](auto& v) { return v.s == "L/dl" && v.d == "(911)"; }));
+  EXPECT_EQ(phone->ntfy(first, "D/911"), 200);
+  ASSERT_TRUE(eventually([&] { return !l1.received(mgcp::verb::crcx).empty(); }));
+  auto crcx = l1.received(mgcp::verb::crcx).back();
+  ASSERT_NE(crcx.param("S"), nullptr);
+  EXPECT_EQ(*crcx.param("S"), "X-TR/sup(911,5551011)");
+  ASSERT_TRUE(phone->wait_for(first, [](auto& v) { return v.s == "L/rt"; }));
+  EXPECT_EQ(l1.ntfy(crcx.endpoint, "X-TR/ans"), 200);
+  ASSERT_TRUE(line_state_is(first, actors::line_state::in_call));
+  EXPECT_EQ(registry.value("cms_emergency_calls_total"), 1);
+  EXPECT_EQ(registry.value("cms_calls_shed_total", {{"reason", "overload"}}), 2);
+
+  // Network hold: the caller hangs up, the line rings, the PSAP keeps the call.
+  EXPECT_EQ(phone->ntfy(first, "L/hu"), 200);
+  ASSERT_TRUE(phone->wait_for(first, [](auto& v) { return v.s == "L/rg"; }));
+  EXPECT_TRUE(l1.received(mgcp::verb::dlcx).empty());
+  EXPECT_EQ(phone->view(first).connections.size(), 1u);
+  // Picks up: talking again.
+  EXPECT_EQ(phone->ntfy(first, "L/hd"), 200);
+  ASSERT_TRUE(phone->wait_for(first, [](auto& v) { return v.r == "L/hu(N),L/hf(N)"; }));
+  ASSERT_TRUE(line_state_is(first, actors::line_state::in_call));
+  // The PSAP releases: the call ends.
+  EXPECT_EQ(l1.ntfy(crcx.endpoint, "X-TR/rel(16)"), 200);
+  ASSERT_TRUE(eventually([&] { return !l1.received(mgcp::verb::dlcx).empty(); }));
+  ASSERT_TRUE(phone->wait_for(first, [](auto& v) { return v.r == "L/hu(N)"; }));
+  hang_up_and_wait_idle();
 }
 
 } // namespace

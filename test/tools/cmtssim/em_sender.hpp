@@ -1,9 +1,9 @@
 #pragma once
 // Where the simulated CMTS reports QoS usage to the Record Keeping Server: QoS_Reserve,
 // QoS_Commit and QoS_Release event messages under the gate's BCID, sent to the RKS named in the
-// gate's Event Generation Info. This is only the seam: the RADIUS encoder (cms_radius, in
-// runtime/radius/) will implement it; until then the simulator runs without one (nullptr) and
-// sends no event messages at all.
+// gate's Event Generation Info. radius_em_sender implements it with cms_radius (cmtssim
+// --rks-secret-file); without that option the simulator runs without one (nullptr) and sends no
+// event messages at all.
 
 #include "test/tools/cmtssim/gate_table.hpp"
 

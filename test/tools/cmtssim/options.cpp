@@ -8,14 +8,18 @@ std::string usage() {
   return "usage: cmtssim [--listen ADDR] [--port N] [--control-port N] [--police-port N] "
          "[--relay]\n"
          "               [--client-type 0x8008] [--pep-id NAME] [--ka-interval-ms N]\n"
-         "               [--gate-id-seed N] [--report FILE]\n"
+         "               [--gate-id-seed N] [--report FILE] [--rks-secret-file FILE]\n"
+         "               [--element-id NAME]\n"
          "  --port          COPS TCP port the gate controller connects to (default 2126)\n"
          "  --control-port  UDP port of the JSON control interface (loopback)\n"
          "  --police-port   UDP upstream media port: RTP sent here is policed against the gates\n"
          "  --relay         forward admitted media to the upstream Gate Spec's destination\n"
          "  --client-type   client type announced in Client-Open (tests the GC's refusal)\n"
          "  --ka-interval-ms  our Keep-Alive period (default: half the timer the CAT grants)\n"
-         "  --report        write the final JSON report to FILE as well as stdout\n";
+         "  --report        write the final JSON report to FILE as well as stdout\n"
+         "  --rks-secret-file  send QoS_Reserve/Commit/Release EMs to each gate's RKS, signed\n"
+         "                  with the RADIUS secret in FILE (mode 0600)\n"
+         "  --element-id    EM element id of this CMTS (at most 8 characters)\n";
 }
 
 namespace {
@@ -64,7 +68,13 @@ options parse_options(const std::vector<std::string>& args) {
       o.gate_id_seed = static_cast<std::uint32_t>(number(a, value(), 0xffffffffUL));
     else if (a == "--report")
       o.report_file = value();
-    else if (a == "--help" || a == "-h")
+    else if (a == "--rks-secret-file")
+      o.rks_secret_file = value();
+    else if (a == "--element-id") {
+      o.element_id = value();
+      if (o.element_id.empty() || o.element_id.size() > 8)
+        throw std::invalid_argument("--element-id: 1..8 characters\n" + usage());
+    } else if (a == "--help" || a == "-h")
       throw std::invalid_argument(usage());
     else
       throw std::invalid_argument("unknown option " + a + "\n" + usage());

@@ -20,6 +20,10 @@ struct options {
   std::optional<std::chrono::milliseconds> ka_interval;
   std::uint32_t gate_id_seed = 0x5eed;
   std::string report_file; ///< JSON report written at exit ("" = stdout only)
+  /// QoS event messages to the RKS of each gate's Event Generation Info, signed with the secret
+  /// in this file; "" = no event messages.
+  std::string rks_secret_file;
+  std::string element_id = "cmtssim"; ///< EM header element id (at most 8 characters)
 };
 
 /// Parses argv; throws std::invalid_argument with a usage message on bad input.

@@ -94,6 +94,7 @@ std::string usage() {
   --hangup-delay MS           release -> on-hook delay of an answering line (default 200)
   --scenario calls            place calls between the simulated lines
   --rate R --hold S --duration S   calls per second, hold time, scenario length (seconds)
+                              (--hold MIN-MAX: each call holds a random time in that range)
   --setup-timeout S --no-answer-timeout S --digit-interval MS --drain-timeout S
   --register-timeout S        wait for RSIP acknowledgements before the scenario starts
   --json                      print the report as JSON
@@ -190,7 +191,13 @@ sim_options parse_options(const std::vector<std::string>& args) {
     } else if (a == "--rate") {
       o.rate = to_double(a, value(), 0.001, 100000);
     } else if (a == "--hold") {
-      o.hold = seconds(a, value());
+      // MIN-MAX gives a lab realistic, varied hold times; a plain S keeps every call equal.
+      const auto v = value();
+      const auto dash = v.find('-', 1);
+      o.hold = seconds(a, v.substr(0, dash));
+      o.hold_max = dash == std::string::npos ? o.hold : seconds(a, v.substr(dash + 1));
+      if (o.hold_max < o.hold)
+        throw std::invalid_argument("--hold: MAX is smaller than MIN in '" + v + "'");
     } else if (a == "--duration") {
       o.duration = seconds(a, value());
     } else if (a == "--setup-timeout") {

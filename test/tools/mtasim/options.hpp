@@ -35,6 +35,7 @@ struct sim_options {
   std::string scenario; ///< empty = answer mode
   double rate = 1.0;    ///< calls per second
   std::chrono::milliseconds hold{5000};
+  std::chrono::milliseconds hold_max{0}; ///< > hold: each call holds uniformly in [hold, hold_max]
   std::chrono::milliseconds duration{0}; ///< scenario length; in answer mode 0 = run until signal
   std::chrono::milliseconds setup_timeout{10000};     ///< no dial tone / no progress
   std::chrono::milliseconds no_answer_timeout{30000}; ///< ringback this long = no answer

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <random>
 
 namespace cms::sim {
 
@@ -67,6 +68,14 @@ bool call_scenario::is_caller(const line& l) const {
   return it != by_caller_.end() && it->second->state != call::phase::ended;
 }
 
+std::chrono::milliseconds call_scenario::hold_time() {
+  if (opts_.hold_max <= opts_.hold)
+    return opts_.hold;
+  static thread_local std::mt19937 gen{std::random_device{}()};
+  std::uniform_int_distribution<long long> pick(opts_.hold.count(), opts_.hold_max.count());
+  return std::chrono::milliseconds(pick(gen));
+}
+
 void call_scenario::start() {
   start_ = clock_type::now();
   end_ = start_ + opts_.duration;
@@ -83,7 +92,8 @@ void call_scenario::place_next() {
   if (now >= end_) {
     placing_ = false;
     // Calls still running get the drain time to finish, then are abandoned.
-    drain_.expires_after(opts_.hold + opts_.setup_timeout + opts_.drain_timeout);
+    drain_.expires_after(std::max(opts_.hold, opts_.hold_max) + opts_.setup_timeout +
+                         opts_.drain_timeout);
     drain_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec)
         abort();
@@ -203,7 +213,7 @@ void call_scenario::advance(call& c) {
       counters_.answered++;
       counters_.answer_latency_ms.add(ms_since(c.off_hook_at));
       c.state = phase::talking;
-      c.timer.expires_after(opts_.hold);
+      c.timer.expires_after(hold_time());
       c.timer.async_wait([this, cp = &c](const boost::system::error_code& ec) {
         if (!ec && cp->state == phase::talking)
           hang_up(*cp);

@@ -44,6 +44,7 @@ public:
   void line_changed(line& l, line_event e);
   /// Is the line the caller of a call in progress (the answering behaviour leaves it alone)?
   bool is_caller(const line& l) const;
+  std::chrono::milliseconds hold_time();
   std::size_t active_calls() const noexcept { return calls_.size(); }
   bool done() const noexcept { return done_; }
 

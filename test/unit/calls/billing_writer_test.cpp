@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -74,7 +75,7 @@ TEST_F(billing_retention,
   {
     auto writer = actors::make_sqlite_billing_writer(file);
     std::vector<billing::billing_record> batch;
-    auto now = actors::wall_clock_ms();
+    auto now = cms::utc_ms();
     for (int i = 0; i < 35; ++i) {
       auto r = record("call-" + std::to_string(i));
       r.timestamp_ms = i < 30 ? now - 48 * 3600 * 1000LL : now;
@@ -103,6 +104,68 @@ TEST_F(billing_retention,
   EXPECT_EQ(rows("1"), 5) << "the other 10 old ones";
   EXPECT_EQ(rows("sent = 0"), 3) << "undelivered records are never pruned";
   EXPECT_EQ(registry.get_counter("cms_billing_pruned_total", "").value(), 30u);
+  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
+  sched.run();
+}
+
+/// A store that refuses writes while `full` (disk full) and keeps what it got.
+struct refusing_writer final : actors::billing_writer {
+  std::shared_ptr<std::atomic<bool>> full;
+  std::shared_ptr<std::vector<billing::billing_record>> stored;
+  std::vector<std::uint64_t> append(const std::vector<billing::billing_record>& batch) override {
+    if (*full)
+      throw std::runtime_error("database or disk is full");
+    std::vector<std::uint64_t> seqs;
+    for (auto& r : batch) {
+      stored->push_back(r);
+      seqs.push_back(stored->size());
+    }
+    return seqs;
+  }
+};
+
+TEST_F(billing_retention, a_full_in_memory_queue_refuses_new_calls_and_drops_no_record) {
+  auto full = std::make_shared<std::atomic<bool>>(true);
+  auto stored = std::make_shared<std::vector<billing::billing_record>>();
+  actors::call_settings s;
+  s.billing_queue_max = 10;
+  s.billing_batch_max = 1000;
+  auto ctx = std::make_shared<actors::call_context>(s, registry, actors::dial_plan{});
+  auto owner =
+    sys.spawn(actors::billing_outbox, ctx, actors::billing_writer_factory{[full, stored] {
+                auto w = std::make_unique<refusing_writer>();
+                w->full = full;
+                w->stored = stored;
+                return w;
+              }});
+  sched.run();
+  for (int i = 0; i < 9; ++i)
+    caf::anon_send(owner, record("call-" + std::to_string(i)));
+  sched.run();
+  sched.advance_time(std::chrono::milliseconds{10});
+  sched.run();
+  EXPECT_EQ(ctx->admission.admit(), actors::call_admission::verdict::admitted);
+  // The tenth record reaches the bound: new calls are refused, counted by reason.
+  caf::anon_send(owner, record("call-9"));
+  sched.run();
+  EXPECT_TRUE(ctx->admission.billing_backlog());
+  EXPECT_EQ(ctx->admission.admit(), actors::call_admission::verdict::shed_billing_backlog);
+  EXPECT_EQ(
+    registry.get_counter("cms_calls_shed_total", "", {{"reason", "billing_backlog"}}).value(), 1u);
+  EXPECT_EQ(registry.get_gauge("cms_billing_queue_full", "").value(), 1);
+  // Records of calls already up are still taken.
+  for (int i = 10; i < 15; ++i)
+    caf::anon_send(owner, record("call-" + std::to_string(i)));
+  sched.run();
+  // Space comes back: every record is written, in order, and calls are admitted again.
+  *full = false;
+  sched.advance_time(std::chrono::seconds{1});
+  sched.run();
+  ASSERT_EQ(stored->size(), 15u);
+  for (int i = 0; i < 15; ++i)
+    EXPECT_EQ((*stored)[i].call_id, "call-" + std::to_string(i));
+  EXPECT_FALSE(ctx->admission.billing_backlog());
+  EXPECT_EQ(ctx->admission.admit(), actors::call_admission::verdict::admitted);
   caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
   sched.run();
 }

@@ -133,6 +133,7 @@ dscp = 16
 [billing]
 rks_primary = "rks1.example:1813"
 rks_backup = "10.0.0.9:1814"
+secret_file = "rks.secret"
 batch_size = 10
 retention_s = 3600
 [links]
@@ -164,7 +165,7 @@ agentx_socket = "tcp:localhost:705"
   ASSERT_TRUE(cfg.billing.rks_primary);
   EXPECT_EQ(cfg.billing.rks_primary->host, "rks1.example");
   EXPECT_EQ(cfg.billing.rks_primary->port, 1813);
-  EXPECT_EQ(cfg.billing.rks_backup->host, "10.0.0.9");
+  EXPECT_EQ(cfg.billing.rks_secondary->host, "10.0.0.9");
   EXPECT_EQ(cfg.billing.retention.count(), 3600);
   EXPECT_EQ(cfg.links.probe_misses, 5);
   EXPECT_TRUE(cfg.snmp.enabled);
@@ -275,6 +276,26 @@ TEST_F(config_test, missing_or_unreadable_file_is_refused) {
   } catch (const config_error& e) {
     EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
   }
+}
+
+} // namespace
+
+namespace {
+
+TEST_F(config_test, emergency_codes_and_window_are_read_and_a_bad_code_is_refused_at_its_line) {
+  auto defaults = load_node_config(write("node.toml", minimal));
+  EXPECT_EQ(defaults.calls.emergency_codes, std::vector<std::string>{"911"});
+  EXPECT_EQ(defaults.calls.emergency_window, std::chrono::milliseconds{10000});
+  auto cfg = load_node_config(write(
+    "node.toml", std::string(minimal) +
+                   "[calls]\nemergency_codes = [\"911\", \"933\"]\nemergency_window_ms = 0\n"));
+  EXPECT_EQ(cfg.calls.emergency_codes, (std::vector<std::string>{"911", "933"}));
+  EXPECT_EQ(cfg.calls.emergency_window, std::chrono::milliseconds{0});
+  auto e = refused(std::string(minimal) + "[calls]\nemergency_codes = [\"911\",\n  \"9-1-1\"]\n");
+  EXPECT_EQ(e.key(), "calls.emergency_codes");
+  EXPECT_EQ(e.line(), 8u);
+  auto t = refused(std::string(minimal) + "[calls]\nemergency_codes = \"911\"\n");
+  EXPECT_EQ(t.key(), "calls.emergency_codes");
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 // that a misbehaving server fails a test instead of hanging it.
 
 #include "runtime/http/server.hpp"
+#include "support/eventually.hpp"
 #include "runtime/base/metrics.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -176,17 +177,10 @@ inline void expect_json_error(const wire_response& res, unsigned status) {
   EXPECT_FALSE(err.at("message").as_string().empty()) << res.body();
 }
 
-/// Polls cond every 10 ms until it holds or the bound passes (the server updates its counters
-/// and closes sockets on its own threads).
+/// The server updates its counters and closes sockets on its own threads.
 inline bool eventually(const std::function<bool()>& cond,
                        std::chrono::milliseconds wait = test_wait) {
-  auto deadline = std::chrono::steady_clock::now() + wait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond())
-      return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return cond();
+  return cms::test::eventually(cond, wait);
 }
 
 class server_fixture : public ::testing::Test {

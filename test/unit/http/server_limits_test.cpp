@@ -89,6 +89,30 @@ TEST_F(server_limits, connections_beyond_the_limit_get_503) {
   EXPECT_EQ(a.request(bhttp::verb::post, "/echo", "yy").body(), "2");
 }
 
+TEST_F(server_limits, connections_beyond_the_per_address_limit_get_429) {
+  server_config cfg;
+  cfg.max_connections = 100;
+  cfg.max_connections_per_address = 2;
+  start_server(cfg, add_echo);
+  client a(endpoint());
+  auto b = std::make_unique<client>(endpoint());
+  EXPECT_EQ(a.request(bhttp::verb::post, "/echo", "x").result_int(), 200u);
+  EXPECT_EQ(b->request(bhttp::verb::post, "/echo", "x").result_int(), 200u);
+  {
+    client extra(endpoint());
+    auto res = extra.read_response();
+    expect_json_error(res, 429);
+    EXPECT_TRUE(extra.closed_by_server());
+  }
+  EXPECT_EQ(counter("cms_http_errors_total", "reason", "address_connection_limit"), 1);
+  EXPECT_EQ(a.request(bhttp::verb::post, "/echo", "yy").body(), "2");
+  // A slot is given back when a connection closes.
+  b.reset();
+  EXPECT_TRUE(eventually([&] { return server_->connection_count() == 1; }));
+  client again(endpoint());
+  EXPECT_EQ(again.request(bhttp::verb::post, "/echo", "zzz").body(), "3");
+}
+
 TEST_F(server_limits, idle_connection_is_closed_after_the_idle_timeout) {
   server_config cfg;
   cfg.idle_timeout = 200ms;

@@ -45,13 +45,13 @@ struct fake_sender final : billing::rks_sender {
             std::function<void(billing::send_result)> done) override {
     batches.push_back({to, std::move(records), std::move(done)});
   }
-  /// Completes batch `i` the way rks_client would after an ack (or a failure).
+  /// Completes batch `i` the way radius_sender does when every EM was answered (or none).
   void ack(std::size_t i) {
     auto& b = batches.at(i);
-    b.done({true, b.records.back().sequence, b.records.size(), 0, {}});
+    b.done({true, b.records.back().sequence, {}});
   }
-  void fail(std::size_t i, const std::string& why = "connection refused") {
-    batches.at(i).done({false, 0, 0, 0, why});
+  void fail(std::size_t i, const std::string& why = "no answer from either RKS") {
+    batches.at(i).done({false, 0, why});
   }
 };
 

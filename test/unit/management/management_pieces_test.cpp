@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -55,6 +56,20 @@ TEST(admin_state, out_of_service_is_per_kind_and_listeners_see_changes_only) {
             (std::vector<std::string>{"data_link:dl-primary:oos", "data_link:dl-primary:is"}));
 }
 
+TEST(event_log, every_event_names_the_node_and_its_role_when_it_was_recorded) {
+  event_log log{8};
+  std::string role = "standby";
+  log.set_reporter("cms-b", [&] { return role; });
+  log.record("data_link", "info", "data link dl-primary (primary) up -> down");
+  role = "active";
+  log.record("gateway", "critical", "gateway tgw-l1 failed");
+  auto events = log.since(0, 8);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].node, "cms-b");
+  EXPECT_EQ(events[0].role, "standby");
+  EXPECT_EQ(events[1].role, "active");
+}
+
 TEST(event_log, ring_keeps_the_newest_and_answers_after_a_seq) {
   event_log log{3};
   for (int i = 0; i < 5; ++i)
@@ -84,8 +99,79 @@ TEST(audit_log, one_json_line_per_action_without_the_token) {
   EXPECT_EQ(lines[0].at("outcome"), "accepted");
   EXPECT_EQ(lines[0].at("node"), "node-x");
   EXPECT_EQ(lines[1].at("outcome"), "refused");
-  EXPECT_EQ(lines[1].at("target"), "dl \"quoted\"");
+  // A caller without the token gets none of its own bytes into the file: only their count.
+  EXPECT_FALSE(lines[1].contains("target"));
+  EXPECT_FALSE(lines[1].contains("detail"));
+  EXPECT_EQ(lines[1].at("target_bytes").to_number<int>(), 11); // dl "quoted"
+  EXPECT_EQ(lines[0].at("target"), "");
   EXPECT_EQ(audit_log::iso_time(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
+}
+
+TEST(cluster_events, a_promotion_with_an_image_behind_is_a_critical_event) {
+  cluster_snapshot before;
+  before.role = "standby";
+  auto now = before;
+  now.role = "active";
+  now.promotion_gap = "12 records announced and not applied (340 ms)";
+  now.promotion_gap_ms = 1'700'000'000'000;
+  auto events = cluster_changes(before, now);
+  auto it = std::find_if(events.begin(), events.end(),
+                         [](const event_text& e) { return e.kind == "promotion_gap"; });
+  ASSERT_NE(it, events.end());
+  EXPECT_EQ(it->severity, "critical");
+  EXPECT_NE(it->message.find("12 records"), std::string::npos);
+  auto again = cluster_changes(now, now); // recorded once, not at every poll
+  EXPECT_TRUE(std::none_of(again.begin(), again.end(),
+                           [](const event_text& e) { return e.kind == "promotion_gap"; }));
+}
+
+std::vector<boost::json::object> json_lines(const std::filesystem::path& file) {
+  std::ifstream in{file};
+  std::string line;
+  std::vector<boost::json::object> lines;
+  while (std::getline(in, line))
+    lines.push_back(boost::json::parse(line).as_object());
+  return lines;
+}
+
+TEST(audit_log, refused_attempts_are_rate_limited_and_the_rest_counted) {
+  test::temp_dir dir;
+  audit_limits limits;
+  limits.refused_per_s = 1; // burst 4
+  audit_log audit{dir.path() / "audit.log", "node-x", limits};
+  const std::string huge(60 * 1024, 'A');
+  for (int i = 0; i < 50; ++i)
+    audit.append({"drain", huge, "192.0.2.9:4000", "missing", 401, "authentication required"});
+  // Accepted actions are never limited.
+  audit.append({"drain", "", "127.0.0.1:4000", "valid", 200, "draining"});
+  auto lines = json_lines(dir.path() / "audit.log");
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(audit.suppressed(), 46u);
+  EXPECT_LT(std::filesystem::file_size(dir.path() / "audit.log"), 4096u);
+  std::this_thread::sleep_for(std::chrono::milliseconds{1100});
+  audit.append({"drain", huge, "192.0.2.9:4000", "missing", 401, "authentication required"});
+  lines = json_lines(dir.path() / "audit.log");
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines.back().at("suppressed").to_number<int>(), 46);
+}
+
+TEST(audit_log, is_rotated_by_size_keeping_the_configured_number_of_files) {
+  test::temp_dir dir;
+  audit_limits limits;
+  limits.max_bytes = 2000;
+  limits.files = 2;
+  audit_log audit{dir.path() / "audit.log", "node-x", limits};
+  const std::string target(300, 'g'); // cut at 256 bytes in the line
+  for (int i = 0; i < 60; ++i)
+    ASSERT_TRUE(audit.append({"gateway_out_of_service", target, "127.0.0.1:1", "valid", 200, ""}));
+  auto base = dir.path() / "audit.log";
+  EXPECT_LE(std::filesystem::file_size(base), 2000u);
+  EXPECT_TRUE(std::filesystem::exists(base.string() + ".1"));
+  EXPECT_TRUE(std::filesystem::exists(base.string() + ".2"));
+  EXPECT_FALSE(std::filesystem::exists(base.string() + ".3"));
+  auto lines = json_lines(base);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().at("target").as_string().size(), audit_log::max_target_bytes);
 }
 
 http::request with_query(http::param_map q) {
@@ -219,7 +305,8 @@ TEST(snmp_bridge, view_is_built_from_cluster_metrics_and_provisioning_and_passes
   EXPECT_EQ(v.data_links[1].state, snmp::link_status::down);
   EXPECT_EQ(v.billing_backlog_alarm, snmp::backlog_alarm::high);
 
-  // The primary link goes down and the active is lost on both paths elsewhere: traps follow.
+  // The node hands over and the primary link goes down: the role change and its own backlog are
+  // reported, the link is not (the node is standby now: the active reports shared equipment).
   auto in2 = in;
   in2.samples.back().value = 0;
   in2.cluster.role = "standby";
@@ -227,17 +314,29 @@ TEST(snmp_bridge, view_is_built_from_cluster_metrics_and_provisioning_and_passes
   auto v2 = build_node_view(in2, &v, last, now + std::chrono::seconds{1});
   EXPECT_EQ(v2.data_links[0].last_change, now + std::chrono::seconds{1});
   auto traps = traps_between(v, v2, "graceful switchover: handing over");
-  ASSERT_EQ(traps.size(), 3u);
+  ASSERT_EQ(traps.size(), 2u);
   EXPECT_EQ(traps[0].kind, snmp::trap_kind::role_change);
-  EXPECT_EQ(traps[1].kind, snmp::trap_kind::data_link_down);
-  EXPECT_EQ(traps[1].link_name, "dl-primary");
-  EXPECT_EQ(traps[2].kind, snmp::trap_kind::billing_backlog_cleared);
+  EXPECT_EQ(traps[1].kind, snmp::trap_kind::billing_backlog_cleared);
 
+  // It takes over again: it reports the links it finds down (dl-backup), once.
   auto back = traps_between(v2, v, "peer lost on both heartbeat paths");
-  ASSERT_GE(back.size(), 2u);
+  ASSERT_EQ(back.size(), 3u);
   EXPECT_EQ(back[0].kind, snmp::trap_kind::failover);
-  EXPECT_EQ(back[1].kind, snmp::trap_kind::data_link_up);
+  EXPECT_EQ(back[1].kind, snmp::trap_kind::data_link_down);
+  EXPECT_EQ(back[1].link_name, v.data_links[1].name);
+  EXPECT_EQ(back[2].kind, snmp::trap_kind::billing_backlog_high);
   EXPECT_TRUE(traps_between(v, v, "").empty());
+
+  // While active, a link change is a trap; the same change seen by a standby is not.
+  auto v3 = v;
+  v3.data_links[0].state = snmp::link_status::down;
+  auto active_view = traps_between(v, v3, "");
+  ASSERT_EQ(active_view.size(), 1u);
+  EXPECT_EQ(active_view[0].kind, snmp::trap_kind::data_link_down);
+  auto sv = v2, sv3 = v2;
+  sv.data_links[0].state = snmp::link_status::up;
+  sv3.data_links[0].state = snmp::link_status::down;
+  EXPECT_TRUE(traps_between(sv, sv3, "").empty());
 }
 
 TEST(snmp_bridge, overlong_names_are_cut_to_the_mib_size_instead_of_refusing_the_view) {

@@ -45,6 +45,40 @@ TEST(trunk_alarms, nothing_changed_raises_nothing_and_the_baseline_matches_a_hea
   EXPECT_TRUE(trunk_alarms_between(trunk_baseline(s), s).empty());
 }
 
+// Only the active node raises gateway and facility alarms: a standby's gateway actors are fenced
+// and find every gateway silent, which is no fault of the gateways.
+TEST(trunk_alarm_gate, a_standby_raises_nothing_and_a_new_active_raises_what_it_finds_once) {
+  using namespace std::chrono_literals;
+  trunk_alarm_gate gate{3s};
+  auto healthy = pair_with_spare();
+  auto failed = healthy;
+  failed.gateways[0].healthy = false;
+  failed.gateways[0].transitions = 1;
+  auto t0 = std::chrono::steady_clock::time_point{} + 100s;
+
+  EXPECT_TRUE(gate.update(false, failed, t0).empty()) << "standby: silent";
+  EXPECT_TRUE(gate.update(false, healthy, t0 + 1s).empty());
+  EXPECT_TRUE(gate.update(false, failed, t0 + 2s).empty());
+
+  // Promoted: nothing during the settle time (its keepalives are being answered)...
+  EXPECT_TRUE(gate.update(true, failed, t0 + 3s).empty());
+  EXPECT_TRUE(gate.update(true, failed, t0 + 5s).empty());
+  // ...then what is still failed is raised, compared with the healthy start assumption, once.
+  EXPECT_EQ(kinds(gate.update(true, failed, t0 + 6s)),
+            std::vector{trunk_alarm_kind::gateway_failed});
+  EXPECT_TRUE(gate.update(true, failed, t0 + 7s).empty());
+  EXPECT_EQ(kinds(gate.update(true, healthy, t0 + 8s)),
+            std::vector{trunk_alarm_kind::gateway_restored});
+
+  // A gateway failed only in the fenced moments around a takeover raises nothing.
+  EXPECT_TRUE(gate.update(false, failed, t0 + 9s).empty());
+  EXPECT_TRUE(gate.update(true, failed, t0 + 10s).empty());
+  auto flapped = healthy; // failed while fenced, healthy again after the takeover
+  flapped.gateways[0].transitions = 2;
+  EXPECT_TRUE(gate.update(true, flapped, t0 + 13s).empty());
+  EXPECT_TRUE(gate.update(true, flapped, t0 + 14s).empty());
+}
+
 TEST(trunk_alarms, keepalive_failure_then_spare_promotion_raise_failed_and_promoted) {
   auto before = pair_with_spare();
   auto now = before;

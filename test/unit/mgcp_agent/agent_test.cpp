@@ -538,4 +538,114 @@ TEST(MgcpAgent, CommandWithoutAHandlerGets501) {
 }
 
 } // namespace
+// ---- who may answer, who may be answered --------------------------------------------------------
+
+double rejected(running_agent& a, const std::string& reason) {
+  return a.metrics().value("cms_mgcp_rejected_total", {{"reason", reason}});
+}
+
+TEST(MgcpAgent, AnAnswerFromAnotherAddressDoesNotCompleteOurCommand) {
+  running_agent ca{fast_config()};
+  blocking_queue<command_outcome> outcomes;
+  ca.run();
+  raw_peer gw;
+  raw_peer forger{boost::asio::ip::make_address("127.0.0.66")};
+  raw_peer same_host_other_port;
+  auto tid = ca.agent().send(gw.endpoint(), auep_to("aaln/1@mta-1.example"),
+                             [&](command_outcome o) { outcomes.push(std::move(o)); });
+  ASSERT_TRUE(gw.receive_command());
+  // A forged CRCX/AUEP answer (the id is easy to guess) must not complete the command.
+  forger.send(ca.endpoint(), "200 " + std::to_string(tid) + " OK\r\nI: BAD\r\n");
+  same_host_other_port.send(ca.endpoint(), "200 " + std::to_string(tid) + " OK\r\nI: BAD\r\n");
+  EXPECT_FALSE(outcomes.pop(300ms));
+  EXPECT_EQ(rejected(ca, "response_wrong_peer"), 2);
+  gw.send(ca.endpoint(), "200 " + std::to_string(tid) + " OK\r\nI: 600D\r\n");
+  auto outcome = outcomes.pop();
+  ASSERT_TRUE(outcome);
+  auto* rsp = std::get_if<response>(&*outcome);
+  ASSERT_NE(rsp, nullptr);
+  ASSERT_NE(rsp->param("I"), nullptr);
+  EXPECT_EQ(*rsp->param("I"), "600D");
+}
+
+TEST(MgcpAgent, AFencedAgentAnswersNothingAndRecordsNothing) {
+  running_agent ca{fast_config()};
+  blocking_queue<command> commands;
+  ca.agent().on_command([&](const udp_endpoint&, command cmd) { commands.push(std::move(cmd)); });
+  ca.run();
+  ca.agent().set_fenced(true);
+  raw_peer mta;
+  mta.send(ca.endpoint(), "FOOB 5001 aaln/1@mta.example MGCP 1.0\r\n"); // would get 504
+  mta.send(ca.endpoint(), "RSIP 5002 aaln/1@mta.example MGCP 1.0\r\nRM: restart\r\n");
+  EXPECT_FALSE(mta.receive(300ms));
+  EXPECT_EQ(commands.size(), 0u);
+  EXPECT_EQ(rejected(ca, "fenced"), 2);
+  // An answer the owner had queued before the fence closed does not go out either.
+  ca.agent().respond(mta.endpoint(), response{200, 5002, "OK", {}, {}});
+  EXPECT_FALSE(mta.receive(200ms));
+  // Open again: the retransmission is a fresh command (it was never recorded), not a "100".
+  ca.agent().set_fenced(false);
+  mta.send(ca.endpoint(), "RSIP 5002 aaln/1@mta.example MGCP 1.0\r\nRM: restart\r\n");
+  auto got = commands.pop();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->transaction_id, 5002u);
+}
+
+TEST(MgcpAgent, ReceivedTransactionsAreCappedPerPeerWith409) {
+  auto cfg = fast_config();
+  cfg.receive.max_per_peer = 4;
+  running_agent ca{cfg};
+  blocking_queue<command> commands;
+  ca.agent().on_command([&](const udp_endpoint&, command cmd) { commands.push(std::move(cmd)); });
+  ca.run();
+  raw_peer noisy, quiet;
+  for (int tid = 6001; tid <= 6004; ++tid)
+    noisy.send(ca.endpoint(), "NTFY " + std::to_string(tid) + " aaln/1@mta.example MGCP 1.0\r\n");
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(commands.pop());
+  noisy.send(ca.endpoint(), "NTFY 6005 aaln/1@mta.example MGCP 1.0\r\n");
+  auto r = noisy.receive_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->code, 409);
+  EXPECT_EQ(r->transaction_id, 6005u);
+  EXPECT_EQ(commands.size(), 0u);
+  EXPECT_EQ(rejected(ca, "peer_limit"), 1);
+  // Another peer is served.
+  quiet.send(ca.endpoint(), "NTFY 6005 aaln/1@mta.example MGCP 1.0\r\n");
+  EXPECT_TRUE(commands.pop());
+}
+
+TEST(MgcpAgent, AMalformedFloodSilencesOnlyItsOwnAddressAndPort) {
+  auto cfg = fast_config();
+  cfg.flood.burst = 5;
+  cfg.flood.per_second = 0.01;
+  running_agent ca{cfg};
+  blocking_queue<command> commands;
+  ca.agent().on_command([&](const udp_endpoint& from, command cmd) {
+    ca.agent().respond(from, response{200, cmd.transaction_id, "OK", {}, {}});
+    commands.push(std::move(cmd));
+  });
+  ca.run();
+  raw_peer spoofer; // same address as the MTA (127.0.0.1), another port
+  raw_peer mta;
+  for (int i = 0; i < 50; ++i)
+    spoofer.send(ca.endpoint(), "FOOB " + std::to_string(7000 + i) + " aaln/1@mta MGCP 1.0\r\n");
+  int answers = 0;
+  while (spoofer.receive(200ms))
+    ++answers;
+  EXPECT_LE(answers, 5); // the budget, then silence
+  // The MTA on the same address is untouched.
+  mta.send(ca.endpoint(), "FOOB 7100 aaln/1@mta.example MGCP 1.0\r\n");
+  auto err = mta.receive_response();
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code, 504);
+  mta.send(ca.endpoint(), "NTFY 7101 aaln/1@mta.example MGCP 1.0\r\n");
+  EXPECT_TRUE(commands.pop());
+  // The spoofer's well-formed commands are still served: only what is malformed is shed.
+  spoofer.send(ca.endpoint(), "NTFY 7102 aaln/1@mta.example MGCP 1.0\r\n");
+  auto good = commands.pop();
+  ASSERT_TRUE(good);
+  EXPECT_EQ(good->transaction_id, 7102u);
+}
+
 } // namespace cms::mgcp

@@ -63,7 +63,9 @@ private:
 /// TOS byte each datagram arrived with (IP_RECVTOS), to see the agent's DSCP on the wire.
 class raw_peer {
 public:
-  raw_peer() : socket_(io_, boost::asio::ip::udp::endpoint{loopback, 0}) {
+  /// Bound to `at` (any 127/8 address works on Linux: a second "host" for source checks).
+  explicit raw_peer(const boost::asio::ip::address& at = loopback)
+    : socket_(io_, boost::asio::ip::udp::endpoint{at, 0}) {
     int on = 1;
     ::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_RECVTOS, &on, sizeof on);
   }

@@ -450,6 +450,73 @@ TEST(IncomingCommand, PendingCommandsAreNotReleasedByK) {
   EXPECT_EQ(tm.respond(gateway(), final_response(5), t0).kind, outgoing_response_kind::cached);
 }
 
+TEST(ResponseMatching, AResponseFromAnotherAddressOrPortCompletesNothing) {
+  // A transaction id is easy to guess: a forged CRCX answer from elsewhere would redirect media.
+  transaction_manager tm{no_jitter(), 1};
+  command c = auep();
+  auto tid = tm.start_command(gateway(), c, t0);
+  udp_endpoint forger{boost::asio::ip::make_address("127.0.0.66"), 2427};
+  EXPECT_EQ(tm.on_response(forger, final_response(tid), t0 + 10ms).kind,
+            incoming_response_kind::wrong_peer);
+  EXPECT_EQ(tm.on_response(gateway(2428), final_response(tid), t0 + 10ms).kind,
+            incoming_response_kind::wrong_peer);
+  EXPECT_TRUE(tm.is_outstanding(tid));
+  EXPECT_EQ(tm.on_response(gateway(), final_response(tid), t0 + 20ms).kind,
+            incoming_response_kind::final);
+  // Completed: a copy from elsewhere is not even a duplicate (no 000 goes to the forger).
+  EXPECT_EQ(tm.on_response(forger, final_response(tid), t0 + 30ms).kind,
+            incoming_response_kind::wrong_peer);
+}
+
+TEST(ReceiveLimits, APeerOverItsShareIsRefused409WithoutBeingRecorded) {
+  receive_limits limits;
+  limits.max_per_peer = 3;
+  limits.max_transactions = 5;
+  transaction_manager tm{no_jitter(), 1, true, limits};
+  for (std::uint32_t tid = 1; tid <= 3; ++tid)
+    ASSERT_EQ(tm.on_command(gateway(), with_tid(auep(), tid), t0).kind,
+              incoming_command_kind::fresh);
+  auto over = tm.on_command(gateway(), with_tid(auep(), 4), t0);
+  EXPECT_EQ(over.kind, incoming_command_kind::refused_peer_limit);
+  ASSERT_TRUE(over.reply);
+  EXPECT_EQ(over.reply->code, 409);
+  EXPECT_EQ(over.reply->transaction_id, 4u);
+  EXPECT_EQ(tm.known_commands(), 3u);
+  // A retransmission of a known command is still recognised.
+  EXPECT_EQ(tm.on_command(gateway(), with_tid(auep(), 2), t0).kind,
+            incoming_command_kind::duplicate_pending);
+  // Another peer has its own share, up to the global bound.
+  EXPECT_EQ(tm.on_command(gateway(2500), with_tid(auep(), 1), t0).kind,
+            incoming_command_kind::fresh);
+  EXPECT_EQ(tm.on_command(gateway(2500), with_tid(auep(), 2), t0).kind,
+            incoming_command_kind::fresh);
+  EXPECT_EQ(tm.on_command(gateway(2600), with_tid(auep(), 1), t0).kind,
+            incoming_command_kind::refused_global_limit);
+  EXPECT_EQ(tm.known_commands(), 5u);
+}
+
+TEST(ReceiveLimits, ACommandNobodyAnswersIsForgottenAfterThePendingTimeout) {
+  receive_limits limits;
+  limits.pending_timeout = 5s;
+  transaction_manager tm{no_jitter(), 1, true, limits};
+  tm.on_command(gateway(), with_tid(auep(), 7), t0);
+  tm.on_command(gateway(), with_tid(auep(), 8), t0 + 1s);
+  EXPECT_EQ(tm.on_timer(t0 + 4999ms).pending_expired, 0u);
+  EXPECT_EQ(tm.known_commands(), 2u);
+  EXPECT_EQ(tm.on_timer(t0 + 5s).pending_expired, 1u);
+  EXPECT_EQ(tm.known_commands(), 1u);
+  // The one answered in time follows the usual T-hist life.
+  EXPECT_EQ(tm.respond(gateway(), final_response(8), t0 + 2s).kind, outgoing_response_kind::cached);
+  EXPECT_EQ(tm.on_timer(t0 + 10s).pending_expired, 0u);
+  EXPECT_EQ(tm.known_commands(), 1u);
+  EXPECT_EQ(tm.on_timer(t0 + 33s).expired, 1u);
+  EXPECT_EQ(tm.known_commands(), 0u);
+  EXPECT_FALSE(tm.next_deadline());
+  // A late answer to the forgotten one goes out uncached.
+  EXPECT_EQ(tm.respond(gateway(), final_response(7), t0 + 40s).kind,
+            outgoing_response_kind::uncached);
+}
+
 TEST(Shutdown, AbandonAllReturnsOutstandingIds) {
   transaction_manager tm{no_jitter(), 1};
   command a = auep(), b = auep();

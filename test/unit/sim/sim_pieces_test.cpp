@@ -131,6 +131,12 @@ TEST(sim_options, parses_and_refuses) {
   EXPECT_EQ(o.mtas, 10);
   EXPECT_DOUBLE_EQ(o.rate, 2.5);
   EXPECT_EQ(o.hold.count(), 1500);
+  EXPECT_EQ(o.hold_max.count(), 1500) << "one value: every call holds that long";
+  auto ranged = parse_options({"--hold", "30-90"});
+  EXPECT_EQ(ranged.hold.count(), 30000);
+  EXPECT_EQ(ranged.hold_max.count(), 90000);
+  EXPECT_THROW(parse_options({"--hold", "90-30"}), std::invalid_argument);
+  EXPECT_THROW(parse_options({"--hold", "30-"}), std::invalid_argument);
   EXPECT_TRUE(o.json);
   EXPECT_EQ(parse_options({}).call_agents[0].port(), 2727);
   EXPECT_THROW(parse_options({"--mtas"}), std::invalid_argument);

@@ -1,4 +1,5 @@
 #include "unit/snmp/snmp_harness.hpp"
+#include "support/eventually.hpp"
 
 #include "support/port_reservation.hpp"
 
@@ -236,13 +237,7 @@ command_result run_isolated(const std::string& filter) {
 }
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return condition();
+  return cms::test::eventually(condition, timeout, std::chrono::milliseconds(50));
 }
 
 std::string read_file(const std::string& path) {
