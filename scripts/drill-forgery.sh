@@ -147,13 +147,13 @@ gateways_ok() { # every active-role gateway healthy and in service on node $1
   curl -s --max-time 2 "$(url "$1" "/trunks?limit=100")" | python3 -c "import sys,json
 try:
   g = [x for x in json.load(sys.stdin)['gateways'] if x.get('role') == 'active']
-  sys.exit(0 if g and all(x.get('healthy') and x.get('admin_state') == 'in_service' for x in g) else 1)
+  sys.exit(0 if g and all(x.get('healthy') and x.get('admin_state', 'in_service') == 'in_service' and not x.get('forced') for x in g) else 1)
 except Exception: sys.exit(1)"
 }
 gateways_line() {
   curl -s --max-time 2 "$(url "$1" "/trunks?limit=100")" | python3 -c "import sys,json
 try: print(' '.join('%s:%s%s' % (x['name'].split('.')[0], 'up' if x.get('healthy') else 'DOWN',
-            '' if x.get('admin_state') == 'in_service' else '(oos)') for x in json.load(sys.stdin)['gateways']))
+            '' if x.get('admin_state', 'in_service') == 'in_service' else '(oos)') for x in json.load(sys.stdin)['gateways']))
 except Exception: print('unreachable')"
 }
 sim_sum() { # sim_sum FIELD: sum of FIELD over the load simulators' reports
@@ -255,9 +255,11 @@ epoch0=$(field before-"$a" status epoch)
 rolesline0="$(field before-0 status role)/$(field before-1 status role)"
 # Capture genuine heartbeats, witness requests and answers just before the attack: replayed
 # within the replay window (replayed), and again once past it (stale).
-pcap=$scratch/genuine.pcap
-dumpcap -q -i lo -P -f "udp and ($ports_filter)" -a duration:3 -w "$pcap" > "$scratch/dumpcap.out" 2>&1
-captured=$(python3 - "$pcap" <<'PY' 2>/dev/null
+pcap=$scratch/genuine.pcap capture_ms=0
+# shellcheck disable=SC2317 # called by phase
+capture_genuine() {
+  dumpcap -q -i lo -P -f "udp and ($ports_filter)" -a duration:2 -w "$pcap" > "$scratch/dumpcap.out" 2>&1
+  captured=$(python3 - "$pcap" <<'PY' 2>/dev/null
 import struct, sys
 d = open(sys.argv[1], "rb").read()
 n, i = 0, 24
@@ -265,15 +267,18 @@ while i + 16 <= len(d):
     incl = struct.unpack("<I", d[i + 8:i + 12])[0]; i += 16 + incl; n += 1
 print(n)
 PY
-)
-objective "genuine control-plane datagrams captured on lo (dumpcap)" "$([ "${captured:-0}" -gt 0 ]; echo $?)" "${captured:-0} datagrams"
-capture_ms=$(now_ms)
+  )
+  objective "genuine control-plane datagrams captured on lo (dumpcap)" "$([ "${captured:-0}" -gt 0 ]; echo $?)" "${captured:-0} datagrams"
+  capture_ms=$(now_ms)
+}
 declare -A sent=()
 phase() { # phase NAME FORGE_PHASE EXTRA_JSON: runs one forgery, snapshots before and after
   local name=$1 cfg
   cfg=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); d.update(json.loads(sys.argv[2])); print(json.dumps(d))" \
     "$topo" "{\"forger\": \"$forger\", \"pcap\": \"$pcap\"${3:+, $3}}")
   snap "pre-$name"
+  # The capture right before the first forgery: its replays must fall inside the replay window.
+  [ "$name" != heartbeat ] || capture_genuine
   say "forgery: $name"
   sent[$name]=$(forge "$2" "$cfg" 2> "$scratch/forge-$name.err") || say "forger $name failed: $(tail -3 "$scratch/forge-$name.err")"
   printf '  [INFO] %-10s sent %s\n' "$name" "${sent[$name]:-nothing}"
@@ -383,7 +388,7 @@ for i in 0 1; do
   objective "$n: wrong-key heartbeats dropped (bad_mac)" "$([ "${rise[hb-bad_mac-$i]}" -gt 0 ]; echo $?)" "+${rise[hb-bad_mac-$i]}"
   objective "$n: replayed genuine heartbeats dropped (replayed)" "$([ "${rise[hb-replayed-$i]}" -gt 0 ]; echo $?)" "+${rise[hb-replayed-$i]}"
   objective "$n: genuine heartbeats re-sent later dropped (stale)" "$([ "${rise[hb-stale-$i]}" -gt 0 ]; echo $?)" "+${rise[hb-stale-$i]}"
-  if [ "$n_witnesses" -gt 0 ]; then
+  if [ "$n_witnesses" -gt 0 ] && [ "$i" = "$a" ]; then # the standby holds no lease: no answers to replay
     objective "$n: replayed witness answers dropped (wrong_source, replayed)" \
       "$([ $(( rise[w-src-$i] + rise[w-replay-$i] )) -gt 0 ]; echo $?)" "wrong_source +${rise[w-src-$i]}, replayed/unknown +${rise[w-replay-$i]}"
   fi

@@ -287,7 +287,7 @@ def phase_responses(cfg):
     port, addr = int(cfg["active_mgcp"]), cfg["active_address"]
     # lfilter, not a BPF filter: no tcpdump or libpcap needed to compile one.
     sniffer = AsyncSniffer(iface="lo", store=False, prn=on_packet,
-                           lfilter=lambda p: UDP in p and p[UDP].sport == port and p[IP].src == addr)
+                           lfilter=lambda p: IP in p and UDP in p and p[UDP].sport == port and p[IP].src == addr)
     sniffer.start()
     end = time.monotonic() + cfg.get("duration", 5)
     sprayed = 0
