@@ -21,8 +21,9 @@
 #
 # Usage: scripts/run-pair.sh [--rate CALLS_PER_S] [--hold MIN-MAX] [--no-lab] [--no-vpn]
 #   --rate    calls per second placed by the simulated subscribers (default 0.2: with holds of
-#             20-60 s, 20 lines stay about half busy; more only makes calls wait for free lines)
-#   --hold    hold time of an answered call in seconds, MIN-MAX or S (default 20-60)
+#             10-30 s, 20 lines stay about half busy; more only makes calls wait for free lines)
+#   --hold    hold time of an answered call in seconds, MIN-MAX or S (default 10-30: the first
+#             calls, on-net and off-net, complete and are billed within the lab's first minute)
 #   --no-lab  only the two nodes, as configured (no witnesses, simulators or RKS)
 #   --no-vpn  the partner's side on loopback, no namespace or tunnel: RKS and link far ends on
 #             127.0.0.51 (primary) and 127.0.0.52 (backup), for hosts without root or /dev/net/tun.
@@ -41,7 +42,7 @@ source scripts/lib/supervise.sh
 source scripts/lib/rks.sh
 source scripts/lib/vpn.sh
 
-rate=0.2 hold=20-60 lab=1 vpn=1
+rate=0.2 hold=10-30 lab=1 vpn=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --rate) rate=$2; shift 2 ;;
@@ -303,11 +304,12 @@ STATE
 }
 
 # --- start, in dependency order -----------------------------------------------------------------
-gw_names=()
+gw_names=() rks_base=""
 if [ -n "$lab" ]; then
   say "run-pair: witnesses and the partner's RKS"
   start_witnesses
   start_rks
+  rks_base="$(lab_rks_records) $(rks_calls "$LAB_DIR/rks/em.db")" # what the RKS kept from earlier runs
   # The PSTN side is there before the softswitch, as in a real network: the gateways answer the
   # new active's first keepalives (started after it, they would be alarmed failed at start-up).
   say "run-pair: trunking gateways"
@@ -339,7 +341,7 @@ if [ -n "$lab" ]; then
   RKS EMs      sqlite3 run/lab/rks/em.db 'select bcid, em_type, sequence from event_message' | tail
                (source scripts/lib/rks.sh; rks_em_list run/lab/rks/em.db; rks_records ...)
   simulators   on-net MTAs control 127.0.0.1:4701, off-net 4702, gateways from $gw_control_base
-               (echo report | nc -q1 127.0.0.1 4701)
+               (source scripts/lib/sims.sh; sim_ask 127.0.0.1:4701 report | python3 -m json.tool)
   topology     witnesses ${witnesses[*]}; RKS (FreeRADIUS) $rks_primary:$rks_port (primary link,
                link-peer :5010), $rks_backup:$rks_port (backup link); gateways ${gw_names[*]}
 INFO
@@ -373,7 +375,7 @@ lab_report() {
   if [ -n "$lab" ]; then
     sims=("$(sim_ask 127.0.0.1:4701 report 2>/dev/null || true)" "$(sim_ask 127.0.0.1:4702 report 2>/dev/null || true)")
   fi
-  python3 - "$http_a" "$http_b" "${lab:+$(lab_rks_records) $(rks_calls "$LAB_DIR/rks/em.db")}" \
+  python3 - "$http_a" "$http_b" "${lab:+$(lab_rks_records) $(rks_calls "$LAB_DIR/rks/em.db") $rks_base}" \
     "${vpn_dir:+$(vpn_status "$vpn_dir")}" "${sims[@]}" <<'PY'
 import json, sys, urllib.request
 urls, rks, vpn, sims = sys.argv[1:3], sys.argv[3], sys.argv[4], sys.argv[5:]
@@ -415,8 +417,10 @@ if act:
     pend = int(sum(v for k, v in c.items() if k.startswith("cms_billing_outbox_pending")))
     b = f"billing: {sent} records sent via the {({1: 'primary', 2: 'backup'}).get(path, 'no')} link, {pend} pending"
     if rks:
-        r, calls = (rks.split() + ["?", "?"])[:2]
-        b += f"; at the RKS {r} records, {calls} calls"
+        r, calls, r0, c0 = (rks.split() + ["?"] * 4)[:4]
+        # The RKS is the partner's archive: it keeps the records of earlier runs of the lab.
+        try: b += f"; at the RKS {int(r) - int(r0)} records, {int(calls) - int(c0)} calls since the lab started"
+        except ValueError: b += f"; at the RKS {r} records, {calls} calls"
     line.append(b)
     links = get(act[1], "/links?limit=100") or {}
     ls = ", ".join(f"{l['name']} {l.get('state')}" for l in links.get("items", []))

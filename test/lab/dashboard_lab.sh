@@ -141,8 +141,8 @@ if [ -n "$link_step" ]; then
   check "active: off-net calls go to the local segment first" "$dom" 'id="net-offnet">off-net calls: local segment first'
   shot "$a" 4-link-down
   dom=$(dom_of "$s" 4-link-down)
-  unroled=$(grep -o '<span class="who">[^<]*</span>' <<< "$dom" | grep -vc ' (\(active\|standby\))</span>')
-  objective "standby: every event it shows names its reporter and that node's role" \
+  unroled=$(grep -o '<span class="who">[^<]*</span>' <<< "$dom" | grep -vc ' ([a-z-]*)</span>')
+  objective "standby: every event it shows names its reporter and that node's role (starting, standby, active)" \
     $([ "$unroled" = 0 ]; echo $?) "$unroled events without a role; $(grep -o "<span class=\"who\">${names[$s]} (standby)</span>[^<]*" <<< "$dom" | grep -c 'dl-primary') standby-reported dl-primary events (its own view, marked standby)"
   shot "$s" 4-link-down
   lab_release link-primary; held=()
