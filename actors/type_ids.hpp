@@ -83,5 +83,9 @@ CAF_ADD_ATOM(cms, cms::atom, repl_acked,
 CAF_ADD_ATOM(cms, cms::atom, commit,
              "bo_commit")                      ///< (bo_commit, record) -> seq: durable (both nodes)
 CAF_ADD_ATOM(cms, cms::atom, pace, "fwd_pace") ///< forwarder internal: the drain pause is over
+CAF_ADD_ATOM(cms, cms::atom, clock_stepped,
+             "clk_step") ///< (clk_step, adjustment_ms, at_ms) manager -> call: wall clock stepped
+CAF_ADD_ATOM(cms, cms::atom, record_sequence,
+             "bo_seq") ///< (bo_seq, record_id) -> seq of a stored record, 0 if none
 
 CAF_END_TYPE_ID_BLOCK(cms)

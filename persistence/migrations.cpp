@@ -152,6 +152,12 @@ CREATE TABLE cmts (
 ) WITHOUT ROWID;
 )sql";
 
+// Time_Change event messages (docs/billing.md): a call's record of a wall-clock step carries
+// the step in milliseconds.
+const char* const schema_v5 = R"sql(
+ALTER TABLE billing_outbox ADD COLUMN time_adjustment_ms INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 } // namespace
 
 const std::vector<migration>& schema_migrations() {
@@ -160,6 +166,7 @@ const std::vector<migration>& schema_migrations() {
     {2, "operator admin states (drain, out of service)", schema_v2},
     {3, "index of the billing records not yet replicated", schema_v3},
     {4, "CMTSs of the DQoS gate controller", schema_v4},
+    {5, "wall-clock steps of billing records (Time_Change)", schema_v5},
   };
   return steps;
 }

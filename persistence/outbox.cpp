@@ -13,9 +13,9 @@ namespace {
 
 constexpr const char* record_columns =
   "sequence, record_id, event, call_id, calling_number, called_number, originating, "
-  "terminating, route, carrier, timestamp_ms, release_cause, connection_stats";
+  "terminating, route, carrier, timestamp_ms, release_cause, connection_stats, time_adjustment_ms";
 
-/// Binds the payload columns 2..13 (in record_columns order, after sequence).
+/// Binds the payload columns 2..14 (in record_columns order, after sequence).
 void bind_payload(statement& st, const billing::billing_record& r) {
   st.bind(2, r.record_id)
     .bind(3, r.event)
@@ -28,7 +28,8 @@ void bind_payload(statement& st, const billing::billing_record& r) {
     .bind(10, r.carrier)
     .bind(11, r.timestamp_ms)
     .bind(12, r.release_cause)
-    .bind(13, r.connection_stats);
+    .bind(13, r.connection_stats)
+    .bind(14, r.time_adjustment_ms);
 }
 
 } // namespace
@@ -49,7 +50,7 @@ std::vector<std::uint64_t> outbox::append(const std::vector<billing::billing_rec
       db_.prepare("SELECT sequence FROM billing_outbox WHERE record_id = ?"),
       db_.prepare(std::string("INSERT INTO billing_outbox (") + record_columns +
                   ", created_ms) VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                  "?11, ?12, ?13, ?14)")});
+                  "?11, ?12, ?13, ?14, ?15)")});
   auto& existing = append_->existing;
   auto& insert = append_->insert;
   // Kept statements are reset when the append ends, however it ends: a stepped SELECT left
@@ -70,7 +71,7 @@ std::vector<std::uint64_t> outbox::append(const std::vector<billing::billing_rec
     }
     insert.reset();
     bind_payload(insert, r);
-    insert.bind(14, now);
+    insert.bind(15, now);
     insert.run();
     sequences.push_back(static_cast<std::uint64_t>(db_.last_insert_rowid()));
   }
@@ -85,7 +86,7 @@ void outbox::store_replicated(const std::vector<billing::billing_record>& record
   auto existing = db_.prepare("SELECT sequence FROM billing_outbox WHERE record_id = ?");
   auto insert = db_.prepare(std::string("INSERT INTO billing_outbox (") + record_columns +
                             ", created_ms, replicated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                            "?9, ?10, ?11, ?12, ?13, ?14, 1)");
+                            "?9, ?10, ?11, ?12, ?13, ?14, ?15, 1)");
   for (const auto& r : records) {
     if (r.sequence == 0)
       throw store_error(store_errc::constraint, db_.file().string() +
@@ -105,7 +106,7 @@ void outbox::store_replicated(const std::vector<billing::billing_record>& record
     insert.reset();
     insert.bind(1, r.sequence);
     bind_payload(insert, r);
-    insert.bind(14, now);
+    insert.bind(15, now);
     insert.run(); // a sequence already used by another record_id fails on the primary key
   }
   sp.release();
@@ -131,6 +132,7 @@ std::vector<billing::billing_record> outbox::select(const char* where, std::size
     r.timestamp_ms = st.column_int64(10);
     r.release_cause = st.column_int(11);
     r.connection_stats = st.column_text(12);
+    r.time_adjustment_ms = st.column_int64(13);
     out.push_back(std::move(r));
   }
   return out;
@@ -162,6 +164,23 @@ std::uint64_t outbox::sent_position() {
 std::vector<billing::billing_record> outbox::unreplicated(std::size_t limit) {
   return select("replicated = 0", limit);
 }
+
+std::vector<billing::billing_record> outbox::after(std::uint64_t sequence, std::size_t limit) {
+  return select(("sequence > " + std::to_string(sequence)).c_str(), limit);
+}
+
+namespace {
+std::uint64_t highest(database& db, const char* where) {
+  auto st =
+    db.prepare(std::string("SELECT coalesce(max(sequence), 0) FROM billing_outbox WHERE ") + where);
+  st.step();
+  return static_cast<std::uint64_t>(st.column_int64(0));
+}
+} // namespace
+
+std::uint64_t outbox::last_replicated() { return highest(db_, "replicated = 1"); }
+
+std::uint64_t outbox::last_sent() { return highest(db_, "sent = 1"); }
 
 int outbox::mark_sent(std::uint64_t up_to_sequence) {
   auto st = db_.prepare("UPDATE billing_outbox SET sent = 1 WHERE sent = 0 AND sequence <= ?");

@@ -48,6 +48,12 @@ public:
   std::uint64_t sent_position();
   /// Records not yet acknowledged by the standby, in sequence order, at most `limit`.
   std::vector<billing::billing_record> unreplicated(std::size_t limit);
+  /// Records above `sequence`, in sequence order, at most `limit` (a standby's catch-up).
+  std::vector<billing::billing_record> after(std::uint64_t sequence, std::size_t limit);
+  /// The highest sequence the standby acknowledged (0 when none).
+  std::uint64_t last_replicated();
+  /// The highest sequence the RKS acknowledged (0 when none).
+  std::uint64_t last_sent();
 
   /// The RKS acknowledged everything up to and including `sequence`. Returns rows newly marked.
   int mark_sent(std::uint64_t up_to_sequence);

@@ -36,6 +36,11 @@ public:
     tx.commit();
     return sequences;
   }
+  std::optional<std::uint64_t> sequence_of(const std::string& record_id) override {
+    if (auto r = outbox_.find(record_id))
+      return r->sequence;
+    return std::nullopt;
+  }
   void mark_replicated(std::uint64_t sequence) override { outbox_.mark_replicated(sequence); }
   std::uint64_t prune_delivered(std::int64_t older_than_ms, std::size_t limit) override {
     persistence::transaction tx{db_, persistence::transaction::mode::immediate};
@@ -229,6 +234,21 @@ caf::behavior billing_outbox(self_ptr self, std::shared_ptr<call_context> ctx,
       }
     },
     [self](flush_atom) { flush(self); },
+    [self](atom::record_sequence, const std::string& record_id) -> std::uint64_t {
+      auto& st = self->state;
+      // Records arrive in order from each call, so the caller's record is stored or queued here.
+      bool queued = std::any_of(st.queued.begin(), st.queued.end(),
+                                [&](auto& r) { return r.record_id == record_id; });
+      if ((queued && !flush(self)) || !st.writer)
+        return 0;
+      try {
+        return st.writer->sequence_of(record_id).value_or(0);
+      } catch (const std::exception& e) {
+        log::get("billing")->warn("event=record_lookup_failed record={} error=\"{}\"", record_id,
+                                  e.what());
+        return 0;
+      }
+    },
     [self](atom::commit, billing::billing_record& r) -> caf::result<std::uint64_t> {
       auto& st = self->state;
       if (!st.replicator) {

@@ -21,6 +21,9 @@
 // Protocol:
 //   billing::billing_record             queue one record
 //   (atom::commit, billing_record) -> uint64_t   queue one record; answered as described above
+//   (atom::record_sequence, record_id) -> uint64_t   the sequence of a record (written first if
+//                                        still queued); 0 when it is not stored. A call's BCIDs
+//                                        number from its signaling_start record's sequence.
 //   (atom::repl_attach, actor)          the replicator to hand committed batches to
 //   (atom::repl_acked, seq, on_both)    from the replicator: records up to seq are durable
 //   (atom::status) -> std::string       {"written":N,"batches":N,"queued":N,"last_sequence":N,
@@ -35,6 +38,8 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace cms::actors {
@@ -45,6 +50,10 @@ public:
   virtual ~billing_writer() = default;
   /// Appends the batch atomically; returns the sequences assigned. Throws on failure.
   virtual std::vector<std::uint64_t> append(const std::vector<billing::billing_record>& batch) = 0;
+  /// The sequence stored under `record_id`, if any (outbox.find). Optional.
+  virtual std::optional<std::uint64_t> sequence_of(const std::string& /*record_id*/) {
+    return std::nullopt;
+  }
   /// The standby holds every record up to `sequence` (outbox.mark_replicated). Optional.
   virtual void mark_replicated(std::uint64_t /*sequence*/) {}
   /// Retention (outbox.prune_delivered): deletes up to `limit` delivered records older than

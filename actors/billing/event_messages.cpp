@@ -112,6 +112,11 @@ public:
         std::move(a));
   }
 
+  /// Time_Change: the element's wall clock was stepped while this half-call was up.
+  void time_change(std::uint32_t slot, const half_call& h) {
+    add(slot, h, r::em_type::time_change, {r::attr::time_adjustment(rec_.time_adjustment_ms)});
+  }
+
   std::vector<r::event_message> out;
 
 private:
@@ -161,7 +166,11 @@ event_messages_for(const billing_record& rec, const em_call_context& call, const
   const bool has_term = !rec.terminating.empty();
 
   builder b{rec, id};
-  if (rec.event == "signaling_start") {
+  if (rec.event == "time_change") {
+    b.time_change(0, orig);
+    if (has_term)
+      b.time_change(1, term);
+  } else if (rec.event == "signaling_start") {
     b.half_start(0, orig);
   } else if (rec.event == "call_answer") {
     if (has_term)

@@ -539,6 +539,18 @@ caf::behavior running(self_ptr self) {
   return {
     [self](line_event& ev) -> bool { return on_line_event(self, ev); },
     [self](end_call& e) { release(self, e.cause, "L/ro"); }, // the node stops: bill it now
+    [self](atom::clock_stepped, std::int64_t adjustment_ms, std::int64_t at_ms) {
+      auto& d = self->state.data;
+      if (!billed(d) || d.phase == call_phase::ended)
+        return;
+      // One record per step (the step's time names it): a resent step is billed once.
+      auto r = make_record(self, "time_change", at_ms);
+      r.record_id = d.call_id + ":time_change:" + std::to_string(at_ms);
+      r.time_adjustment_ms = adjustment_ms;
+      logger()->warn("call={} event=time_change adjustment_ms={}", d.call_id, adjustment_ms);
+      if (auto outbox = self->state.ctx->outbox())
+        self->send(outbox, std::move(r));
+    },
     [self](qos::gate_closed& g) {
       // The CMTS closed (or lost) a gate of this call: its media is no longer authorised.
       auto& d = self->state.data;

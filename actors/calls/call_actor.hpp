@@ -11,6 +11,8 @@
 // cause 41. Handles:
 //   line_event -> bool   (true when the call acted on it and will send the line's next request)
 //   call_timeout         (dial / no-answer timers, generation-checked)
+//   (atom::clock_stepped, adjustment_ms, at_ms)   the wall clock was stepped while the call is up:
+//                        a time_change record (Time_Change EMs on both halves), once per step
 
 #include "actors/calls/call_context.hpp"
 #include "actors/calls/call_protocol.hpp"

@@ -57,6 +57,14 @@ struct call_settings {
   std::chrono::milliseconds billing_retention{0};
   std::chrono::milliseconds billing_prune_interval{60000};
   std::size_t billing_prune_chunk = 20000;
+  /// A line adopted at takeover (or at start from the node's own store) in a call that does not
+  /// resume within this time (the call ended with the old active, or its record never reached the
+  /// image) releases its connection and returns to rest instead of staying busy for good.
+  std::chrono::milliseconds adopted_call_grace{30000};
+  /// How often the call manager compares the wall clock with the monotonic clock, and the step
+  /// that makes every call up bill a Time_Change (clock_watch.hpp). 0 interval: never.
+  std::chrono::milliseconds clock_watch_interval{1000};
+  std::int64_t clock_step_threshold_ms = 200;
   /// Number blocks that belong to this switch: unassigned numbers in them get cause 1.
   std::vector<std::string> on_net_prefixes;
   /// L: of our CRCX (packetization period, codec).

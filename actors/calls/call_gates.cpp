@@ -3,6 +3,7 @@
 #include "actors/billing/event_messages.hpp"
 #include "actors/qos/gate_directory.hpp"
 #include "actors/qos/gate_protocol.hpp"
+#include "actors/type_ids.hpp"
 #include "runtime/base/logging.hpp"
 #include "runtime/base/q850.hpp"
 #include "runtime/cops/dqos.hpp"
@@ -20,20 +21,6 @@ std::shared_ptr<spdlog::logger> logger() {
 /// Gate-Set answers come within the session's command timeout (2 s by default); this only bounds
 /// a controller that died meanwhile.
 constexpr std::chrono::seconds gate_request_timeout{10};
-
-/// Stands in for the call's signaling_start outbox sequence in the BCID's event counter until the
-/// outbox tells the call that sequence: 31 bits of the (random, replicated) hex call id.
-std::uint64_t call_counter(const std::string& call_id) {
-  std::uint32_t v = 0;
-  auto tail = call_id.size() > 8 ? call_id.substr(call_id.size() - 8) : call_id;
-  for (char c : tail) {
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (d < 0)
-      return 0;
-    v = (v << 4) | static_cast<std::uint32_t>(d);
-  }
-  return v & 0x7fffffffu;
-}
 
 /// The MTA's address as the line knows it: where its RSIP came from, else the provisioned one.
 std::optional<std::uint32_t> mta_address(const call_context& ctx, const std::string& endpoint) {
@@ -59,20 +46,24 @@ std::pair<std::uint32_t, std::uint16_t> media_of(const std::string& sdp) {
 
 } // namespace
 
-void reserve_gate(call_self self, bool is_orig, const std::string& remote_sdp,
-                  std::function<void(std::uint32_t)> granted, std::function<void(int)> refused) {
+namespace {
+
+/// Sends the Gate-Set of one leg, the half-call's BCID numbered from `start_sequence`.
+void send_gate_set(call_self self, bool is_orig, const std::string& remote_sdp,
+                   std::uint64_t start_sequence, std::function<void(std::uint32_t)> granted,
+                   std::function<void(int)> refused) {
   auto& st = self->state;
   auto& d = st.data;
+  if (d.phase != call_phase::setting_up)
+    return; // released while the outbox answered
   auto* gates = st.ctx->gates.get();
   const auto& endpoint = is_orig ? d.originating : d.terminating;
-  auto mta = gates ? mta_address(*st.ctx, endpoint) : std::nullopt;
+  auto mta = mta_address(*st.ctx, endpoint);
   auto route = mta ? gates->route(*mta) : std::nullopt;
-  if (!route || !route->dqos)
-    return granted(0); // best effort: behind no CMTS, a dqos = false CMTS, or a trunk leg
-  auto controller = gates->controller(route->cmts);
+  auto controller = route ? gates->controller(route->cmts) : caf::actor{};
   if (!controller) {
-    logger()->warn("call={} event=gate_refused leg={} cmts={} reason=\"no controller\"", d.call_id,
-                   is_orig ? "orig" : "term", route->cmts);
+    logger()->warn("call={} event=gate_refused leg={} reason=\"no controller\"", d.call_id,
+                   is_orig ? "orig" : "term");
     return refused(q850::temporary_failure);
   }
   qos::gate_set_request req;
@@ -81,11 +72,11 @@ void reserve_gate(call_self self, bool is_orig, const std::string& remote_sdp,
   req.subscriber = *mta;
   std::tie(req.remote_ip, req.remote_port) = media_of(remote_sdp);
   req.emergency = d.emergency;
-  // The half-call's BCID as the CMS's own event messages number it (event_messages.hpp).
+  // The half-call's BCID exactly as the call's event messages carry it (event_messages.hpp), so
+  // the CMTS's QoS EMs and ours correlate at the RKS.
   billing::em_identity who{gates->element_id(), gates->time_zone(), {}};
   try {
-    req.bcid =
-      billing::half_call_bcid(who, call_counter(d.call_id), d.started_ms, !is_orig).encode();
+    req.bcid = billing::half_call_bcid(who, start_sequence, d.started_ms, !is_orig).encode();
   } catch (const std::exception& e) {
     logger()->error("call={} event=bcid_unencodable error=\"{}\"", d.call_id, e.what());
   }
@@ -119,6 +110,47 @@ void reserve_gate(call_self self, bool is_orig, const std::string& remote_sdp,
                        self->system().render(err));
         if (self->state.data.phase == call_phase::setting_up)
           refused(q850::temporary_failure);
+      });
+}
+
+} // namespace
+
+void reserve_gate(call_self self, bool is_orig, const std::string& remote_sdp,
+                  std::function<void(std::uint32_t)> granted, std::function<void(int)> refused) {
+  auto& st = self->state;
+  auto& d = st.data;
+  auto* gates = st.ctx->gates.get();
+  const auto& endpoint = is_orig ? d.originating : d.terminating;
+  auto mta = gates ? mta_address(*st.ctx, endpoint) : std::nullopt;
+  auto route = mta ? gates->route(*mta) : std::nullopt;
+  if (!route || !route->dqos)
+    return granted(0); // best effort: behind no CMTS, a dqos = false CMTS, or a trunk leg
+  if (!gates->controller(route->cmts)) {
+    logger()->warn("call={} event=gate_refused leg={} cmts={} reason=\"no controller\"", d.call_id,
+                   is_orig ? "orig" : "term", route->cmts);
+    return refused(q850::temporary_failure);
+  }
+  // The BCID numbers from the sequence of the call's signaling_start record: the outbox owns it
+  // (and writes the record first if it is still in its batch window).
+  auto outbox = st.ctx->outbox();
+  if (!outbox) {
+    logger()->error("call={} event=gate_bcid_unnumbered reason=\"no outbox\"", d.call_id);
+    return send_gate_set(self, is_orig, remote_sdp, 0, std::move(granted), std::move(refused));
+  }
+  self
+    ->request(outbox, gate_request_timeout, atom::record_sequence_v, d.call_id + ":signaling_start")
+    .then(
+      [self, is_orig, remote_sdp, granted, refused](std::uint64_t sequence) {
+        if (sequence == 0)
+          logger()->error(
+            "call={} event=gate_bcid_unnumbered reason=\"signaling_start not stored\"",
+            self->state.data.call_id);
+        send_gate_set(self, is_orig, remote_sdp, sequence, granted, refused);
+      },
+      [self, is_orig, remote_sdp, granted, refused](caf::error& err) {
+        logger()->error("call={} event=gate_bcid_unnumbered error=\"{}\"", self->state.data.call_id,
+                        self->system().render(err));
+        send_gate_set(self, is_orig, remote_sdp, 0, granted, refused);
       });
 }
 

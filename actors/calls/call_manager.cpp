@@ -26,10 +26,35 @@ void forget(self_ptr self, const std::string& call_id) {
   }
 }
 
+using clock_look_atom = caf::atom_constant<caf::atom("cm_clock")>;
+
+/// Looks at the wall clock against the monotonic one; a step goes to every call up.
+void look_at_clock(self_ptr self) {
+  auto& st = self->state;
+  auto steady_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now().time_since_epoch())
+                     .count();
+  auto wall = utc_ms();
+  if (auto step = st.wall_clock.look(wall, steady_ms)) {
+    log::get("call_manager")
+      ->warn("event=wall_clock_stepped adjustment_ms={} calls={}", *step, st.calls.size());
+    st.ctx->metrics.registry
+      .get_counter("cms_wall_clock_steps_total",
+                   "Steps of the wall clock seen while running (each call up bills a Time_Change)")
+      .inc();
+    for (auto& [id, e] : st.calls)
+      self->send(e.handle, atom::clock_stepped_v, *step, wall);
+  }
+  self->delayed_send(self, st.ctx->settings.clock_watch_interval, clock_look_atom::value);
+}
+
 } // namespace
 
 caf::behavior call_manager(self_ptr self, std::shared_ptr<call_context> ctx) {
   self->state.ctx = std::move(ctx);
+  self->state.wall_clock = clock_watch{self->state.ctx->settings.clock_step_threshold_ms};
+  if (self->state.ctx->settings.clock_watch_interval.count() > 0)
+    look_at_clock(self);
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& st = self->state;
     for (auto& [id, e] : st.calls) {
@@ -70,6 +95,7 @@ caf::behavior call_manager(self_ptr self, std::shared_ptr<call_context> ctx) {
     }
   });
   return {
+    [self](clock_look_atom) { look_at_clock(self); },
     [self](originate_call& req) -> caf::result<caf::actor> {
       auto& st = self->state;
       if (st.stopping) // the line plays reorder (endpoint_actor: originate_failed)

@@ -11,9 +11,12 @@
 //   (atom::lookup, call_id) -> caf::actor    the actor of a call in progress (tests, admin)
 //   end_all_calls -> std::size_t             node stop: refuse new calls, end every call, answer
 //                                            once the last one has its stop record durable
+// Every settings.clock_watch_interval it looks at the wall clock (clock_watch.hpp): on a step it
+// tells every call up (atom::clock_stepped), which bills a Time_Change.
 
 #include "actors/calls/call_context.hpp"
 #include "actors/calls/call_protocol.hpp"
+#include "actors/calls/clock_watch.hpp"
 
 #include <caf/all.hpp>
 
@@ -35,6 +38,7 @@ struct call_manager_state {
   bool stopping = false;
   std::size_t ended_at_stop = 0;
   std::vector<caf::response_promise> waiting_for_calls_to_end;
+  clock_watch wall_clock;
   static inline const char* name = "call_manager";
 };
 

@@ -22,6 +22,7 @@ namespace {
 using self_ptr = caf::stateful_actor<endpoint_actor_state>*;
 using audit_atom = caf::atom_constant<caf::atom("ep_audit")>;
 using graceful_atom = caf::atom_constant<caf::atom("ep_grace")>;
+using unresumed_atom = caf::atom_constant<caf::atom("ep_unres")>;
 
 constexpr const char* idle_events = "L/hd(N)";
 constexpr const char* hangup_events = "L/hu(N)";
@@ -998,7 +999,10 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
         return;
       }
       // In a call: re-arm what the call had armed. 401/402 tell us the hook changed while the
-      // event was lost with the old active (hung up / answered meanwhile): tell the call.
+      // event was lost with the old active (hung up / answered meanwhile): tell the call. If the
+      // call never resumes here, the line must not stay busy: see unresumed_atom.
+      self->delayed_send(self, st.ctx->settings.adopted_call_grace, unresumed_atom::value,
+                         st.data.call_id, st.graceful_generation);
       send_mgcp(self, make_command(self, mgcp::verb::auep), [self](const mgcp_reply& r) {
         if (!r.ok()) {
           mark_unreachable(self);
@@ -1029,6 +1033,18 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
       st.data.connection_id.clear();
       st.data.peer = mgcp_peer{};
       st.ctx->save(st.data);
+    },
+    [self](unresumed_atom, const std::string& call_id, std::uint64_t generation) {
+      auto& st = self->state;
+      if (generation != st.graceful_generation || st.call || st.data.call_id != call_id)
+        return; // the call resumed, or the line moved on
+      logger()->warn("endpoint={} call={} event=call_not_resumed action=release_line", st.data.name,
+                     call_id);
+      st.ctx->metrics.registry
+        .get_counter("cms_endpoint_calls_not_resumed_total",
+                     "Lines adopted in a call that never resumed here, released to rest")
+        .inc();
+      leave_call(self, {});
     },
     [self](attach_call& a) -> bool {
       // A call resumed at takeover takes its line back.

@@ -57,41 +57,6 @@ persistence::database* store(self_ptr self) {
   return st.db.get();
 }
 
-std::vector<billing::billing_record> read_records(persistence::database& db,
-                                                  const std::string& where, std::uint64_t arg,
-                                                  std::size_t limit) {
-  std::vector<billing::billing_record> out;
-  auto q = db.prepare("SELECT sequence, record_id, event, call_id, calling_number, called_number, "
-                      "originating, terminating, route, carrier, timestamp_ms, release_cause, "
-                      "connection_stats FROM billing_outbox WHERE " +
-                      where + " ORDER BY sequence LIMIT ?2");
-  q.bind(1, static_cast<std::int64_t>(arg));
-  q.bind(2, static_cast<std::int64_t>(limit));
-  while (q.step()) {
-    billing::billing_record r;
-    r.sequence = static_cast<std::uint64_t>(q.column_int64(0));
-    r.record_id = q.column_text(1);
-    r.event = q.column_text(2);
-    r.call_id = q.column_text(3);
-    r.calling_number = q.column_text(4);
-    r.called_number = q.column_text(5);
-    r.originating = q.column_text(6);
-    r.terminating = q.column_text(7);
-    r.route = q.column_text(8);
-    r.carrier = q.column_text(9);
-    r.timestamp_ms = q.column_int64(10);
-    r.release_cause = q.column_int(11);
-    r.connection_stats = q.column_text(12);
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
-std::uint64_t scalar(persistence::database& db, const std::string& sql) {
-  auto q = db.prepare(sql);
-  return q.step() && !q.is_null(0) ? static_cast<std::uint64_t>(q.column_int64(0)) : 0;
-}
-
 // ---- epochs ------------------------------------------------------------------------------------
 
 /// A message revealed a higher epoch: adopt it and let the HA actor decide (an active demotes).
@@ -166,6 +131,7 @@ void set_peer(self_ptr self, const caf::actor& peer) {
   if (st.peer)
     self->demonitor(st.peer);
   st.peer = peer;
+  st.current_at_peer_loss = false;
   self->monitor(peer);
   logger()->info("event=peer_replicator node={}", to_string(peer.node()));
   // Introduce ourselves in return (the HA actors may have passed only one of the two handles);
@@ -284,8 +250,9 @@ caf::result<repl_snapshot> serve_snapshot(self_ptr self, repl_snapshot_request& 
   for (auto& [k, r] : st.env->image->entries)
     s.image.push_back(r);
   try {
-    s.billing = read_records(*db, "sequence > ?1", req.outbox_last, 1000000);
-    s.rks_position = scalar(*db, "SELECT max(sequence) FROM billing_outbox WHERE sent = 1");
+    persistence::outbox outbox{*db};
+    s.billing = outbox.after(req.outbox_last, 1000000);
+    s.rks_position = outbox.last_sent();
   } catch (const std::exception& e) {
     st.db.reset();
     return caf::make_error(caf::sec::runtime_error, std::string{"store: "} + e.what());
@@ -514,13 +481,11 @@ void request_snapshot(self_ptr self) {
   try {
     // After a divergence even our "replicated" rows may differ from the active's: all of them
     // go over (its outbox keeps one record per record id) and its outbox comes back from 1.
-    req.orphans =
-      read_records(*db, st.diverged ? "sequence > ?1" : "replicated = 0 AND sequence > ?1", 0,
-                   st.env->orphan_chunk);
+    persistence::outbox outbox{*db};
+    req.orphans = st.diverged ? outbox.after(0, st.env->orphan_chunk)
+                              : outbox.unreplicated(st.env->orphan_chunk);
     req.orphans_only = req.orphans.size() >= st.env->orphan_chunk; // there may be more: rounds
-    req.outbox_last =
-      st.diverged ? 0
-                  : scalar(*db, "SELECT max(sequence) FROM billing_outbox WHERE replicated = 1");
+    req.outbox_last = st.diverged ? 0 : outbox.last_replicated();
   } catch (const std::exception& e) {
     logger()->error("event=snapshot_request_failed error=\"{}\"", e.what());
     st.db.reset();
@@ -655,13 +620,14 @@ void record_promotion_gap(self_ptr self, role previous, bool image_current) {
   if (previous != role::standby || (image_current && missing == 0))
     return;
   const auto age_ms = st.head_at_ms > 0 ? std::max<std::int64_t>(0, utc_ms() - st.head_at_ms) : 0;
-  std::string gap = !st.synced ? "no snapshot applied since this node became standby; image seq " +
-                                   std::to_string(applied)
-                               : std::to_string(missing) + " records announced and not applied (" +
-                                   std::to_string(age_ms) + " ms)";
-  logger()->error("event=promoted_behind synced={} applied_seq={} head_seq={} missing={} "
+  std::string gap =
+    !image_current
+      ? "no snapshot applied since this node became standby; image seq " + std::to_string(applied)
+      : std::to_string(missing) + " records announced and not applied (" + std::to_string(age_ms) +
+          " ms)";
+  logger()->error("event=promoted_behind image_current={} applied_seq={} head_seq={} missing={} "
                   "head_age_ms={}",
-                  st.synced, applied, st.head, missing, age_ms);
+                  image_current, applied, st.head, missing, age_ms);
   counter(self, "cms_ha_promoted_behind_total",
           "Promotions of a standby whose replication image was behind the old active's")
     .inc();
@@ -678,7 +644,7 @@ void on_role(self_ptr self, role r, std::uint64_t epoch) {
   st.current = r;
   st.epoch = std::max(st.epoch, epoch);
   if (r == role::active && previous != role::active) {
-    const bool image_current = previous == role::standby && st.synced;
+    const bool image_current = previous == role::standby && (st.synced || st.current_at_peer_loss);
     record_promotion_gap(self, previous, image_current);
     st.stream = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
     st.acked = st.env->image->seq;
@@ -826,6 +792,10 @@ caf::behavior replicator(self_ptr self, std::shared_ptr<replicator_environment> 
     if (st.peer && msg.source == st.peer.address()) {
       logger()->warn("event=peer_replicator_down reason=\"{}\"", self->system().render(msg.reason));
       st.peer = nullptr;
+      // A returning peer must resynchronise (it streams only to a standby that asked for a
+      // snapshot), but the active's death does not make our image stale: a promotion now is
+      // judged by what was announced and not applied (record_promotion_gap).
+      st.current_at_peer_loss = st.synced;
       st.synced = false;
       st.snapshot_in_flight = false;
       standby_lost(self);

@@ -112,6 +112,10 @@ struct replicator_state {
   // -- standby side --
   std::uint64_t following = 0; ///< stream id we apply
   bool synced = false;
+  /// The active was lost while we followed its stream in order: our image is as current as its
+  /// announcements allow, though `synced` is cleared so that a returning peer resynchronises.
+  /// Cleared when a peer is heard again. A promotion judges its gap by this (record_promotion_gap).
+  bool current_at_peer_loss = false;
   bool snapshot_in_flight = false;
   /// The store refused the active's records (a sequence or record id held differently): the next
   /// snapshot hands over every local billing record and takes the active's outbox from the start.

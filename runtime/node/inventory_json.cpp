@@ -11,13 +11,13 @@ const std::string* label(const metrics::sample& s, const std::string& name) {
   return nullptr;
 }
 
-void add_admin(boost::json::object& row, const admin_entry& e) {
+} // namespace
+
+void add_admin_fields(boost::json::object& row, const admin_entry& e) {
   row["admin_state"] = e.out_of_service ? "out_of_service" : "in_service";
   row["admin_since_ms"] = e.since_ms;
   row["admin_reason"] = e.reason;
 }
-
-} // namespace
 
 std::string data_link_state_from_metrics(const std::vector<metrics::sample>& samples,
                                          const std::string& link) {
@@ -73,7 +73,7 @@ boost::json::array links_json(const persistence::provisioning& p,
                             {"remote_address", l.remote_address},
                             {"remote_port", l.remote_port}};
     auto entry = admin.get(admin_object::data_link, l.name);
-    add_admin(row, entry);
+    add_admin_fields(row, entry);
     row["state"] = data_link_state_from_metrics(samples, l.name);
     row["transitions"] = data_link_transitions_from_metrics(samples, l.name);
     out.push_back(std::move(row));
@@ -93,7 +93,7 @@ boost::json::array gateways_json(const persistence::provisioning& p,
       {"segment", g.segment},
       {"spare_for", g.spare_for ? boost::json::value(*g.spare_for) : nullptr}};
     auto entry = admin.get(admin_object::gateway, g.name);
-    add_admin(row, entry);
+    add_admin_fields(row, entry);
     row["state"] = entry.out_of_service ? "out_of_service" : "unknown";
     boost::json::array facilities;
     for (auto& f : p.facilities)

@@ -25,6 +25,9 @@ std::string data_link_state_from_metrics(const std::vector<metrics::sample>& sam
 std::uint64_t data_link_transitions_from_metrics(const std::vector<metrics::sample>& samples,
                                                  const std::string& link);
 
+/// Adds admin_state ("in_service" | "out_of_service"), admin_since_ms and admin_reason to `row`.
+void add_admin_fields(boost::json::object& row, const admin_entry& e);
+
 boost::json::array routes_json(const persistence::provisioning& p);
 boost::json::array links_json(const persistence::provisioning& p,
                               const std::vector<metrics::sample>& samples,

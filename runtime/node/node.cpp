@@ -511,7 +511,7 @@ int node::run() {
 
   add_status_routes(http, {sys, root, metrics, cluster, cfg_.node.id, started, started_utc});
   add_call_routes(http, sys, calls.context);
-  add_trunk_routes(http, trunk_ctl);
+  add_trunk_routes(http, trunk_ctl, admin_states);
   management_context mgmt_ctx{management.io,   http,        sys, root, cluster, metrics, cfg_,
                               calls_admission, admin_states};
   mgmt_ctx.live_trunks = true;

@@ -1,17 +1,19 @@
 #include "runtime/node/trunk_routes.hpp"
 
 #include "runtime/http/message.hpp"
+#include "runtime/node/inventory_json.hpp"
 #include "runtime/node/paging.hpp"
 
 #include <boost/json.hpp>
 
 namespace cms {
 
-void add_trunk_routes(http::server& server, const trunks::trunk_control& trunks) {
+void add_trunk_routes(http::server& server, const trunks::trunk_control& trunks,
+                      const admin_state_registry& admin) {
   auto ctx = trunks.context;
   auto off = trunks.offnet;
   server.add_route(
-    http::verb::get, "/trunks", [ctx](const http::request& req, http::respond_fn respond) {
+    http::verb::get, "/trunks", [ctx, &admin](const http::request& req, http::respond_fn respond) {
       http::response error;
       auto page = parse_paging(req, error);
       if (!page) {
@@ -34,13 +36,22 @@ void add_trunk_routes(http::server& server, const trunks::trunk_control& trunks)
         o["channels"] = summary.empty() ? boost::json::value(o.at("channels_total"))
                                         : boost::json::value(summary);
         o["state"] = o.at("healthy").as_bool() ? "in_service" : "out_of_service";
+        if (auto* gw = o.if_contains("gateway"); gw && gw->is_string()) {
+          bool out = admin.is_out_of_service(admin_object::gateway, std::string(gw->as_string()));
+          o["gateway_admin_state"] = out ? "out_of_service" : "in_service";
+        }
         items.push_back(std::move(o));
       }
       auto query = req.query;
       query.erase("offset");
       query.erase("limit");
       auto body = make_page(std::move(items), *page, query);
-      body["gateways"] = live.at("gateways");
+      auto gateways = live.at("gateways").as_array();
+      for (auto& g : gateways)
+        if (auto* name = g.as_object().if_contains("name"); name && name->is_string())
+          add_admin_fields(g.as_object(),
+                           admin.get(admin_object::gateway, std::string(name->as_string())));
+      body["gateways"] = std::move(gateways);
       body["primary_link_up"] = live.at("primary_link_up");
       body["preferred_segment"] = live.at("preferred_segment");
       respond(http::json_response(200, body));

@@ -37,12 +37,29 @@ protected:
     ASSERT_TRUE(node_.wait_active()) << node_.output();
   }
 
+  /// The row named `name` in the array `list` of GET `path`; empty when absent.
+  boost::json::object row(const std::string& path, const char* list, const std::string& name) {
+    auto body = node_.get_json(path);
+    if (auto* rows = body.if_contains(list))
+      for (auto& r : rows->as_array())
+        if (r.as_object().at("name").as_string() == name)
+          return r.as_object();
+    return {};
+  }
   boost::json::object link(const std::string& name) {
-    auto links = node_.get_json("/links?limit=100");
-    if (auto* items = links.if_contains("items"))
-      for (auto& l : items->as_array())
-        if (l.as_object().at("name").as_string() == name)
-          return l.as_object();
+    return row("/links?limit=100", "items", name);
+  }
+  /// The gateway's row of GET /trunks (the live trunk actors' listing).
+  boost::json::object gateway_row(const std::string& name) {
+    return row("/trunks?limit=100", "gateways", name);
+  }
+  /// gateway_admin_state of the gateway's facilities in GET /trunks, "" when it has none.
+  std::string facility_gateway_admin(const std::string& gateway) {
+    auto trunks = node_.get_json("/trunks?limit=100&gateway=" + gateway);
+    if (auto* items = trunks.if_contains("items"))
+      for (auto& f : items->as_array())
+        if (auto* a = f.as_object().if_contains("gateway_admin_state"))
+          return std::string(a->as_string());
     return {};
   }
 
@@ -64,6 +81,17 @@ TEST_F(admin_state_restart, drain_and_out_of_service_are_kept_across_a_restart) 
   ASSERT_EQ(post("/admin/gateways/" + gateway + "/out-of-service", R"({"reason":"card swap"})"),
             200);
   ASSERT_TRUE(draining());
+  EXPECT_EQ(gateway_row(gateway)["admin_state"], "out_of_service")
+    << boost::json::serialize(node_.get_json("/trunks?limit=100"));
+  EXPECT_EQ(gateway_row(gateway)["admin_reason"], "card swap");
+  EXPECT_EQ(gateway_row("tgw-p1.partner.example")["admin_state"], "in_service");
+  // The spare carries no facility: an active gateway's spans show their gateway's state.
+  const std::string active_gateway = "tgw-l2.local.example";
+  ASSERT_EQ(facility_gateway_admin(active_gateway), "in_service");
+  ASSERT_EQ(post("/admin/gateways/" + active_gateway + "/out-of-service"), 200);
+  EXPECT_EQ(facility_gateway_admin(active_gateway), "out_of_service");
+  ASSERT_EQ(post("/admin/gateways/" + active_gateway + "/return"), 200);
+  EXPECT_EQ(facility_gateway_admin(active_gateway), "in_service");
   auto before = link("dl-backup");
   ASSERT_EQ(before["admin_state"], "out_of_service") << boost::json::serialize(before);
   auto since = before["admin_since_ms"];
@@ -77,6 +105,8 @@ TEST_F(admin_state_restart, drain_and_out_of_service_are_kept_across_a_restart) 
   EXPECT_EQ(after["admin_since_ms"], since)
     << "the time of the operator's action, not of the restart";
   EXPECT_EQ(link("dl-primary")["admin_state"], "in_service");
+  EXPECT_EQ(gateway_row(gateway)["admin_state"], "out_of_service");
+  EXPECT_EQ(gateway_row(gateway)["admin_reason"], "card swap");
   auto log = events();
   EXPECT_NE(log.find("draining (kept from before the restart: maintenance window 42)"),
             std::string::npos)
@@ -94,6 +124,7 @@ TEST_F(admin_state_restart, drain_and_out_of_service_are_kept_across_a_restart) 
   restart();
   EXPECT_FALSE(draining());
   EXPECT_EQ(link("dl-backup")["admin_state"], "in_service");
+  EXPECT_EQ(gateway_row(gateway)["admin_state"], "in_service");
   EXPECT_EQ(events().find("kept from before the restart"), std::string::npos) << events();
 }
 

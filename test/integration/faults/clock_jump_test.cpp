@@ -29,6 +29,36 @@ void set_offset(const std::filesystem::path& file, const std::string& offset) {
   std::this_thread::sleep_for(1500ms);
 }
 
+/// Starts cmsd under libfaketime with its wall clock read from `offset_file`.
+void start_faked(fault_rig& rig, const std::filesystem::path& offset_file) {
+  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+  rig.start_node({"/usr/bin/env", std::string("LD_PRELOAD=") + libfaketime,
+                  "FAKETIME_TIMESTAMP_FILE=" + offset_file.string(), "FAKETIME_NO_CACHE=1",
+                  "FAKETIME_DONT_FAKE_MONOTONIC=1",
+                  // libfaketime is preloaded ahead of the sanitizer runtime in ASan builds.
+                  "ASAN_OPTIONS=" + asan + (asan.empty() ? "" : ":") + "verify_asan_link_order=0"});
+}
+
+/// A node under libfaketime, active, with its simulated MTAs registered; `offset_file` moves its
+/// wall clock (set_offset).
+class clock_jump : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(libfaketime))
+      GTEST_SKIP() << libfaketime << " not found: install Debian's faketime package "
+                   << "(scripts/install-deps.sh) to run the clock-jump test";
+    ASSERT_EQ(rig.provision(), "");
+    offset_file = rig.dir.path() / "faketime";
+    set_offset(offset_file, "+0");
+    start_faked(rig, offset_file);
+    ASSERT_TRUE(rig.wait_active()) << rig.diagnostics();
+    ASSERT_TRUE(rig.start_sim()) << rig.diagnostics();
+  }
+
+  fault_rig rig;
+  std::filesystem::path offset_file;
+};
+
 struct call_times {
   std::int64_t first_ms = 0;
   std::int64_t last_ms = 0;
@@ -37,22 +67,7 @@ struct call_times {
 
 } // namespace
 
-TEST(clock_jump, wall_clock_steps_break_neither_timers_nor_ha_nor_billing_order) {
-  if (!std::filesystem::exists(libfaketime))
-    GTEST_SKIP() << libfaketime << " not found: install Debian's faketime package "
-                 << "(scripts/install-deps.sh) to run the clock-jump test";
-  fault_rig rig;
-  ASSERT_EQ(rig.provision(), "");
-  auto offset_file = rig.dir.path() / "faketime";
-  set_offset(offset_file, "+0");
-  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
-  rig.start_node({"/usr/bin/env", std::string("LD_PRELOAD=") + libfaketime,
-                  "FAKETIME_TIMESTAMP_FILE=" + offset_file.string(), "FAKETIME_NO_CACHE=1",
-                  "FAKETIME_DONT_FAKE_MONOTONIC=1",
-                  // libfaketime is preloaded ahead of the sanitizer runtime in ASan builds.
-                  "ASAN_OPTIONS=" + asan + (asan.empty() ? "" : ":") + "verify_asan_link_order=0"});
-  ASSERT_TRUE(rig.wait_active()) << rig.diagnostics();
-  ASSERT_TRUE(rig.start_sim()) << rig.diagnostics();
+TEST_F(clock_jump, wall_clock_steps_break_neither_timers_nor_ha_nor_billing_order) {
   const auto epoch = rig.epoch();
   ASSERT_GT(epoch, 0);
 
@@ -110,4 +125,30 @@ TEST(clock_jump, wall_clock_steps_break_neither_timers_nor_ha_nor_billing_order)
   EXPECT_LT(back.first_sequence, ahead.first_sequence);
   EXPECT_LT(back.last_ms, before.first_ms - 3'000'000) << "the 2 h step back was not seen";
   EXPECT_GT(ahead.first_ms, before.last_ms + 3'000'000) << "the step forward was not seen";
+}
+
+// PacketCable elements report a step of their clock during a call with a Time_Change event
+// message on each half-call (docs/billing.md). A call up while the clock is set back 2 h bills
+// one time_change record with the step; a call that ended before the step bills none.
+TEST_F(clock_jump, a_call_up_across_a_step_bills_a_time_change_with_the_step) {
+  ASSERT_EQ(rig.complete_call(1, 3), "") << rig.diagnostics();
+  ASSERT_EQ(rig.connect_call(2, 4), "") << rig.diagnostics();
+  set_offset(offset_file, "-2h"); // waits 1.5 s: the call manager looks every second
+  ASSERT_EQ(rig.hang_up(2, 4), "") << rig.diagnostics();
+  ASSERT_TRUE(eventually([&] { return rig.billed() == 7; }, 20s)) << rig.billed();
+  rig.stop();
+  auto store = read_store(rig.db_file());
+  ASSERT_EQ(store.error, "");
+  std::string rows;
+  std::vector<billing_row> steps;
+  for (auto& r : store.billing) {
+    rows += std::to_string(r.sequence) + " " + r.record_id + " " +
+            std::to_string(r.time_adjustment_ms) + "\n";
+    if (r.event == "time_change")
+      steps.push_back(r);
+  }
+  SCOPED_TRACE(rows);
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].call_id, store.billing.back().call_id) << "the call that was up";
+  EXPECT_NEAR(static_cast<double>(steps[0].time_adjustment_ms), -7'200'000.0, 5'000.0);
 }

@@ -77,6 +77,7 @@ struct billing_row {
   std::string event;
   std::string call_id;
   std::int64_t timestamp_ms = 0;
+  std::int64_t time_adjustment_ms = 0;
 };
 
 struct store_check {
@@ -109,12 +110,12 @@ inline store_check read_store(const std::filesystem::path& file) {
     return p ? std::string(reinterpret_cast<const char*>(p)) : std::string{};
   };
   each("PRAGMA integrity_check", [&](sqlite3_stmt* st) { out.integrity += text(st, 0); });
-  each("SELECT sequence, record_id, event, call_id, timestamp_ms FROM billing_outbox ORDER BY "
-       "sequence",
+  each("SELECT sequence, record_id, event, call_id, timestamp_ms, time_adjustment_ms FROM "
+       "billing_outbox ORDER BY sequence",
        [&](sqlite3_stmt* st) {
          out.billing.push_back({static_cast<std::uint64_t>(sqlite3_column_int64(st, 0)),
-                                text(st, 1), text(st, 2), text(st, 3),
-                                sqlite3_column_int64(st, 4)});
+                                text(st, 1), text(st, 2), text(st, 3), sqlite3_column_int64(st, 4),
+                                sqlite3_column_int64(st, 5)});
        });
   each("SELECT count(*) FROM subscribers",
        [&](sqlite3_stmt* st) { out.subscribers = sqlite3_column_int64(st, 0); });
@@ -257,6 +258,13 @@ public:
   /// Line `caller` calls line `callee` (1-based), the callee answers, the caller hangs up, both
   /// lines end idle. Empty when the call went through; otherwise what went wrong.
   std::string complete_call(int caller, int callee) {
+    auto e = connect_call(caller, callee);
+    return e.empty() ? hang_up(caller, callee) : e;
+  }
+
+  /// Line `caller` calls line `callee` (1-based) and the callee answers: both legs sendrecv.
+  /// Empty when connected; otherwise what went wrong.
+  std::string connect_call(int caller, int callee) {
     auto dn = std::to_string(dn_base + static_cast<std::uint64_t>(callee) - 1);
     if (ctl->request("offhook " + std::to_string(caller)) != "ok")
       return "offhook refused";
@@ -275,6 +283,11 @@ public:
     if (!eventually([&] { return connected(caller) && connected(callee); }, 30s))
       return "not connected: caller " + boost::json::serialize(ctl->status(caller)) + " callee " +
              boost::json::serialize(ctl->status(callee));
+    return {};
+  }
+
+  /// The caller of a connected call hangs up; empty once both lines are idle.
+  std::string hang_up(int caller, int callee) {
     if (ctl->request("onhook " + std::to_string(caller)) != "ok")
       return "onhook refused";
     auto idle = [&](int line) {

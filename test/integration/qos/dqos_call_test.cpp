@@ -3,6 +3,7 @@
 // (actors/qos) with its COPS session to a real cmtssim process over loopback TCP. The simulator's
 // control interface says which gates exist; the MTAs record the L: of every CRCX.
 
+#include "actors/billing/event_messages.hpp"
 #include "actors/calls/call_control.hpp"
 #include "actors/qos/gate_control.hpp"
 #include "actors/supervision/supervisor.hpp"
@@ -246,6 +247,18 @@ TEST_F(dqos_call_test, each_half_call_has_a_gate_before_its_crcx_and_none_after_
   auto rows = rows_of(call_id);
   ASSERT_FALSE(rows.empty());
   EXPECT_EQ(rows.back().release_cause, 16);
+  // Each gate carries its half-call's BCID exactly as the call's event messages number it (from
+  // the signaling_start record's sequence), so the CMTS's QoS EMs correlate with ours.
+  ASSERT_EQ(rows.front().event, "signaling_start");
+  billing::em_identity who{gates.directory->element_id(), gates.directory->time_zone(), {}};
+  auto expected = [&](bool terminating) {
+    return billing::half_call_bcid(who, rows.front().sequence, rows.front().timestamp_ms,
+                                   terminating)
+      .hex();
+  };
+  ASSERT_TRUE(on_cmts[orig_gate].contains("event_generation"));
+  EXPECT_EQ(on_cmts[orig_gate].at("event_generation").at("bcid").as_string(), expected(false));
+  EXPECT_EQ(on_cmts[term_gate].at("event_generation").at("bcid").as_string(), expected(true));
   auto c = cmts->control({{"cmd", "report"}}).at("report").as_object();
   EXPECT_EQ(c.at("leaked").to_number<std::int64_t>(), 0);
   EXPECT_EQ(c.at("gates_deleted").to_number<std::int64_t>(), 2);

@@ -191,3 +191,29 @@ TEST(event_messages, the_default_element_id_is_five_digits_from_the_cluster) {
   EXPECT_NE(a, default_element_id("cms-prod"));
   EXPECT_TRUE(std::all_of(a.begin(), a.end(), [](char c) { return c >= '0' && c <= '9'; }));
 }
+
+TEST(event_messages, a_clock_step_during_a_call_gives_a_time_change_on_each_half) {
+  auto start = record("signaling_start", 41, t0);
+  em_call_context ctx{start, true};
+  auto step = on_net(record("time_change", 45, t0 + 30000));
+  step.record_id = step.call_id + ":time_change:" + std::to_string(t0 + 30000);
+  step.time_adjustment_ms = -7'200'000;
+  auto ems = event_messages_for(step, ctx, identity);
+  ASSERT_EQ(types(ems),
+            (std::vector<r::em_type>{r::em_type::time_change, r::em_type::time_change}));
+  EXPECT_EQ(ems[0].header.billing_correlation_id.event_counter, 82u); // the halves' own BCIDs
+  EXPECT_EQ(ems[1].header.billing_correlation_id.event_counter, 83u);
+  EXPECT_EQ(ems[0].header.billing_correlation_id.timestamp, 1767268800u);
+  EXPECT_EQ(ems[1].header.sequence, 45u * 8 + 1);
+  for (const auto& em : ems) {
+    auto* adj = find(em, r::cl_attr::time_adjustment);
+    ASSERT_NE(adj, nullptr);
+    EXPECT_EQ(r::decode_time_adjustment(r::byte_view{adj->value.data(), adj->value.size()}),
+              -7'200'000);
+  }
+  // A call that has not reached a line yet has one half to tell.
+  auto early = record("time_change", 42, t0 + 1000);
+  early.time_adjustment_ms = 3'600'000;
+  EXPECT_EQ(types(event_messages_for(early, {start, false}, identity)),
+            (std::vector<r::em_type>{r::em_type::time_change}));
+}

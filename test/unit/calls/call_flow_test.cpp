@@ -580,6 +580,35 @@ TEST_F(call_flow_test, a_hang_up_learnt_by_the_claim_before_the_call_resumed_end
   expect_released_normally(call_id);
 }
 
+// Takeover (or a restart from the node's own store) with an image whose lines are in a call that
+// never resumes here: the call ended with the old active, or its record never reached the image.
+// The lines must not stay busy for good: after the grace they delete their connections and rest.
+TEST_F(call_flow_test, lines_adopted_in_a_call_that_never_resumes_are_released_after_the_grace) {
+  register_both();
+  auto call_id = connect_a_b();
+  auto a = line(line_a), b = line(line_b);
+  for (auto& name : {line_a, line_b})
+    caf::anon_send(ctx->directory.find(name), quiesce_line{});
+  caf::anon_send(ctx->manager(), quiesce_calls{});
+  sched.run();
+  wire.sent.clear();
+  caf::anon_send(ctx->directory.find(line_a), adopt_line{a, true});
+  caf::anon_send(ctx->directory.find(line_b), adopt_line{b, true});
+  sched.run();
+  EXPECT_EQ(line(line_a).call_id, call_id) << "within the grace the call may still resume";
+  EXPECT_TRUE(sent(line_a, mgcp::verb::dlcx).empty());
+  sched.advance_time(ctx->settings.adopted_call_grace + std::chrono::seconds{1});
+  sched.run();
+  for (auto& name : {line_a, line_b}) {
+    EXPECT_TRUE(line(name).call_id.empty()) << name;
+    EXPECT_NE(line(name).state, line_state::in_call) << name;
+    auto dlcx = last(name, mgcp::verb::dlcx);
+    ASSERT_TRUE(dlcx) << name;
+    EXPECT_EQ(param(*dlcx, "C"), call_id);
+  }
+  EXPECT_EQ(registry.value("cms_endpoint_calls_not_resumed_total"), 2);
+}
+
 class slow_manager_test : public call_flow_test {
 protected:
   caf::actor real_manager, proxy;
