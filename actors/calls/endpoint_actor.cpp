@@ -978,6 +978,12 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
                                st.data.requested_events,
                                st.data.requested_events.find("D/") != std::string::npos,
                                {}};
+      // A call in the image that never resumes here must not hold the line for good, whatever
+      // state the line is adopted in (an unregistered line re-registers later: see
+      // unresumed_atom).
+      if (!st.data.call_id.empty())
+        self->delayed_send(self, st.ctx->settings.adopted_call_grace, unresumed_atom::value,
+                           st.data.call_id, st.graceful_generation);
       if (st.suspended) {
         set_state(self, line_state::out_of_service);
         return;
@@ -1000,9 +1006,7 @@ caf::behavior endpoint_actor(self_ptr self, std::shared_ptr<call_context> ctx,
       }
       // In a call: re-arm what the call had armed. 401/402 tell us the hook changed while the
       // event was lost with the old active (hung up / answered meanwhile): tell the call. If the
-      // call never resumes here, the line must not stay busy: see unresumed_atom.
-      self->delayed_send(self, st.ctx->settings.adopted_call_grace, unresumed_atom::value,
-                         st.data.call_id, st.graceful_generation);
+      // call never resumes here, the line must not stay busy (unresumed_atom, armed above).
       send_mgcp(self, make_command(self, mgcp::verb::auep), [self](const mgcp_reply& r) {
         if (!r.ok()) {
           mark_unreachable(self);

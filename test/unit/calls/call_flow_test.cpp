@@ -609,6 +609,26 @@ TEST_F(call_flow_test, lines_adopted_in_a_call_that_never_resumes_are_released_a
   EXPECT_EQ(registry.value("cms_endpoint_calls_not_resumed_total"), 2);
 }
 
+// The same for a line the image holds unregistered (its MTA restarted while the old active held
+// the call): without the release it kept the stale call for good, and its next registration
+// handed hook changes to a call that no longer existed (seen in the lab after two switchovers).
+TEST_F(call_flow_test, a_line_adopted_unregistered_with_a_call_forgets_that_call_after_the_grace) {
+  register_both();
+  auto call_id = connect_a_b();
+  auto a = line(line_a);
+  caf::anon_send(ctx->directory.find(line_a), quiesce_line{});
+  caf::anon_send(ctx->manager(), quiesce_calls{});
+  sched.run();
+  a.state = line_state::unregistered;
+  caf::anon_send(ctx->directory.find(line_a), adopt_line{a, true});
+  sched.run();
+  EXPECT_EQ(line(line_a).call_id, call_id);
+  sched.advance_time(ctx->settings.adopted_call_grace + std::chrono::seconds{1});
+  sched.run();
+  EXPECT_TRUE(line(line_a).call_id.empty());
+  EXPECT_EQ(registry.value("cms_endpoint_calls_not_resumed_total"), 1);
+}
+
 class slow_manager_test : public call_flow_test {
 protected:
   caf::actor real_manager, proxy;
